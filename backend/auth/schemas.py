@@ -1,0 +1,60 @@
+"""Request and response bodies of the auth API (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, EmailStr, Field, model_validator
+
+from backend.common.schemas import CamelModel, RequestModel
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(normalise_email)]
+Password = Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+DisplayName = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class SignupRequest(RequestModel):
+    email: Email
+    password: Password
+    display_name: DisplayName | None = None
+
+
+class SigninRequest(RequestModel):
+    # Not validated as an email: a typo should read "invalid credentials", not leak rules.
+    email: Annotated[str, Field(min_length=1, max_length=254), AfterValidator(normalise_email)]
+    password: Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX)]
+
+
+class UpdateMeRequest(RequestModel):
+    display_name: DisplayName | None = None
+    password: Password | None = None
+    current_password: Annotated[str, Field(max_length=PASSWORD_MAX)] | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateMeRequest:
+        if self.display_name is None and self.password is None:
+            raise ValueError("Nothing to change: give displayName and/or password")
+        return self
+
+
+class UserPublic(CamelModel):
+    id: str
+    email: str
+    display_name: str
+
+
+class CurrentUserResponse(CamelModel):
+    current_user: UserPublic | None
+
+
+class TokenResponse(CamelModel):
+    token: str
+    expires_at: datetime

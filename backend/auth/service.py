@@ -1,0 +1,94 @@
+"""Use cases of the auth service (no HTTP here)."""
+
+from __future__ import annotations
+
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+from pymongo.errors import DuplicateKeyError
+
+from backend.auth.models import User
+from backend.auth.passwords import hash_password, verify_password
+from backend.auth.schemas import SigninRequest, SignupRequest, UpdateMeRequest
+from backend.auth.throttle import SigninThrottle
+from backend.common.errors import BadRequest, Conflict, NotAuthorized
+from backend.common.events import UserCreated, UserUpdated
+from backend.common.outbox import OutboxEntry, outbox_push
+
+_UPDATE_ATTEMPTS = 5
+
+
+async def sign_up(*, data: SignupRequest) -> User:
+    user_id = PydanticObjectId()
+    display_name = data.display_name or data.email.split("@", 1)[0]
+    event = UserCreated(
+        user_id=str(user_id), email=data.email, display_name=display_name, version=0
+    )
+    user = User(
+        id=user_id,
+        email=data.email,
+        display_name=display_name,
+        password_hash=await hash_password(data.password),
+        outbox=[OutboxEntry.of(event)],
+    )
+    try:
+        await user.insert()
+    except DuplicateKeyError:
+        raise Conflict("Email is already in use", field="email") from None
+    return user
+
+
+async def sign_in(*, data: SigninRequest, throttle: SigninThrottle) -> User:
+    await throttle.check(data.email)
+    user = await User.find_one(User.email == data.email)
+    ok = await verify_password(user.password_hash if user else None, data.password)
+    if user is None or not ok:
+        await throttle.record_failure(data.email)
+        raise NotAuthorized("Invalid email or password")
+    await throttle.reset(data.email)
+    return user
+
+
+async def find_user(user_id: str) -> User | None:
+    try:
+        return await User.get(PydanticObjectId(user_id))
+    except InvalidId:
+        return None
+
+
+async def update_profile(*, user_id: str, data: UpdateMeRequest) -> User:
+    """Change display name and/or password; bumps the version and emits ``UserUpdated``."""
+    user = await find_user(user_id)
+    if user is None:
+        raise NotAuthorized()
+    changes: dict[str, object] = {}
+    if data.password is not None:
+        if not data.current_password or not await verify_password(
+            user.password_hash, data.current_password
+        ):
+            raise BadRequest("Current password is incorrect", field="currentPassword")
+        changes["password_hash"] = await hash_password(data.password)
+    if data.display_name is not None:
+        changes["display_name"] = data.display_name
+    collection = User.get_pymongo_collection()
+    for _ in range(_UPDATE_ATTEMPTS):
+        version = user.version + 1
+        event = UserUpdated(
+            user_id=user_id,
+            email=user.email,
+            display_name=data.display_name or user.display_name,
+            version=version,
+        )
+        # Compare-and-set on the version: the change and its event in one document write.
+        result = await collection.update_one(
+            {"_id": user.id, "version": user.version},
+            {"$set": {**changes, "version": version}, "$push": outbox_push(event)},
+        )
+        if result.modified_count == 1:
+            refreshed = await find_user(user_id)
+            assert refreshed is not None
+            return refreshed
+        latest = await find_user(user_id)
+        if latest is None:
+            raise NotAuthorized()
+        user = latest
+    raise Conflict("Your profile changed concurrently; please retry")

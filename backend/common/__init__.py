@@ -1,0 +1,1 @@
+"""Shared kernel used by every service: settings, errors, auth, events, bus, outbox, locks."""

@@ -1,0 +1,256 @@
+"""Domain events over Redis Streams with consumer groups (at-least-once).
+
+* ``EventBus.publish`` appends an event to its service's stream.
+* ``Consumer`` reads the streams a service subscribes to in its own group (so replicas
+  share the work), acks only after the handler returned, reclaims messages left pending
+  by a dead or failing consumer with XAUTOCLAIM, and after ``max_deliveries`` failed
+  deliveries moves the message to the dead-letter stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import structlog
+from pydantic import ValidationError
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from backend.common.events import EVENT_TYPES, DomainEvent
+from backend.common.keys import RedisKeys
+
+log = structlog.get_logger(__name__)
+
+type Handler = Callable[[Any], Awaitable[None]]
+
+# Domain streams are trimmed only far beyond any realistic backlog; trimming can
+# never outrun consumers in practice, and memory stays bounded.
+STREAM_MAX_LEN = 1_000_000
+
+
+# What XREADGROUP answers (with decode_responses): [(stream, [(id, fields), ...]), ...]
+type StreamRead = list[tuple[str, list[tuple[str, dict[str, str]]]]] | None
+
+
+class RetryLater(Exception):
+    """Raised by a handler that cannot apply an event yet (e.g. a skipped version)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """What travels on a stream: the event's type name and its JSON body."""
+
+    type: str
+    data: str
+
+    @classmethod
+    def of(cls, event: DomainEvent) -> Envelope:
+        return cls(type=event.type_name(), data=event.model_dump_json())
+
+    def fields(self) -> dict[str, str]:
+        return {"type": self.type, "data": self.data}
+
+
+class EventBus:
+    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    async def publish(self, event: DomainEvent) -> str:
+        return await self.publish_envelope(event.STREAM, Envelope.of(event))
+
+    async def publish_envelope(self, stream: str, envelope: Envelope) -> str:
+        msg_id = await self.redis.xadd(
+            self.keys.stream(stream),
+            envelope.fields(),  # type: ignore[arg-type]
+            maxlen=STREAM_MAX_LEN,
+            approximate=True,
+        )
+        return str(msg_id)
+
+
+def consumer_name(service: str) -> str:
+    return f"{service}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class Consumer:
+    """Runs handlers for one consumer group; ``run`` loops, ``step`` does one round."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        keys: RedisKeys,
+        *,
+        group: str,
+        handlers: Mapping[type[DomainEvent], Handler],
+        name: str | None = None,
+        max_deliveries: int = 5,
+        retry_after_ms: int = 5_000,
+        block_ms: int = 1_000,
+        batch: int = 50,
+    ) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.group = group
+        self.name = name or consumer_name(group)
+        self.handlers = {cls.type_name(): handler for cls, handler in handlers.items()}
+        self.streams = sorted({keys.stream(cls.STREAM) for cls in handlers})
+        self.max_deliveries = max_deliveries
+        self.retry_after_ms = retry_after_ms
+        self.block_ms = block_ms
+        self.batch = batch
+        self._claim_cursor = dict.fromkeys(self.streams, "0-0")
+        self._last_claim = 0.0
+
+    async def ensure_groups(self) -> None:
+        for stream in self.streams:
+            try:
+                # From the start of the stream: events published before this
+                # service first ran are still delivered to it.
+                await self.redis.xgroup_create(stream, self.group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def run(self) -> None:
+        await self.ensure_groups()
+        while True:
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                log.warning("bus.redis_unavailable", group=self.group, error=str(exc))
+                await asyncio.sleep(0.5)
+                await self._try_ensure_groups()
+
+    async def _try_ensure_groups(self) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await self.ensure_groups()
+
+    async def step(self, *, block: bool = True) -> int:
+        """Reclaim due pending messages, then read new ones; returns how many were handled."""
+        handled = 0
+        now = time.monotonic()
+        if (now - self._last_claim) * 1000 >= self.retry_after_ms / 2:
+            self._last_claim = now
+            handled += await self._reclaim()
+        response = cast(
+            StreamRead,
+            await self.redis.xreadgroup(
+                self.group,
+                self.name,
+                dict.fromkeys(self.streams, ">"),
+                count=self.batch,
+                block=self.block_ms if block and handled == 0 else None,
+            ),
+        )
+        for stream, messages in response or []:
+            for msg_id, fields in messages:
+                await self._process(stream, msg_id, fields, deliveries=1)
+                handled += 1
+        return handled
+
+    async def _reclaim(self) -> int:
+        handled = 0
+        for stream in self.streams:
+            result = await self.redis.xautoclaim(
+                stream,
+                self.group,
+                self.name,
+                min_idle_time=self.retry_after_ms,
+                start_id=self._claim_cursor[stream],
+                count=self.batch,
+            )
+            next_id, messages = result[0], result[1]
+            self._claim_cursor[stream] = next_id
+            for msg_id, fields in messages:
+                if fields is None:  # trimmed away while pending
+                    await self.redis.xack(stream, self.group, msg_id)
+                    continue
+                deliveries = await self._deliveries(stream, msg_id)
+                await self._process(stream, msg_id, fields, deliveries=deliveries)
+                handled += 1
+        return handled
+
+    async def _deliveries(self, stream: str, msg_id: str) -> int:
+        pending = await self.redis.xpending_range(
+            stream, self.group, min=msg_id, max=msg_id, count=1
+        )
+        return int(pending[0]["times_delivered"]) if pending else 1
+
+    async def _process(
+        self, stream: str, msg_id: str, fields: Mapping[str, str], *, deliveries: int
+    ) -> None:
+        type_name = fields.get("type", "")
+        handler = self.handlers.get(type_name)
+        if handler is None:  # an event of this stream that this service does not consume
+            await self.redis.xack(stream, self.group, msg_id)
+            return
+        try:
+            event = EVENT_TYPES[type_name].model_validate_json(fields.get("data", ""))
+        except ValidationError as exc:
+            # Can never succeed, however often it is retried.
+            await self._dead_letter(stream, msg_id, fields, f"invalid event: {exc}", deliveries)
+            return
+        bound = log.bind(group=self.group, event=type_name, event_id=event.id, msg_id=msg_id)
+        try:
+            await handler(event)
+        except asyncio.CancelledError:
+            raise
+        except RetryLater as exc:
+            bound.info("bus.retry_later", reason=str(exc), deliveries=deliveries)
+            if deliveries >= self.max_deliveries:
+                await self._dead_letter(stream, msg_id, fields, f"retry later: {exc}", deliveries)
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the message un-acked
+            bound.exception("bus.handler_failed", deliveries=deliveries)
+            if deliveries >= self.max_deliveries:
+                await self._dead_letter(stream, msg_id, fields, repr(exc), deliveries)
+            return
+        await self.redis.xack(stream, self.group, msg_id)
+
+    async def _dead_letter(
+        self, stream: str, msg_id: str, fields: Mapping[str, str], error: str, deliveries: int
+    ) -> None:
+        entry = {
+            **fields,
+            "stream": stream,
+            "msgId": msg_id,
+            "group": self.group,
+            "error": error[:2000],
+            "deliveries": str(deliveries),
+        }
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(self.keys.dead_letters(), entry)  # type: ignore[arg-type]
+            pipe.xack(stream, self.group, msg_id)
+            await pipe.execute()
+        log.error(
+            "bus.dead_lettered",
+            group=self.group,
+            stream=stream,
+            msg_id=msg_id,
+            event=fields.get("type"),
+            error=error[:500],
+            deliveries=deliveries,
+        )
+
+
+async def pending_count(redis: Redis, streams: Iterable[str], group: str) -> int:
+    """Messages delivered to ``group`` but not yet acked (for health checks and tests)."""
+    total = 0
+    for stream in streams:
+        try:
+            summary = await redis.xpending(stream, group)
+        except ResponseError:
+            continue
+        total += int(summary["pending"])
+    return total

@@ -1,0 +1,165 @@
+"""Typed errors, rendered once in the common structure ``{"errors": [{"message", "field"}]}``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+log = structlog.get_logger(__name__)
+
+
+class ErrorItem(BaseModel):
+    message: str
+    field: str | None = None
+
+
+class AppError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.items = [ErrorItem(message=message, field=field)]
+        self.headers: dict[str, str] = {}
+
+
+class BadRequest(AppError):
+    status_code = 400
+
+
+class NotAuthorized(AppError):
+    status_code = 401
+
+    def __init__(self, message: str = "Not signed in", field: str | None = None) -> None:
+        super().__init__(message, field)
+
+
+class PaymentFailed(AppError):
+    status_code = 402
+
+
+class Forbidden(AppError):
+    status_code = 403
+
+    def __init__(self, message: str = "Not allowed", field: str | None = None) -> None:
+        super().__init__(message, field)
+
+
+class NotFound(AppError):
+    status_code = 404
+
+    def __init__(self, message: str = "Not found", field: str | None = None) -> None:
+        super().__init__(message, field)
+
+
+class Conflict(AppError):
+    status_code = 409
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.headers["Retry-After"] = str(max(1, retry_after_seconds))
+
+
+class InvalidInput(AppError):
+    """Several field errors at once (request validation)."""
+
+    status_code = 400
+
+    def __init__(self, items: Sequence[ErrorItem]) -> None:
+        super().__init__(items[0].message if items else "Invalid input")
+        self.items = list(items)
+
+    @classmethod
+    def from_validation_error(cls, exc: ValidationError) -> InvalidInput:
+        items = []
+        for err in exc.errors(include_url=False):
+            field = ".".join(str(part) for part in err["loc"]) or None
+            message = err["msg"]
+            if err["type"] == "missing":
+                message = "Field required"
+            elif err["type"] == "extra_forbidden":
+                message = "Unknown field"
+            items.append(ErrorItem(message=message, field=field))
+        return cls(items)
+
+
+def error_body(items: Sequence[ErrorItem]) -> dict[str, Any]:
+    return {"errors": [item.model_dump() for item in items]}
+
+
+def error_response(
+    status_code: int, items: Sequence[ErrorItem], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(items), status_code=status_code, headers=headers)
+
+
+async def on_app_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status_code, exc.items, exc.headers)
+
+
+_HTTP_MESSAGES = {
+    404: "Not found",
+    405: "Method not allowed",
+}
+
+
+async def on_http_exception(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = _HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
+    return error_response(exc.status_code, [ErrorItem(message=message)], exc.headers)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    request_id = request.scope.get("request_id", "-")
+    log.error("unhandled error", request_id=request_id, path=request.url.path, exc_info=exc)
+    return error_response(
+        500,
+        [ErrorItem(message=f"Something went wrong on our side (request {request_id})")],
+        {"X-Request-ID": str(request_id)},
+    )
+
+
+EXCEPTION_HANDLERS = {
+    AppError: on_app_error,
+    HTTPException: on_http_exception,
+    Exception: on_unexpected,
+}
+
+
+async def read_json(request: Request) -> Any:
+    """Read a JSON body; its size is bounded by ``BodyLimitMiddleware``."""
+    raw = await request.body()
+    if not raw.strip():
+        raise BadRequest("Request body must be a JSON object")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadRequest("Request body is not valid JSON") from None
+
+
+async def parse_body[M: BaseModel](request: Request, model: type[M]) -> M:
+    """Parse and validate a JSON object body into ``model`` (400 with one item per bad field)."""
+    data = await read_json(request)
+    if not isinstance(data, dict):
+        raise BadRequest("Request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput.from_validation_error(exc) from None
+    except RecursionError:
+        raise BadRequest("Request body is nested too deeply") from None

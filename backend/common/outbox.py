@@ -1,0 +1,87 @@
+"""Transactional outbox: a state change and its events are written in one document.
+
+Aggregates keep pending events in an ``outbox`` array written by the same single-document
+operation as the change itself. ``OutboxRelay`` publishes each pending entry to its stream
+and only then pulls it from the document: a crash between the two publishes it again
+(consumers are idempotent), it never loses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from beanie import Document
+from pydantic import BaseModel
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
+
+from backend.common.bus import Envelope, EventBus
+from backend.common.events import DomainEvent
+
+log = structlog.get_logger(__name__)
+
+
+class OutboxEntry(BaseModel):
+    id: str
+    stream: str
+    type: str
+    data: str
+
+    @classmethod
+    def of(cls, event: DomainEvent) -> OutboxEntry:
+        envelope = Envelope.of(event)
+        return cls(id=event.id, stream=event.STREAM, type=envelope.type, data=envelope.data)
+
+
+def outbox_push(*events: DomainEvent) -> dict[str, Any]:
+    """The ``$push`` clause that appends events to a document's outbox in an update."""
+    entries = [OutboxEntry.of(event).model_dump() for event in events]
+    return {"outbox": {"$each": entries}}
+
+
+class OutboxRelay:
+    """Moves outbox entries of the given document classes to the event bus."""
+
+    def __init__(
+        self, documents: Sequence[type[Document]], bus: EventBus, *, poll_seconds: float = 0.5
+    ) -> None:
+        self.documents = list(documents)
+        self.bus = bus
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """Called after a write with events, so they go out without waiting for the poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.flush()
+            except (PyMongoError, RedisError, OSError) as exc:
+                log.warning("outbox.relay_failed", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    async def flush(self) -> int:
+        """Publish every pending entry, oldest document first; returns how many went out."""
+        published = 0
+        for document in self.documents:
+            collection = document.get_pymongo_collection()
+            cursor = collection.find({"outbox.0": {"$exists": True}}, {"outbox": 1}).limit(200)
+            async for doc in cursor:
+                for raw in doc["outbox"]:
+                    entry = OutboxEntry.model_validate(raw)
+                    await self.bus.publish_envelope(
+                        entry.stream, Envelope(type=entry.type, data=entry.data)
+                    )
+                    await collection.update_one(
+                        {"_id": doc["_id"]}, {"$pull": {"outbox": {"id": entry.id}}}
+                    )
+                    published += 1
+        return published

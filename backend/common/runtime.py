@@ -1,0 +1,100 @@
+"""What a running service holds: its clients and background tasks, opened in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import cast
+
+import structlog
+from beanie import Document
+from redis.asyncio import Redis
+from starlette.requests import HTTPConnection
+
+from backend.common.bus import Consumer, EventBus, Handler
+from backend.common.db import MongoClient, open_database
+from backend.common.events import DomainEvent
+from backend.common.keys import RedisKeys
+from backend.common.locks import Locks
+from backend.common.outbox import OutboxRelay
+from backend.common.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    service: str
+    settings: Settings
+    redis: Redis
+    mongo: MongoClient
+    keys: RedisKeys
+    bus: EventBus
+    locks: Locks
+    relay: OutboxRelay
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def consumer(self, handlers: dict[type[DomainEvent], Handler]) -> Consumer:
+        s = self.settings
+        return Consumer(
+            self.redis,
+            self.keys,
+            group=self.service,
+            handlers=handlers,
+            max_deliveries=s.bus_max_deliveries,
+            retry_after_ms=s.bus_retry_after_ms,
+            block_ms=s.bus_block_ms,
+        )
+
+    def start(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        """Run a background loop for the lifetime of the app; a crash is logged loudly."""
+
+        async def guarded() -> None:
+            try:
+                await run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background.crashed", task=name)
+                raise
+
+        self.tasks.append(asyncio.create_task(guarded(), name=f"{self.service}:{name}"))
+
+
+@asynccontextmanager
+async def open_runtime(
+    service: str, settings: Settings, documents: Sequence[type[Document]]
+) -> AsyncIterator[Runtime]:
+    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    mongo = await open_database(settings.mongo_url, settings.database_name(service), documents)
+    keys = RedisKeys(settings.namespace)
+    bus = EventBus(redis, keys)
+    relay = OutboxRelay(
+        [d for d in documents if "outbox" in d.model_fields],
+        bus,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
+    runtime = Runtime(
+        service=service,
+        settings=settings,
+        redis=redis,
+        mongo=mongo,
+        keys=keys,
+        bus=bus,
+        locks=Locks(redis),
+        relay=relay,
+    )
+    try:
+        yield runtime
+    finally:
+        for task in runtime.tasks:
+            task.cancel()
+        await asyncio.gather(*runtime.tasks, return_exceptions=True)
+        await redis.aclose()
+        await mongo.close()
+
+
+def runtime_of(conn: HTTPConnection) -> Runtime:
+    return cast(Runtime, conn.state.runtime)

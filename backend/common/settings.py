@@ -1,0 +1,68 @@
+"""Configuration contract: every environment variable any service reads is declared here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_KEY = "dev-only-insecure-jwt-key-change-me-0123456789"
+DEV_STRIPE_SECRET_KEY = "sk_test_localstripe"  # noqa: S105 - localstripe accepts any key
+DEV_STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
+
+
+class AppEnv(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Read from the environment (names are the upper-case field names)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    app_env: AppEnv = AppEnv.DEVELOPMENT
+    mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    jwt_key: str = DEV_JWT_KEY
+    jwt_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    stripe_secret_key: str = DEV_STRIPE_SECRET_KEY
+    stripe_publishable_key: str = DEV_STRIPE_PUBLISHABLE_KEY
+    stripe_api_base: str = "http://127.0.0.1:8420"
+    lock_ttl_seconds: float = Field(default=900, gt=0)
+    public_url: str = "http://localhost:8000"
+    # Prefix of every Redis key and of every service database name, so that
+    # several stacks (or tests) can share one Redis / MongoDB server.
+    namespace: str = Field(default="ticketing", pattern=r"^[a-z][a-z0-9_-]{0,40}$")
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    log_level: str = "INFO"
+    log_json: bool = False
+    # Event bus tuning.
+    bus_max_deliveries: int = Field(default=5, ge=1)
+    bus_retry_after_ms: int = Field(default=5_000, ge=10)
+    bus_block_ms: int = Field(default=1_000, ge=1)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    # Failed sign-ins allowed per email within the window before 429.
+    signin_max_failures: int = Field(default=5, ge=1)
+    signin_window_seconds: int = Field(default=15 * 60, ge=1)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env is AppEnv.PRODUCTION
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Self:
+        if self.is_production:
+            if self.jwt_key == DEV_JWT_KEY:
+                raise ValueError("JWT_KEY must be set outside development")
+            if len(self.jwt_key) < 32:
+                raise ValueError("JWT_KEY must be at least 32 characters in production")
+            if self.stripe_secret_key == DEV_STRIPE_SECRET_KEY:
+                raise ValueError("STRIPE_SECRET_KEY must be set outside development")
+        return self
+
+    def database_name(self, service: str) -> str:
+        """Each service owns one database in the MongoDB server."""
+        return f"{self.namespace}_{service}"

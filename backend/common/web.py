@@ -1,0 +1,107 @@
+"""Declaring a service's HTTP surface once: routes, OpenAPI document, health and metrics."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Lifespan
+
+from backend.common.auth import JWTAuthBackend
+from backend.common.endpoint import Endpoint, RouteHandler
+from backend.common.errors import EXCEPTION_HANDLERS, ErrorItem, error_response
+from backend.common.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from backend.common.openapi import openapi_document
+from backend.common.runtime import runtime_of
+from backend.common.settings import Settings
+
+
+def endpoint_routes(endpoints: Sequence[Endpoint]) -> list[Route]:
+    """One Starlette route per path, dispatching on method (so 405 is answered properly)."""
+    by_path: dict[str, dict[str, RouteHandler]] = defaultdict(dict)
+    for ep in endpoints:
+        by_path[ep.path][ep.method] = ep.handler
+    routes = []
+    for path, handlers in by_path.items():
+        routes.append(Route(path, _dispatch(handlers), methods=sorted(handlers)))
+    return routes
+
+
+def _dispatch(handlers: dict[str, RouteHandler]) -> RouteHandler:
+    if len(handlers) == 1:
+        return next(iter(handlers.values()))
+
+    async def dispatch(request: Request) -> Response:
+        return await handlers[request.method](request)
+
+    return dispatch
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    runtime = runtime_of(request)
+    checks: dict[str, str] = {}
+    try:
+        await runtime.mongo.admin.command("ping")
+        checks["mongo"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        checks["mongo"] = f"error: {type(exc).__name__}"
+    try:
+        await runtime.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"error: {type(exc).__name__}"
+    if all(value == "ok" for value in checks.values()):
+        return JSONResponse({"status": "ready", "checks": checks})
+    return error_response(
+        503, [ErrorItem(message=f"{name}: {value}") for name, value in checks.items()]
+    )
+
+
+def service_app(
+    service: str,
+    settings: Settings,
+    *,
+    endpoints: Sequence[Endpoint],
+    lifespan: Lifespan[Starlette],
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """A service's Starlette app with the common middleware, errors and operational routes."""
+    registry = CollectorRegistry()
+    document = openapi_document(service, endpoints)
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def openapi(_: Request) -> Response:
+        return JSONResponse(document)
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        *endpoint_routes(endpoints),
+        *extra_routes,
+    ]
+    middleware = [
+        Middleware(RequestContextMiddleware, service=service, registry=registry),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(AuthenticationMiddleware, backend=JWTAuthBackend(settings.jwt_key)),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )

@@ -1,0 +1,89 @@
+"""Starting and stopping local infrastructure processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(
+    port: int, *, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class Child:
+    """A child process we started; stopped by its own PID only."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start(
+    name: str, argv: Sequence[str], port: int, *, log: Path | None = None, timeout: float = 20.0
+) -> Child:
+    with open(log or os.devnull, "ab") as out:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            list(argv), stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy()
+        )
+    child = Child(name, process, port)
+    try:
+        wait_for_port(port, timeout=timeout, process=process)
+    except BaseException:
+        child.stop()
+        raise
+    return child
+
+
+def start_redis(port: int, *, log: Path | None = None) -> Child:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    return start("redis", argv, port, log=log)
+
+
+def start_mongo(port: int, *, data_dir: Path | None = None, log: Path | None = None) -> Child:
+    argv = [sys.executable, "-m", "backend.devstack.mongo", "--port", str(port)]
+    if data_dir is not None:
+        argv += ["--data", str(data_dir)]
+    return start("mongo", argv, port, log=log)
+
+
+def start_stripe(port: int, *, log: Path | None = None) -> Child:
+    argv = [sys.executable, "-m", "backend.devstack.stripe", "--port", str(port)]
+    return start("localstripe", argv, port, log=log)

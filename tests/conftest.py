@@ -1,0 +1,94 @@
+"""Real infrastructure for the tests: a private redis-server, the mongoeco wire server
+and localstripe, each started once per session on a free loopback port; every test gets
+a clean Redis and its own databases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
+
+from backend.common.keys import RedisKeys
+from backend.common.settings import Settings
+from backend.devstack.processes import free_port, start_mongo, start_redis, start_stripe
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+TEST_JWT_KEY = "test-jwt-key-0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def logs_dir() -> Path:
+    path = ARTIFACTS / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def redis_url(logs_dir: Path) -> Iterator[str]:
+    port = free_port()
+    child = start_redis(port, log=logs_dir / "redis.log")
+    yield f"redis://127.0.0.1:{port}/0"
+    child.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_url(logs_dir: Path) -> Iterator[str]:
+    port = free_port()
+    child = start_mongo(port, log=logs_dir / "mongo.log")
+    yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    child.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_url(logs_dir: Path) -> Iterator[str]:
+    port = free_port()
+    child = start_stripe(port, log=logs_dir / "localstripe.log")
+    yield f"http://127.0.0.1:{port}"
+    child.stop()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def mongo(mongo_url: str) -> AsyncIterator[AsyncMongoClient[dict[str, object]]]:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_url, tz_aware=True)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def namespace(mongo: AsyncMongoClient[dict[str, object]]) -> AsyncIterator[str]:
+    """A unique prefix: the test's service databases are its own, and dropped after it."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    yield name
+    for database in await mongo.list_database_names():
+        if database.startswith(f"{name}_"):
+            await mongo.drop_database(database)
+
+
+@pytest.fixture
+def settings(redis_url: str, mongo_url: str, redis: Redis, namespace: str) -> Settings:
+    return Settings(
+        mongo_url=mongo_url,
+        redis_url=redis_url,
+        jwt_key=TEST_JWT_KEY,
+        namespace=namespace,
+        bus_retry_after_ms=200,
+        bus_block_ms=50,
+        outbox_poll_seconds=0.05,
+    )
+
+
+@pytest.fixture
+def keys(settings: Settings) -> RedisKeys:
+    return RedisKeys(settings.namespace)
