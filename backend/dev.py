@@ -1,0 +1,116 @@
+"""Run the whole marketplace locally with embedded defaults: ``python -m backend.dev``.
+
+Starts (unless configured to use existing ones) a private redis-server, the mongoeco
+wire server persisting under ``.data/`` and localstripe on loopback, then every service
+as its own uvicorn process, behind one origin that mirrors the ingress routes. Ctrl-C or
+SIGTERM stops every child it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from backend.devstack.processes import (
+    Child,
+    free_port,
+    start,
+    start_mongo,
+    start_redis,
+    start_stripe,
+    wait_for_port,
+)
+from backend.devstack.stack import SERVICES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m backend.dev", description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--data", type=Path, default=ROOT / ".data", help="local data folder")
+    parser.add_argument("--memory", action="store_true", help="keep MongoDB data in memory only")
+    return parser.parse_args(argv)
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logs = args.data / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    children: list[Child] = []
+
+    def stop_all() -> None:
+        # A second Ctrl-C or SIGTERM must not interrupt the orderly shutdown.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for child in reversed(children):
+            child.stop()
+        children.clear()
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    if port_in_use(args.port):
+        print(f"Port {args.port} is already in use; pass --port or set PORT.", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, on_signal)
+    env = os.environ
+    try:
+        if not env.get("REDIS_URL"):
+            port = free_port()
+            children.append(start_redis(port, log=logs / "redis.log"))
+            env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        if not env.get("MONGO_URL"):
+            port = free_port()
+            data_dir = None if args.memory else args.data / "mongo"
+            children.append(start_mongo(port, data_dir=data_dir, log=logs / "mongo.log"))
+            env["MONGO_URL"] = f"mongodb://127.0.0.1:{port}/?directConnection=true"
+        if "STRIPE_API_BASE" not in env and not env.get("STRIPE_SECRET_KEY"):
+            port = free_port()
+            children.append(start_stripe(port, log=logs / "localstripe.log"))
+            env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+        env.setdefault("PUBLIC_URL", f"http://localhost:{args.port}")
+
+        routes: list[tuple[str, str]] = []
+        for spec in SERVICES:
+            port = free_port()
+            argv_ = [sys.executable, "-m", "uvicorn", "--factory", spec.factory,
+                     "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]  # fmt: skip
+            children.append(start(spec.name, argv_, port, log=logs / f"{spec.name}.log"))
+            routes.extend((prefix, f"http://127.0.0.1:{port}") for prefix in spec.prefixes)
+
+        env["GATEWAY_ROUTES"] = ",".join(f"{p}={u}" for p, u in routes)
+        gateway = [sys.executable, "-m", "uvicorn", "--factory",
+                   "backend.devstack.gateway:create_gateway_from_env",
+                   "--host", "127.0.0.1", "--port", str(args.port), "--no-access-log"]  # fmt: skip
+        children.append(start("gateway", gateway, args.port, log=logs / "gateway.log"))
+        for child in children:
+            wait_for_port(child.port, process=child.process)
+        print(f"Ticketing is running at http://localhost:{args.port}  (logs: {logs})", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        while True:
+            for child in children:
+                if child.process.poll() is not None:
+                    print(f"{child.name} exited ({child.process.returncode}); see {logs}")
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+        return 0
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""One origin for the local run: a small reverse proxy mirroring the ingress routes.
+
+In Kubernetes ingress-nginx does this; locally every ``/api/<area>`` prefix is sent to
+its service's port and everything else to the frontend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from http.cookiejar import Cookie, CookieJar
+
+import httpx
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    # uvicorn adds its own:
+    "date",
+    "server",
+}
+
+
+class _NoCookies(CookieJar):
+    """The gateway is shared by every user: it must never keep anyone's cookies."""
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: object, request: object) -> None:
+        return None
+
+
+def pick_upstream(path: str, routes: Sequence[tuple[str, str]], fallback: str | None) -> str | None:
+    for prefix, upstream in routes:
+        if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+            return upstream
+    return fallback
+
+
+def create_gateway(routes: Sequence[tuple[str, str]], fallback: str | None = None) -> Starlette:
+    """``routes`` are (path prefix, upstream base URL), longest prefixes first."""
+    ordered = sorted(routes, key=lambda r: len(r[0]), reverse=True)
+    state: dict[str, httpx.AsyncClient] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(60.0), follow_redirects=False, cookies=_NoCookies()
+        ) as c:
+            state["client"] = c
+            yield
+
+    async def proxy(request: Request) -> Response:
+        upstream = pick_upstream(request.url.path, ordered, fallback)
+        if upstream is None:
+            return JSONResponse({"errors": [{"message": "Not found", "field": None}]}, 404)
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        headers.append(("x-forwarded-for", request.client.host if request.client else ""))
+        headers.append(("x-forwarded-proto", request.url.scheme))
+        url = httpx.URL(upstream + request.url.path, query=request.url.query.encode())
+        outgoing = state["client"].build_request(
+            request.method, url, headers=headers, content=request.stream()
+        )
+        try:
+            answer = await state["client"].send(outgoing, stream=True)
+        except httpx.TransportError:
+            return JSONResponse(
+                {"errors": [{"message": "Service unavailable", "field": None}]}, 502
+            )
+        out_headers = [
+            (k, v) for k, v in answer.headers.multi_items() if k.lower() not in HOP_BY_HOP
+        ]
+        response = StreamingResponse(
+            answer.aiter_raw(),
+            status_code=answer.status_code,
+            background=BackgroundTask(answer.aclose),
+        )
+        response.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in out_headers]
+        return response
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+    return Starlette(routes=[Route("/{path:path}", proxy, methods=methods)], lifespan=lifespan)
+
+
+def create_gateway_from_env() -> Starlette:
+    """Factory for uvicorn: ``GATEWAY_ROUTES="/api/users=http://127.0.0.1:9001,..."``."""
+    import os
+
+    pairs = [item.split("=", 1) for item in os.environ.get("GATEWAY_ROUTES", "").split(",") if item]
+    fallback = os.environ.get("GATEWAY_FALLBACK") or None
+    return create_gateway([(prefix, upstream) for prefix, upstream in pairs], fallback)
