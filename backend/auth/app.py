@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from starlette.applications import Starlette
 
 from backend.auth import routes
@@ -18,8 +15,6 @@ from backend.auth.schemas import (
     UserPublic,
 )
 from backend.common.endpoint import Endpoint
-from backend.common.logs import configure_logging
-from backend.common.runtime import open_runtime
 from backend.common.settings import Settings
 from backend.common.web import service_app
 
@@ -41,13 +36,9 @@ ENDPOINTS = [
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings()
-    configure_logging(level=settings.log_level, json=settings.log_json)
-
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[dict[str, object]]:
-        async with open_runtime(SERVICE, settings, [User]) as runtime:
-            runtime.start("outbox-relay", runtime.relay.run)
-            yield {"runtime": runtime}
-
-    return service_app(SERVICE, settings, endpoints=ENDPOINTS, lifespan=lifespan)
+    return service_app(
+        SERVICE,
+        settings or Settings(),
+        endpoints=ENDPOINTS,
+        documents=[User],
+    )

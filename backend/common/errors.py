@@ -152,6 +152,17 @@ async def read_json(request: Request) -> Any:
         raise BadRequest("Request body is not valid JSON") from None
 
 
+def parse_query[M: BaseModel](request: Request, model: type[M]) -> M:
+    """Validate query parameters into ``model`` (400 with one item per bad parameter)."""
+    params = request.query_params
+    data = {key: params.getlist(key) if len(params.getlist(key)) > 1 else params[key]
+            for key in params}  # fmt: skip
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput.from_validation_error(exc) from None
+
+
 async def parse_body[M: BaseModel](request: Request, model: type[M]) -> M:
     """Parse and validate a JSON object body into ``model`` (400 with one item per bad field)."""
     data = await read_json(request)

@@ -43,6 +43,13 @@ class CancelReason(StrEnum):
     EXPIRED = "expired"
 
 
+class OrderStatus(StrEnum):
+    CREATED = "created"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    COMPLETE = "complete"
+
+
 class Money(CamelModel):
     model_config = ConfigDict(frozen=True)
 
@@ -137,6 +144,17 @@ class ChargeCreated(DomainEvent):
     amount: Money
 
 
+class ChargeFailed(DomainEvent):
+    """Not in the original list: the orders service owns the order, so it must learn of a
+    declined card to cancel it (reason ``payment_failed``)."""
+
+    STREAM = "payments"
+    order_id: str
+    ticket_id: str
+    buyer_id: str
+    message: str
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.type_name(): cls
     for cls in (
@@ -148,5 +166,6 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         OrderCancelled,
         OrderExpired,
         ChargeCreated,
+        ChargeFailed,
     )
 }

@@ -22,6 +22,10 @@ class RedisKeys:
     def ticket_lock(self, ticket_id: str) -> str:
         return self._key("lock", "ticket", ticket_id)
 
+    def ticket_version(self, ticket_id: str) -> str:
+        """The ticket's latest committed version, stamped when an edit releases its lock."""
+        return self._key("ticket-version", ticket_id)
+
     def signin_failures(self, email: str) -> str:
         return self._key("auth", "signin-failures", email)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 
+from beanie import Document
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -12,14 +14,16 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Lifespan
 
 from backend.common.auth import JWTAuthBackend
+from backend.common.bus import Handler
 from backend.common.endpoint import Endpoint, RouteHandler
 from backend.common.errors import EXCEPTION_HANDLERS, ErrorItem, error_response
+from backend.common.events import DomainEvent
+from backend.common.logs import configure_logging
 from backend.common.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from backend.common.openapi import openapi_document
-from backend.common.runtime import runtime_of
+from backend.common.runtime import Runtime, open_runtime, runtime_of
 from backend.common.settings import Settings
 
 
@@ -68,15 +72,36 @@ async def readyz(request: Request) -> Response:
     )
 
 
+type Subscriptions = Callable[[Runtime], Mapping[type[DomainEvent], Handler]]
+type Workers = Callable[[Runtime], Mapping[str, Callable[[], Awaitable[None]]]]
+
+
 def service_app(
     service: str,
     settings: Settings,
     *,
     endpoints: Sequence[Endpoint],
-    lifespan: Lifespan[Starlette],
+    documents: Sequence[type[Document]],
+    subscriptions: Subscriptions | None = None,
+    workers: Workers | None = None,
     extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """A service's Starlette app with the common middleware, errors and operational routes."""
+    """A service's Starlette app: its endpoints, the common middleware, errors and
+    operational routes, and a lifespan that opens its clients and starts its outbox relay,
+    its event consumer (``subscriptions``: event type → handler) and any other ``workers``.
+    """
+    configure_logging(level=settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[dict[str, object]]:
+        async with open_runtime(service, settings, documents) as runtime:
+            runtime.start("outbox-relay", runtime.relay.run)
+            if subscriptions is not None:
+                runtime.start("consumer", runtime.consumer(dict(subscriptions(runtime))).run)
+            for name, run in (workers(runtime) if workers else {}).items():
+                runtime.start(name, run)
+            yield {"runtime": runtime}
+
     registry = CollectorRegistry()
     document = openapi_document(service, endpoints)
 

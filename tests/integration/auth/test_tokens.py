@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from jwt.warnings import InsecureKeyLengthWarning
 
 from tests.conftest import TEST_JWT_KEY
 
@@ -58,6 +60,14 @@ def with_payload_swapped(account: Account) -> str:
     return f"{header}.{forged}.{signature}"
 
 
+def signed_hs512(payload: dict[str, Any]) -> str:
+    """Signed with the right key but an algorithm the verifier does not allow."""
+    with warnings.catch_warnings():
+        # The key is long enough for HS256 only; PyJWT warns about it for HS512.
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        return signed(payload, algorithm="HS512")
+
+
 def past() -> datetime:
     return datetime.now(UTC) - timedelta(hours=1)
 
@@ -68,7 +78,7 @@ BAD_TOKENS: dict[str, Callable[[Account], str]] = {
     "payload-swapped": with_payload_swapped,
     "alg-none": lambda a: jwt.encode(claims(a), "", algorithm="none"),
     "alg-none-hand-made": lambda a: f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims(a))}.",
-    "alg-hs512": lambda a: signed(claims(a), algorithm="HS512"),
+    "alg-hs512": lambda a: signed_hs512(claims(a)),
     "malformed-text": lambda a: "not-a-token",
     "malformed-three-parts": lambda a: "abc.def.ghi",
     "malformed-truncated": lambda a: signed(claims(a))[:-10],
@@ -171,7 +181,7 @@ async def test_token_is_not_a_session_when_its_user_does_not_exist(
 
 @pytest.mark.parametrize(
     "authorization",
-    ["Bearer", "Bearer    ", "Basic YWRhOnB3", "Token abc", "bearer not-a-token"],
+    ["Bearer", "Basic YWRhOnB3", "Token abc", "bearer not-a-token"],
 )
 async def test_currentuser_is_null_when_authorization_header_is_bad(
     client: httpx.AsyncClient, account: Account, authorization: str

@@ -1,0 +1,155 @@
+"""The purchase lock of a ticket: one Redis key whose value says who holds it.
+
+==========================  =====================================================
+value                       meaning
+==========================  =====================================================
+``order:<orderId>``         a buyer's order holds it until the key's TTL (the deadline)
+``paying:<orderId>``        the payment of that order is running (longer TTL)
+``sold:<orderId>``          sold by that order: no TTL, nobody can lock it again
+``edit:<token>``            the seller's edit is committing (a few seconds)
+==========================  =====================================================
+
+The key's own TTL unlocks an unpaid ticket even when every worker is down. Every change
+other than the first ``SET NX PX`` is a compare-and-set script acting only for the holder.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from redis.asyncio import Redis
+
+from backend.common.keys import RedisKeys
+from backend.common.locks import Locks
+
+EDIT_TTL_MS = 10_000
+
+# Release an edit's hold and stamp the version it committed, in one step.
+_END_EDIT = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+local current = tonumber(redis.call('GET', KEYS[2]) or '-1')
+if tonumber(ARGV[2]) > current then redis.call('SET', KEYS[2], ARGV[2]) end
+return 1
+"""
+
+# Raise the stamp to at least this version (the relay does it after publishing too).
+_RAISE_VERSION = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
+return 0
+"""
+
+# Make a sale permanent: paying:<id> (or still order:<id>) becomes sold:<id> with no TTL.
+_MARK_SOLD = """
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] or v == ARGV[2] or v == ARGV[3] or v == false then
+  redis.call('SET', KEYS[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+
+class HolderKind(StrEnum):
+    ORDER = "order"
+    PAYING = "paying"
+    SOLD = "sold"
+    EDIT = "edit"
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    kind: HolderKind
+    ref: str
+
+    @classmethod
+    def parse(cls, value: str) -> Holder:
+        kind, _, ref = value.partition(":")
+        return cls(HolderKind(kind), ref)
+
+    def token(self) -> str:
+        return f"{self.kind.value}:{self.ref}"
+
+
+def order_token(order_id: str) -> str:
+    return Holder(HolderKind.ORDER, order_id).token()
+
+
+def paying_token(order_id: str) -> str:
+    return Holder(HolderKind.PAYING, order_id).token()
+
+
+def sold_token(order_id: str) -> str:
+    return Holder(HolderKind.SOLD, order_id).token()
+
+
+class TicketLocks:
+    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.locks = Locks(redis)
+        self._end_edit = redis.register_script(_END_EDIT)
+        self._raise_version = redis.register_script(_RAISE_VERSION)
+        self._mark_sold = redis.register_script(_MARK_SOLD)
+
+    def _key(self, ticket_id: str) -> str:
+        return self.keys.ticket_lock(ticket_id)
+
+    async def holder(self, ticket_id: str) -> Holder | None:
+        value = await self.locks.owner(self._key(ticket_id))
+        return None if value is None else Holder.parse(value)
+
+    async def remaining_ms(self, ticket_id: str) -> int | None:
+        return await self.locks.remaining_ms(self._key(ticket_id))
+
+    # -- buyers ---------------------------------------------------------------------
+    async def lock_for_order(self, ticket_id: str, order_id: str, ttl_ms: int) -> bool:
+        return await self.locks.acquire(self._key(ticket_id), order_token(order_id), ttl_ms)
+
+    async def release_order(self, ticket_id: str, order_id: str) -> bool:
+        """Unlock at once if the unpaid order still holds the lock (cancel, expiry).
+
+        Never releases a paying hold: a payment in progress must finish or fail first.
+        """
+        return await self.locks.release(self._key(ticket_id), order_token(order_id))
+
+    async def release_paying(self, ticket_id: str, order_id: str) -> bool:
+        """Unlock after a declined payment."""
+        return await self.locks.release(self._key(ticket_id), paying_token(order_id))
+
+    async def start_paying(self, ticket_id: str, order_id: str, ttl_ms: int) -> bool:
+        """Convert the order's lock into a paying hold; False when the order lost it."""
+        key = self._key(ticket_id)
+        if await self.locks.hand_over(key, order_token(order_id), paying_token(order_id), ttl_ms):
+            return True
+        # A retried payment of the same order already holds it: extend.
+        return await self.locks.extend(key, paying_token(order_id), ttl_ms)
+
+    async def mark_sold(self, ticket_id: str, order_id: str) -> bool:
+        args = [paying_token(order_id), order_token(order_id), sold_token(order_id)]
+        return bool(await self._mark_sold(keys=[self._key(ticket_id)], args=args))
+
+    async def clear_sold(self, ticket_id: str, order_id: str) -> bool:
+        """The new owner lists a bought ticket again: it may be locked anew."""
+        return await self.locks.release(self._key(ticket_id), sold_token(order_id))
+
+    # -- sellers --------------------------------------------------------------------
+    async def begin_edit(self, ticket_id: str) -> str | None:
+        """Take the lock for an edit; None when a buyer (or another edit) holds it."""
+        token = Holder(HolderKind.EDIT, uuid.uuid4().hex).token()
+        ok = await self.locks.acquire(self._key(ticket_id), token, EDIT_TTL_MS)
+        return token if ok else None
+
+    async def end_edit(self, ticket_id: str, token: str, committed_version: int) -> None:
+        keys = [self._key(ticket_id), self.keys.ticket_version(ticket_id)]
+        await self._end_edit(keys=keys, args=[token, committed_version])
+
+    async def raise_version(self, ticket_id: str, version: int) -> None:
+        await self._raise_version(keys=[self.keys.ticket_version(ticket_id)], args=[version])
+
+    async def committed_version(self, ticket_id: str) -> int:
+        value = await self.redis.get(self.keys.ticket_version(ticket_id))
+        return -1 if value is None else int(value)

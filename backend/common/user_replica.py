@@ -1,0 +1,39 @@
+"""A service's local copy of users' public names, kept from UserCreated/UserUpdated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from beanie import Document
+
+from backend.common.events import UserCreated, UserUpdated
+
+
+class UserReplica(Document):
+    """``id`` is the user id as a string; applied only when the version is newer."""
+
+    id: str  # type: ignore[assignment]
+    display_name: str
+    version: int
+
+    class Settings:
+        name = "user_replicas"
+
+
+async def on_user_event(event: UserCreated | UserUpdated) -> None:
+    """Idempotent: a duplicate or older version changes nothing."""
+    fields = {"display_name": event.display_name, "version": event.version}
+    collection = UserReplica.get_pymongo_collection()
+    # Newer than what we have: overwrite. Unknown user: insert. Otherwise: nothing.
+    await collection.update_one(
+        {"_id": event.user_id, "version": {"$lt": event.version}}, {"$set": fields}
+    )
+    await collection.update_one({"_id": event.user_id}, {"$setOnInsert": fields}, upsert=True)
+
+
+async def display_names(user_ids: Iterable[str]) -> dict[str, str]:
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    found = await UserReplica.find({"_id": {"$in": ids}}).to_list()
+    return {user.id: user.display_name for user in found}

@@ -1,0 +1,41 @@
+"""The orders service: buyers lock tickets by ordering them, and cancel unpaid orders."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from backend.common.endpoint import Endpoint
+from backend.common.settings import Settings
+from backend.common.ticket_locks import TicketLocks
+from backend.common.user_replica import UserReplica
+from backend.common.web import service_app
+from backend.orders import routes
+from backend.orders.handlers import OrderHandlers
+from backend.orders.models import Order, TicketReplica
+from backend.orders.schemas import CreateOrderRequest, OrderList, OrderPublic
+
+SERVICE = "orders"
+
+ENDPOINTS = [
+    Endpoint("POST", "/api/orders", routes.create, "Start a purchase: locks the ticket",
+             body=CreateOrderRequest, response=OrderPublic, status=201, auth=True,
+             errors=(404, 409)),
+    Endpoint("GET", "/api/orders", routes.index, "My orders, newest first",
+             response=OrderList, auth=True),
+    Endpoint("GET", "/api/orders/{order_id}", routes.show, "One of my orders",
+             response=OrderPublic, auth=True, errors=(403, 404)),
+    Endpoint("DELETE", "/api/orders/{order_id}", routes.cancel, "Cancel my unpaid order",
+             response=OrderPublic, auth=True, errors=(403, 404, 409)),
+]  # fmt: skip
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    return service_app(
+        SERVICE,
+        settings or Settings(),
+        endpoints=ENDPOINTS,
+        documents=[Order, TicketReplica, UserReplica],
+        subscriptions=lambda rt: OrderHandlers(
+            TicketLocks(rt.redis, rt.keys), rt.relay.notify
+        ).registry(),
+    )

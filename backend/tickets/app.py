@@ -1,0 +1,54 @@
+"""The tickets service: sellers list and edit tickets; it follows orders and sales."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from backend.common.endpoint import Endpoint
+from backend.common.settings import Settings
+from backend.common.ticket_locks import TicketLocks
+from backend.common.user_replica import UserReplica
+from backend.common.web import service_app
+from backend.tickets import routes
+from backend.tickets.handlers import TicketHandlers
+from backend.tickets.models import Ticket
+from backend.tickets.schemas import (
+    CreateTicketRequest,
+    RelistRequest,
+    TicketList,
+    TicketPage,
+    TicketPublic,
+    TicketQuery,
+    UpdateTicketRequest,
+)
+
+SERVICE = "tickets"
+
+ENDPOINTS = [
+    Endpoint("POST", "/api/tickets", routes.create, "List a ticket for sale",
+             body=CreateTicketRequest, response=TicketPublic, status=201, auth=True),
+    Endpoint("GET", "/api/tickets", routes.search, "Search the market",
+             query=TicketQuery, response=TicketPage),
+    Endpoint("GET", "/api/tickets/mine", routes.mine, "Tickets I listed or bought",
+             response=TicketList, auth=True),
+    Endpoint("GET", "/api/tickets/{ticket_id}", routes.show, "One ticket",
+             response=TicketPublic, errors=(404,)),
+    Endpoint("PUT", "/api/tickets/{ticket_id}", routes.update, "Edit my ticket",
+             body=UpdateTicketRequest, response=TicketPublic, auth=True, errors=(403, 404, 409)),
+    Endpoint("PATCH", "/api/tickets/{ticket_id}", routes.update, "Edit my ticket",
+             body=UpdateTicketRequest, response=TicketPublic, auth=True, errors=(403, 404, 409)),
+    Endpoint("POST", "/api/tickets/{ticket_id}/relist", routes.relist, "Sell a bought ticket again",
+             body=RelistRequest, response=TicketPublic, auth=True, errors=(403, 404, 409)),
+]  # fmt: skip
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    return service_app(
+        SERVICE,
+        settings or Settings(),
+        endpoints=ENDPOINTS,
+        documents=[Ticket, UserReplica],
+        subscriptions=lambda rt: TicketHandlers(
+            TicketLocks(rt.redis, rt.keys), rt.relay.notify
+        ).registry(),
+    )

@@ -1,0 +1,39 @@
+"""Documents owned by the tickets service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pymongo
+from beanie import Document
+from pydantic import Field
+
+from backend.common.events import EventInfo, Money, TicketStatus, utcnow
+from backend.common.outbox import OutboxEntry
+
+
+class Ticket(Document):
+    title: str
+    event: EventInfo
+    section: str | None = None
+    row: str | None = None
+    seat: str | None = None
+    price: Money
+    seller_id: str
+    owner_id: str
+    status: TicketStatus = TicketStatus.AVAILABLE
+    locked_until: datetime | None = None
+    order_id: str | None = None  # the order locking it, or the order that bought it
+    version: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    outbox: list[OutboxEntry] = Field(default_factory=list)
+
+    class Settings:
+        name = "tickets"
+        # Embedded value objects (event, price) are stored as on the wire: camelCase.
+        indexes = [
+            pymongo.IndexModel([("status", 1), ("event.startsAt", 1)]),
+            pymongo.IndexModel([("seller_id", 1), ("created_at", -1)]),
+            pymongo.IndexModel([("owner_id", 1)]),
+        ]

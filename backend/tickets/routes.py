@@ -1,0 +1,111 @@
+"""HTTP routes of the tickets service: parse, call a use case, respond."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backend.common.auth import require_user
+from backend.common.endpoint import respond
+from backend.common.errors import parse_body, parse_query
+from backend.common.runtime import runtime_of
+from backend.common.ticket_locks import TicketLocks
+from backend.common.user_replica import display_names
+from backend.tickets import service
+from backend.tickets.models import Ticket
+from backend.tickets.schemas import (
+    CreateTicketRequest,
+    EventOut,
+    RelistRequest,
+    TicketList,
+    TicketPage,
+    TicketPublic,
+    TicketQuery,
+    UpdateTicketRequest,
+)
+
+
+async def present(tickets: list[Ticket]) -> list[TicketPublic]:
+    names = await display_names(t.seller_id for t in tickets)
+    return [
+        TicketPublic(
+            id=str(t.id),
+            title=t.title,
+            event=EventOut.model_validate(t.event.model_dump()),
+            section=t.section,
+            row=t.row,
+            seat=t.seat,
+            price=t.price,
+            seller_id=t.seller_id,
+            seller_name=names.get(t.seller_id),
+            owner_id=t.owner_id,
+            status=t.status,
+            locked_until=t.locked_until,
+            locked_until_ms=int(t.locked_until.timestamp() * 1000) if t.locked_until else None,
+            order_id=t.order_id,
+            version=t.version,
+            created_at=t.created_at,
+        )
+        for t in tickets
+    ]
+
+
+async def _one(ticket: Ticket, status: int = 200) -> Response:
+    return respond((await present([ticket]))[0], status)
+
+
+def _locks(request: Request) -> TicketLocks:
+    runtime = runtime_of(request)
+    return TicketLocks(runtime.redis, runtime.keys)
+
+
+async def create(request: Request) -> Response:
+    user = require_user(request)
+    data = await parse_body(request, CreateTicketRequest)
+    ticket = await service.create_ticket(seller_id=user.id, data=data)
+    runtime_of(request).relay.notify()
+    return await _one(ticket, 201)
+
+
+async def search(request: Request) -> Response:
+    query = parse_query(request, TicketQuery)
+    tickets, total = await service.list_tickets(query)
+    page = TicketPage(
+        items=await present(tickets), total=total, page=query.page, page_size=query.page_size
+    )
+    return respond(page)
+
+
+async def mine(request: Request) -> Response:
+    user = require_user(request)
+    return respond(TicketList(items=await present(await service.tickets_of(user.id))))
+
+
+async def show(request: Request) -> Response:
+    return await _one(await service.get_ticket(request.path_params["ticket_id"]))
+
+
+async def update(request: Request) -> Response:
+    user = require_user(request)
+    data = await parse_body(request, UpdateTicketRequest)
+    ticket = await service.update_ticket(
+        ticket_id=request.path_params["ticket_id"],
+        user_id=user.id,
+        data=data,
+        locks=_locks(request),
+    )
+    runtime_of(request).relay.notify()
+    return await _one(ticket)
+
+
+async def relist(request: Request) -> Response:
+    user = require_user(request)
+    data = await parse_body(request, RelistRequest)
+    ticket = await service.relist_ticket(
+        ticket_id=request.path_params["ticket_id"],
+        user_id=user.id,
+        data=data,
+        locks=_locks(request),
+    )
+    runtime_of(request).relay.notify()
+    return await _one(ticket)

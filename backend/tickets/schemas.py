@@ -1,0 +1,136 @@
+"""Request and response bodies of the tickets API (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, Field, StrictInt, model_validator
+
+from backend.common.events import EventKind, Money, TicketStatus
+from backend.common.schemas import CamelModel, RequestModel
+
+MAX_PRICE_CENTS = 10_000_000  # 100,000.00 in any currency: anything above is a typo
+CURRENCIES = frozenset({"usd", "eur", "gbp", "cad", "aud", "chf"})
+
+
+def _known_currency(value: str) -> str:
+    value = value.lower()
+    if value not in CURRENCIES:
+        raise ValueError(f"Currency must be one of {', '.join(sorted(CURRENCIES))}")
+    return value
+
+
+def _in_future(value: datetime) -> datetime:
+    if value <= datetime.now(UTC):
+        raise ValueError("The event must start in the future")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=120)]
+Short = Annotated[str, Field(min_length=1, max_length=20)]
+
+
+class PriceIn(RequestModel):
+    amount: Annotated[StrictInt, Field(gt=0, le=MAX_PRICE_CENTS, description="cents")]
+    currency: Annotated[str, AfterValidator(_known_currency)] = "usd"
+
+    def money(self) -> Money:
+        return Money(amount=self.amount, currency=self.currency)
+
+
+class EventIn(RequestModel):
+    name: Text
+    kind: EventKind
+    venue: Text
+    starts_at: Annotated[AwareDatetime, AfterValidator(_in_future)]
+
+
+class CreateTicketRequest(RequestModel):
+    title: Text
+    event: EventIn
+    section: Short | None = None
+    row: Short | None = None
+    seat: Short | None = None
+    price: PriceIn
+
+
+class UpdateTicketRequest(RequestModel):
+    """PATCH: any subset; PUT sends them all (same model, same rules)."""
+
+    title: Text | None = None
+    price: PriceIn | None = None
+    section: Short | None = None
+    row: Short | None = None
+    seat: Short | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateTicketRequest:
+        if not self.model_fields_set:
+            raise ValueError("Nothing to change")
+        return self
+
+
+class RelistRequest(RequestModel):
+    price: PriceIn
+
+
+class SortOrder(StrEnum):
+    NEWEST = "newest"
+    PRICE = "price"
+    PRICE_DESC = "-price"
+    DATE = "date"
+
+
+class TicketQuery(RequestModel):
+    kind: EventKind | None = None
+    q: Annotated[str, Field(max_length=100)] | None = None
+    starts_after: AwareDatetime | None = None
+    starts_before: AwareDatetime | None = None
+    min_price: Annotated[int, Field(ge=0)] | None = None
+    max_price: Annotated[int, Field(ge=0)] | None = None
+    status: TicketStatus | None = None
+    sort: SortOrder = SortOrder.DATE
+    page: Annotated[int, Field(ge=1, le=10_000)] = 1
+    page_size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class TicketPublic(CamelModel):
+    id: str
+    title: str
+    event: EventOut
+    section: str | None
+    row: str | None
+    seat: str | None
+    price: Money
+    seller_id: str
+    seller_name: str | None
+    owner_id: str
+    status: TicketStatus
+    locked_until: datetime | None
+    locked_until_ms: int | None
+    order_id: str | None
+    version: int
+    created_at: datetime
+
+
+class EventOut(CamelModel):
+    name: str
+    kind: EventKind
+    venue: str
+    starts_at: datetime
+
+
+class TicketPage(CamelModel):
+    items: list[TicketPublic]
+    total: int
+    page: int
+    page_size: int
+
+
+TicketPublic.model_rebuild()
+
+
+class TicketList(CamelModel):
+    items: list[TicketPublic]

@@ -1,0 +1,214 @@
+"""Use cases of the tickets service: listing, searching, editing, and following orders."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from beanie import PydanticObjectId, SortDirection
+from bson.errors import InvalidId
+
+from backend.common.errors import Conflict, Forbidden, NotFound
+from backend.common.events import (
+    DomainEvent,
+    EventInfo,
+    TicketCreated,
+    TicketStatus,
+    TicketUpdated,
+)
+from backend.common.outbox import OutboxEntry, outbox_push
+from backend.common.ticket_locks import HolderKind, TicketLocks
+from backend.tickets.models import Ticket
+from backend.tickets.schemas import (
+    CreateTicketRequest,
+    RelistRequest,
+    SortOrder,
+    TicketQuery,
+    UpdateTicketRequest,
+)
+
+_ASC, _DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
+# The id last: pages stay stable when many tickets share a price or date.
+_SORTS: dict[SortOrder, list[tuple[str, SortDirection]]] = {
+    SortOrder.NEWEST: [("created_at", _DESC), ("_id", _DESC)],
+    SortOrder.PRICE: [("price.amount", _ASC), ("_id", _ASC)],
+    SortOrder.PRICE_DESC: [("price.amount", _DESC), ("_id", _ASC)],
+    SortOrder.DATE: [("event.startsAt", _ASC), ("_id", _ASC)],
+}
+
+
+def ticket_event[E: TicketCreated](cls: type[E], ticket: Ticket) -> E:
+    """The event describing a ticket's state (its version is the ticket's)."""
+    return cls(
+        ticket_id=str(ticket.id),
+        version=ticket.version,
+        title=ticket.title,
+        event=ticket.event,
+        section=ticket.section,
+        row=ticket.row,
+        seat=ticket.seat,
+        price=ticket.price,
+        seller_id=ticket.seller_id,
+        owner_id=ticket.owner_id,
+        status=ticket.status,
+        locked_until=ticket.locked_until,
+        order_id=ticket.order_id,
+    )
+
+
+async def create_ticket(*, seller_id: str, data: CreateTicketRequest) -> Ticket:
+    ticket = Ticket(
+        id=PydanticObjectId(),
+        title=data.title,
+        event=EventInfo.model_validate(data.event.model_dump()),
+        section=data.section,
+        row=data.row,
+        seat=data.seat,
+        price=data.price.money(),
+        seller_id=seller_id,
+        owner_id=seller_id,
+    )
+    ticket.outbox = [OutboxEntry.of(ticket_event(TicketCreated, ticket))]
+    await ticket.insert()
+    return ticket
+
+
+async def get_ticket(ticket_id: str) -> Ticket:
+    try:
+        oid = PydanticObjectId(ticket_id)
+    except (InvalidId, TypeError):
+        raise NotFound("Ticket not found") from None
+    ticket = await Ticket.get(oid)
+    if ticket is None:
+        raise NotFound("Ticket not found")
+    return ticket
+
+
+def _filter(query: TicketQuery) -> dict[str, Any]:
+    flt: dict[str, Any] = {}
+    if query.status is not None:
+        flt["status"] = query.status.value
+    else:  # by default: what can still be bought, for events yet to come
+        flt["status"] = {"$in": [TicketStatus.AVAILABLE.value, TicketStatus.LOCKED.value]}
+    starts: dict[str, datetime] = {}
+    if query.starts_after is not None:
+        starts["$gte"] = query.starts_after
+    elif query.status is None:
+        starts["$gte"] = datetime.now(UTC)
+    if query.starts_before is not None:
+        starts["$lte"] = query.starts_before
+    if starts:
+        flt["event.startsAt"] = starts
+    if query.kind is not None:
+        flt["event.kind"] = query.kind.value
+    price: dict[str, int] = {}
+    if query.min_price is not None:
+        price["$gte"] = query.min_price
+    if query.max_price is not None:
+        price["$lte"] = query.max_price
+    if price:
+        flt["price.amount"] = price
+    if query.q:
+        pattern = {"$regex": re.escape(query.q), "$options": "i"}
+        flt["$or"] = [{"title": pattern}, {"event.name": pattern}, {"event.venue": pattern}]
+    return flt
+
+
+async def list_tickets(query: TicketQuery) -> tuple[list[Ticket], int]:
+    flt = _filter(query)
+    cursor = (
+        Ticket.find(flt)
+        .sort(_SORTS[query.sort])
+        .skip((query.page - 1) * query.page_size)
+        .limit(query.page_size)
+    )
+    return await cursor.to_list(), await Ticket.find(flt).count()
+
+
+async def tickets_of(user_id: str) -> list[Ticket]:
+    """What a user listed and what they own (bought), newest first."""
+    flt = {"$or": [{"seller_id": user_id}, {"owner_id": user_id}]}
+    return await Ticket.find(flt).sort(_SORTS[SortOrder.NEWEST]).to_list()
+
+
+async def commit(ticket: Ticket, changes: dict[str, Any], event_cls: type[TicketUpdated]) -> Ticket:
+    """Compare-and-set on the version: the change and its event in one document write."""
+    now = datetime.now(UTC)
+    updated: Ticket = Ticket.model_validate(
+        {**ticket.model_dump(), **changes, "version": ticket.version + 1, "updated_at": now}
+    )
+    event: DomainEvent = ticket_event(event_cls, updated)
+    result = await Ticket.get_pymongo_collection().update_one(
+        {"_id": ticket.id, "version": ticket.version},
+        {
+            "$set": {**changes, "version": updated.version, "updated_at": now},
+            "$push": outbox_push(event),
+        },
+    )
+    if result.modified_count != 1:
+        raise Conflict("The ticket changed meanwhile; reload and try again")
+    return updated
+
+
+async def update_ticket(
+    *, ticket_id: str, user_id: str, data: UpdateTicketRequest, locks: TicketLocks
+) -> Ticket:
+    """The owner edits a ticket that nobody is buying (invariant: no edits while locked).
+
+    The edit holds the ticket's purchase lock while it commits, so an edit and a lock
+    never interleave: either the edit commits first (and stamps its version, which the
+    orders service checks before pricing an order), or it is refused with 409.
+    """
+    ticket = await get_ticket(ticket_id)
+    if ticket.owner_id != user_id:
+        raise Forbidden("Only the seller can edit this ticket")
+    if ticket.status is TicketStatus.SOLD:
+        raise Conflict("The ticket is sold and cannot be edited")
+    token = await locks.begin_edit(ticket_id)
+    if token is None:
+        holder = await locks.holder(ticket_id)
+        if holder is not None and holder.kind is HolderKind.EDIT:
+            raise Conflict("Another edit of this ticket is in progress; try again")
+        raise Conflict("The ticket is locked by a buyer and cannot be edited now")
+    committed = ticket.version
+    try:
+        ticket = await get_ticket(ticket_id)  # re-read under the lock
+        if ticket.status is not TicketStatus.AVAILABLE:
+            raise Conflict(f"The ticket is {ticket.status.value} and cannot be edited now")
+        changes: dict[str, Any] = {}
+        for name in ("title", "section", "row", "seat"):
+            if name in data.model_fields_set:
+                changes[name] = getattr(data, name)
+        if data.price is not None:
+            changes["price"] = data.price.money().model_dump()
+        if changes:
+            ticket = await commit(ticket, changes, TicketUpdated)
+        committed = ticket.version
+        return ticket
+    finally:
+        await locks.end_edit(ticket_id, token, committed)
+
+
+async def relist_ticket(
+    *, ticket_id: str, user_id: str, data: RelistRequest, locks: TicketLocks
+) -> Ticket:
+    """The buyer of a sold ticket puts it on sale again (resale)."""
+    ticket = await get_ticket(ticket_id)
+    if ticket.owner_id != user_id:
+        raise Forbidden("Only the owner can list this ticket")
+    if ticket.status is not TicketStatus.SOLD or ticket.seller_id == user_id:
+        raise Conflict("Only a ticket you bought can be listed again")
+    if ticket.order_id is not None:
+        await locks.clear_sold(ticket_id, ticket.order_id)
+    return await commit(
+        ticket,
+        {
+            "status": TicketStatus.AVAILABLE.value,
+            "seller_id": user_id,
+            "price": data.price.money().model_dump(),
+            "order_id": None,
+            "locked_until": None,
+        },
+        TicketUpdated,
+    )
