@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from backend.common.events import EVENT_TYPES, DomainEvent
+from backend.common.events import DomainEvent
 from backend.common.keys import RedisKeys
 
 log = structlog.get_logger(__name__)
@@ -102,6 +102,7 @@ class Consumer:
         self.group = group
         self.name = name or consumer_name(group)
         self.handlers = {cls.type_name(): handler for cls, handler in handlers.items()}
+        self.types = {cls.type_name(): cls for cls in handlers}
         self.streams = sorted({keys.stream(cls.STREAM) for cls in handlers})
         self.max_deliveries = max_deliveries
         self.retry_after_ms = retry_after_ms
@@ -177,7 +178,14 @@ class Consumer:
                     await self.redis.xack(stream, self.group, msg_id)
                     continue
                 deliveries = await self._deliveries(stream, msg_id)
-                await self._process(stream, msg_id, fields, deliveries=deliveries)
+                if deliveries > self.max_deliveries:
+                    # It never came back from its handler (the consumer died or hung on
+                    # it each time): stop feeding it to consumers.
+                    await self._dead_letter(
+                        stream, msg_id, fields, "consumer died while handling it", deliveries
+                    )
+                else:
+                    await self._process(stream, msg_id, fields, deliveries=deliveries)
                 handled += 1
         return handled
 
@@ -196,12 +204,12 @@ class Consumer:
             await self.redis.xack(stream, self.group, msg_id)
             return
         try:
-            event = EVENT_TYPES[type_name].model_validate_json(fields.get("data", ""))
+            event = self.types[type_name].model_validate_json(fields.get("data", ""))
         except ValidationError as exc:
             # Can never succeed, however often it is retried.
             await self._dead_letter(stream, msg_id, fields, f"invalid event: {exc}", deliveries)
             return
-        bound = log.bind(group=self.group, event=type_name, event_id=event.id, msg_id=msg_id)
+        bound = log.bind(group=self.group, event_type=type_name, event_id=event.id, msg_id=msg_id)
         try:
             await handler(event)
         except asyncio.CancelledError:
@@ -238,7 +246,7 @@ class Consumer:
             group=self.group,
             stream=stream,
             msg_id=msg_id,
-            event=fields.get("type"),
+            event_type=fields.get("type"),
             error=error[:500],
             deliveries=deliveries,
         )

@@ -73,7 +73,11 @@ class OutboxRelay:
         published = 0
         for document in self.documents:
             collection = document.get_pymongo_collection()
-            cursor = collection.find({"outbox.0": {"$exists": True}}, {"outbox": 1}).limit(200)
+            cursor = (
+                collection.find({"outbox.0": {"$exists": True}}, {"outbox": 1})
+                .sort("_id", 1)
+                .limit(200)
+            )
             async for doc in cursor:
                 for raw in doc["outbox"]:
                     entry = OutboxEntry.model_validate(raw)

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     stripe_publishable_key: str = DEV_STRIPE_PUBLISHABLE_KEY
     stripe_api_base: str = "http://127.0.0.1:8420"
     lock_ttl_seconds: float = Field(default=900, gt=0)
+    # How long a started payment holds the ticket (Stripe calls, 3-D Secure).
+    payment_hold_seconds: float = Field(default=600, gt=0)
     public_url: str = "http://localhost:8000"
     # Prefix of every Redis key and of every service database name, so that
     # several stacks (or tests) can share one Redis / MongoDB server.

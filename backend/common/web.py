@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from beanie import Document
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -72,8 +73,14 @@ async def readyz(request: Request) -> Response:
     )
 
 
-type Subscriptions = Callable[[Runtime], Mapping[type[DomainEvent], Handler]]
-type Workers = Callable[[Runtime], Mapping[str, Callable[[], Awaitable[None]]]]
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """What a service runs besides its routes, built from its runtime in the lifespan."""
+
+    subscriptions: Mapping[type[DomainEvent], Handler] = field(default_factory=dict)
+    workers: Mapping[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    # Extra objects for the routes, read from ``request.state`` (e.g. a payment gateway).
+    state: Mapping[str, object] = field(default_factory=dict)
 
 
 def service_app(
@@ -82,25 +89,25 @@ def service_app(
     *,
     endpoints: Sequence[Endpoint],
     documents: Sequence[type[Document]],
-    subscriptions: Subscriptions | None = None,
-    workers: Workers | None = None,
+    wiring: Callable[[Runtime], Wiring] | None = None,
     extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """A service's Starlette app: its endpoints, the common middleware, errors and
     operational routes, and a lifespan that opens its clients and starts its outbox relay,
-    its event consumer (``subscriptions``: event type → handler) and any other ``workers``.
+    its event consumer (``Wiring.subscriptions``: event type → handler) and workers.
     """
     configure_logging(level=settings.log_level, json=settings.log_json)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[dict[str, object]]:
         async with open_runtime(service, settings, documents) as runtime:
+            wired = wiring(runtime) if wiring else Wiring()
             runtime.start("outbox-relay", runtime.relay.run)
-            if subscriptions is not None:
-                runtime.start("consumer", runtime.consumer(dict(subscriptions(runtime))).run)
-            for name, run in (workers(runtime) if workers else {}).items():
+            if wired.subscriptions:
+                runtime.start("consumer", runtime.consumer(dict(wired.subscriptions)).run)
+            for name, run in wired.workers.items():
                 runtime.start(name, run)
-            yield {"runtime": runtime}
+            yield {**wired.state, "runtime": runtime}
 
     registry = CollectorRegistry()
     document = openapi_document(service, endpoints)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from backend.common.endpoint import Endpoint
+from backend.common.runtime import Runtime
 from backend.common.settings import Settings
 from backend.common.ticket_locks import TicketLocks
 from backend.common.user_replica import UserReplica
-from backend.common.web import service_app
+from backend.common.web import Wiring, service_app
 from backend.tickets import routes
 from backend.tickets.handlers import TicketHandlers
 from backend.tickets.models import Ticket
@@ -42,13 +43,16 @@ ENDPOINTS = [
 ]  # fmt: skip
 
 
+def wire(runtime: Runtime) -> Wiring:
+    locks = TicketLocks(runtime.redis, runtime.keys)
+    return Wiring(subscriptions=TicketHandlers(locks, runtime.relay.notify).registry())
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     return service_app(
         SERVICE,
         settings or Settings(),
         endpoints=ENDPOINTS,
         documents=[Ticket, UserReplica],
-        subscriptions=lambda rt: TicketHandlers(
-            TicketLocks(rt.redis, rt.keys), rt.relay.notify
-        ).registry(),
+        wiring=wire,
     )

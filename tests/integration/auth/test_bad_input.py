@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
 
 PASSWORD = "correct horse battery"
 EMAIL = "ada@example.com"
+OTHER_EMAIL = "eve@example.com"
 NOT_JSON = "Request body is not valid JSON"
 NOT_OBJECT = "Request body must be a JSON object"
 
@@ -174,6 +175,27 @@ async def test_unknown_field_is_refused(
     response = await session.request(method, path, json=body)
     items = errors_of(response, 400)
     assert items == [{"message": "Unknown field", "field": field} for field in unknown]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "unknown"),
+    [
+        ("POST", "/api/users/signup", {"email": OTHER_EMAIL, "password": PASSWORD,
+                                       "display_name": "Eve"}, "display_name"),
+        ("POST", "/api/users/signup", {"email": OTHER_EMAIL, "password": PASSWORD,
+                                       "display_name": 3}, "display_name"),
+        ("PATCH", "/api/users/me", {"display_name": "Ada"}, "display_name"),
+        ("PATCH", "/api/users/me", {"password": "new password 1",
+                                    "current_password": PASSWORD}, "current_password"),
+    ],
+    ids=["signup", "signup-wrong-type", "update-me-display-name", "update-me-current-password"],
+)  # fmt: skip
+async def test_snake_case_field_is_refused_as_unknown(
+    session: httpx.AsyncClient, method: str, path: str, body: dict[str, Any], unknown: str
+) -> None:
+    # The wire format is camelCase: the published OpenAPI schema allows no other property.
+    response = await session.request(method, path, json=body)
+    assert errors_of(response, 400) == [{"message": "Unknown field", "field": unknown}]
 
 
 @pytest.mark.parametrize(

@@ -43,15 +43,6 @@ TIMEOUT_S = 5.0
 
 type Condition = Callable[[], bool | Awaitable[bool]]
 
-# backend/common/bus.py (Consumer._dead_letter) logs with ``log.error("bus.dead_lettered",
-# event=...)``; ``event`` is structlog's message argument, so a TypeError escapes right after
-# the dead letter is written and the consumer loop dies. Remove once that is fixed.
-dead_letter_log_bug = pytest.mark.xfail(
-    raises=TypeError,
-    strict=True,
-    reason="bus.py dead-letter log passes event= twice to structlog",
-)
-
 
 async def _holds(condition: Condition) -> bool:
     result = condition()
@@ -272,7 +263,6 @@ async def test_message_of_a_killed_consumer_is_handled_by_another_consumer(
     assert (await redis.xpending(orders_stream, GROUP))["pending"] == 0
 
 
-@dead_letter_log_bug
 async def test_poison_message_is_dead_lettered_after_max_deliveries_while_others_flow(
     bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
@@ -312,7 +302,6 @@ async def test_poison_message_is_dead_lettered_after_max_deliveries_while_others
     assert len(await dead_letters(redis, keys)) == 1
 
 
-@dead_letter_log_bug
 @pytest.mark.parametrize(
     "fields",
     [
@@ -352,7 +341,6 @@ async def test_unparsable_event_is_dead_lettered_without_reaching_the_handler(
     assert (await redis.xpending(orders_stream, GROUP))["pending"] == 0
 
 
-@dead_letter_log_bug
 async def test_running_consumer_keeps_consuming_after_a_dead_letter(
     bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
@@ -408,7 +396,6 @@ async def test_retry_later_is_retried_until_the_handler_accepts(
     assert await dead_letters(redis, keys) == []
 
 
-@dead_letter_log_bug
 async def test_retry_later_is_dead_lettered_when_it_never_resolves(
     bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:

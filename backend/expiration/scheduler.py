@@ -1,0 +1,107 @@
+"""Order deadlines kept durably in Redis, fired exactly once as ``OrderExpired``.
+
+Deadlines live in a sorted set scored by epoch milliseconds; each member is the already
+rendered ``OrderExpired`` envelope. Firing is one Lua script that removes due members
+and appends them to the event stream in the same atomic step: a restart loses nothing,
+and two replicas can never fire the same deadline twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from datetime import datetime
+
+from redis.asyncio import Redis
+
+from backend.common.bus import STREAM_MAX_LEN, Envelope
+from backend.common.events import OrderExpired
+from backend.common.keys import RedisKeys
+
+_SCHEDULE = """
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+return 1
+"""
+
+_UNSCHEDULE = """
+local member = redis.call('HGET', KEYS[2], ARGV[1])
+if not member then return 0 end
+redis.call('ZREM', KEYS[1], member)
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+"""
+
+# KEYS: deadlines zset, index hash, event stream. ARGV: now ms, batch size, max stream len.
+_FIRE_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, member in ipairs(due) do
+  local envelope = cjson.decode(member)
+  redis.call('ZREM', KEYS[1], member)
+  redis.call('HDEL', KEYS[2], envelope['orderId'])
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*',
+             'type', envelope['type'], 'data', envelope['data'])
+end
+return #due
+"""
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class ExpirationScheduler:
+    def __init__(self, redis: Redis, keys: RedisKeys, *, tick_s: float = 0.1) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.tick_s = tick_s
+        self._schedule = redis.register_script(_SCHEDULE)
+        self._unschedule = redis.register_script(_UNSCHEDULE)
+        self._fire_due = redis.register_script(_FIRE_DUE)
+        self._wake = asyncio.Event()
+
+    @property
+    def _keys(self) -> list[str]:
+        return [
+            self.keys.expirations(),
+            self.keys.expirations() + ":index",
+            self.keys.stream(OrderExpired.STREAM),
+        ]
+
+    async def schedule(self, *, order_id: str, ticket_id: str, deadline: datetime) -> bool:
+        """Idempotent: scheduling the same order again keeps the first deadline."""
+        # A deterministic event id: however often the order is scheduled, one expiry.
+        event = OrderExpired(
+            id=f"expired-{order_id}",
+            occurred_at=deadline,
+            version=0,
+            order_id=order_id,
+            ticket_id=ticket_id,
+        )
+        envelope = Envelope.of(event)
+        member = json.dumps({"orderId": order_id, "type": envelope.type, "data": envelope.data})
+        added = await self._schedule(keys=self._keys[:2], args=[order_id, _ms(deadline), member])
+        self._wake.set()
+        return bool(added)
+
+    async def unschedule(self, order_id: str) -> bool:
+        return bool(await self._unschedule(keys=self._keys[:2], args=[order_id]))
+
+    async def fire_due(self, now_ms: int | None = None, batch: int = 100) -> int:
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        return int(await self._fire_due(keys=self._keys, args=[now, batch, STREAM_MAX_LEN]))
+
+    async def pending(self) -> int:
+        return int(await self.redis.zcard(self.keys.expirations()))
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            while await self.fire_due() > 0:
+                pass
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.tick_s)

@@ -1,0 +1,49 @@
+"""The payments service: charges cards with Stripe PaymentIntents."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from backend.common.endpoint import Endpoint
+from backend.common.runtime import Runtime
+from backend.common.settings import Settings
+from backend.common.ticket_locks import TicketLocks
+from backend.common.web import Wiring, service_app
+from backend.payments import handlers, routes
+from backend.payments.gateway import PaymentGateway
+from backend.payments.models import OrderReplica, Payment
+from backend.payments.schemas import CreatePaymentRequest, PaymentPublic
+from backend.payments.service import Payments
+
+SERVICE = "payments"
+
+ENDPOINTS = [
+    Endpoint("POST", "/api/payments", routes.create, "Pay an order by card",
+             body=CreatePaymentRequest, response=PaymentPublic, status=201, auth=True,
+             errors=(402, 403, 404, 409)),
+    Endpoint("GET", "/api/payments/{order_id}", routes.show, "The payment of my order",
+             response=PaymentPublic, auth=True, errors=(403, 404)),
+]  # fmt: skip
+
+
+def wire(runtime: Runtime) -> Wiring:
+    payments = Payments(
+        gateway=PaymentGateway(runtime.settings),
+        locks=TicketLocks(runtime.redis, runtime.keys),
+        hold_s=runtime.settings.payment_hold_seconds,
+    )
+    return Wiring(
+        subscriptions=handlers.registry(),
+        workers={"reconciler": payments.run_reconciler},
+        state={"payments": payments},
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    return service_app(
+        SERVICE,
+        settings or Settings(),
+        endpoints=ENDPOINTS,
+        documents=[Payment, OrderReplica],
+        wiring=wire,
+    )

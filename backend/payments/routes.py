@@ -1,0 +1,53 @@
+"""HTTP routes of the payments service: parse, call a use case, respond."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backend.common.auth import require_user
+from backend.common.endpoint import respond
+from backend.common.errors import parse_body
+from backend.common.runtime import runtime_of
+from backend.payments import service
+from backend.payments.models import Payment, PaymentStatus
+from backend.payments.schemas import CreatePaymentRequest, PaymentPublic
+from backend.payments.service import Payments
+
+
+def present(payment: Payment) -> PaymentPublic:
+    return PaymentPublic(
+        order_id=payment.order_id,
+        status=payment.status,
+        amount=payment.amount,
+        payment_intent_id=payment.payment_intent_id,
+        client_secret=payment.client_secret,
+        failure_message=payment.failure_message,
+        created_at=payment.created_at,
+        updated_at=payment.updated_at,
+    )
+
+
+def _payments(request: Request) -> Payments:
+    return cast(Payments, request.state.payments)
+
+
+async def create(request: Request) -> Response:
+    user = require_user(request)
+    data = await parse_body(request, CreatePaymentRequest)
+    payment = await _payments(request).pay(
+        user_id=user.id, order_id=data.order_id, payment_method_id=data.payment_method_id
+    )
+    runtime_of(request).relay.notify()
+    status = 201 if payment.status is PaymentStatus.SUCCEEDED else 200
+    return respond(present(payment), status)
+
+
+async def show(request: Request) -> Response:
+    user = require_user(request)
+    payment = await service.payment_for(order_id=request.path_params["order_id"], user_id=user.id)
+    payment = await _payments(request).reconcile(payment)
+    runtime_of(request).relay.notify()
+    return respond(present(payment))

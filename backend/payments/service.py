@@ -1,0 +1,228 @@
+"""Use cases of the payments service.
+
+A payment first converts the order's lock into a paying hold (so the deadline cannot free
+the ticket mid-charge); without the hold no charge is attempted. One ``Payment`` per order
+(unique index) makes a retried request never charge twice. The PaymentIntent is created,
+its id saved, then confirmed: a crash at any point leaves a record the reconciler settles
+from Stripe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import stripe
+import structlog
+from pymongo.errors import DuplicateKeyError
+
+from backend.common.errors import AppError, Conflict, Forbidden, NotFound, PaymentFailed
+from backend.common.events import ChargeCreated, ChargeFailed, DomainEvent, OrderStatus
+from backend.common.outbox import outbox_push
+from backend.common.ticket_locks import TicketLocks
+from backend.payments.gateway import IntentResult, IntentState, PaymentGateway
+from backend.payments.models import OrderReplica, Payment, PaymentStatus
+
+log = structlog.get_logger(__name__)
+
+REPLICA_WAIT_S = 2.0
+OPEN = (PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION)
+
+
+class ProviderUnavailable(AppError):
+    status_code = 502
+
+
+async def _order(order_id: str) -> OrderReplica:
+    """The order, waiting briefly for an OrderCreated that is still on its way."""
+    deadline = asyncio.get_running_loop().time() + REPLICA_WAIT_S
+    while True:
+        order = await OrderReplica.get(order_id)
+        if order is not None:
+            return order
+        if asyncio.get_running_loop().time() >= deadline:
+            raise NotFound("Order not found", field="orderId")
+        await asyncio.sleep(0.05)
+
+
+async def payment_for(*, order_id: str, user_id: str) -> Payment:
+    payment = await Payment.find_one(Payment.order_id == order_id)
+    if payment is None:
+        raise NotFound("No payment for this order", field="orderId")
+    if payment.buyer_id != user_id:
+        raise Forbidden("This payment is not yours")
+    return payment
+
+
+async def _save(payment: Payment, changes: dict[str, Any], *events: DomainEvent) -> Payment:
+    """Write the payment's new state and its events in one document update."""
+    update: dict[str, Any] = {
+        "$set": {**changes, "updated_at": datetime.now(UTC)},
+        "$inc": {"version": 1},
+    }
+    if events:
+        update["$push"] = outbox_push(*events)
+    await Payment.get_pymongo_collection().update_one({"_id": payment.id}, update)
+    refreshed = await Payment.get(payment.id)
+    assert refreshed is not None
+    return refreshed
+
+
+class Payments:
+    def __init__(self, *, gateway: PaymentGateway, locks: TicketLocks, hold_s: float) -> None:
+        self.gateway = gateway
+        self.locks = locks
+        self.hold_ms = int(hold_s * 1000)
+
+    async def pay(self, *, user_id: str, order_id: str, payment_method_id: str) -> Payment:
+        order = await _order(order_id)
+        if order.buyer_id != user_id:
+            raise Forbidden("This order is not yours", field="orderId")
+        existing = await Payment.find_one(Payment.order_id == order_id)
+        if existing is not None:
+            return await self._resume(existing)
+        if order.status is not OrderStatus.CREATED:
+            raise Conflict(f"The order is {order.status.value} and cannot be paid", field="orderId")
+        if not await self.locks.start_paying(order.ticket_id, order_id, self.hold_ms):
+            raise Conflict(
+                "The order expired: the ticket is no longer held for you", field="orderId"
+            )
+        payment = Payment(
+            order_id=order_id,
+            ticket_id=order.ticket_id,
+            buyer_id=order.buyer_id,
+            amount=order.price,
+            payment_method_id=payment_method_id,
+        )
+        try:
+            await payment.insert()
+        except DuplicateKeyError:
+            raise Conflict("A payment for this order is already in progress") from None
+        try:
+            intent_id = await self.gateway.create_intent(
+                order_id=order_id, amount=order.price, payment_method_id=payment_method_id
+            )
+        except stripe.InvalidRequestError as exc:
+            await self._fail(payment, exc.user_message or "The payment method was refused")
+            raise PaymentFailed(exc.user_message or "The payment method was refused") from None
+        except stripe.StripeError:
+            log.exception("payments.create_failed", order_id=order_id)
+            raise ProviderUnavailable("The card processor is unavailable; retry shortly") from None
+        payment = await _save(payment, {"payment_intent_id": intent_id})
+        try:
+            result = await self.gateway.confirm(intent_id)
+        except stripe.StripeError:
+            log.exception("payments.confirm_failed", order_id=order_id)
+            raise ProviderUnavailable("The card processor is unavailable; retry shortly") from None
+        return await self._settle(payment, result)
+
+    async def _resume(self, payment: Payment) -> Payment:
+        """A repeated request: never a second charge; finish what is open."""
+        if payment.status in OPEN:
+            payment = await self.reconcile(payment)
+        if payment.status is PaymentStatus.SUCCEEDED:
+            raise Conflict("This order is already paid", field="orderId")
+        if payment.status in (PaymentStatus.FAILED, PaymentStatus.REFUNDED):
+            raise Conflict("The payment of this order failed; the order was cancelled")
+        return payment
+
+    async def reconcile(self, payment: Payment) -> Payment:
+        """Bring an open payment up to date with Stripe."""
+        if payment.status not in OPEN:
+            return payment
+        if payment.payment_intent_id is None:
+            # Never confirmed (we crashed around creating the intent): nothing was charged.
+            age = datetime.now(UTC) - payment.created_at
+            if age > timedelta(seconds=30):
+                return await self._fail(payment, "The payment was interrupted; nothing was charged")
+            return payment
+        result = await self.gateway.retrieve(payment.payment_intent_id)
+        if result.state is IntentState.UNCONFIRMED:
+            # Created but never confirmed (we crashed in between): confirm now.
+            result = await self.gateway.confirm(payment.payment_intent_id)
+        return await self._settle(payment, result)
+
+    async def _settle(self, payment: Payment, result: IntentResult) -> Payment:
+        if result.state is IntentState.SUCCEEDED:
+            return await self._succeed(payment, result)
+        if result.state is IntentState.REQUIRES_ACTION:
+            return await _save(
+                payment,
+                {
+                    "status": PaymentStatus.REQUIRES_ACTION.value,
+                    "client_secret": result.client_secret,
+                },
+            )
+        if result.state in (IntentState.DECLINED, IntentState.CANCELED):
+            failed = await self._fail(payment, result.message or "Your card was declined.")
+            raise PaymentFailed(failed.failure_message or "Your card was declined.")
+        return payment  # still processing: the reconciler will come back
+
+    async def _succeed(self, payment: Payment, result: IntentResult) -> Payment:
+        if not await self.locks.mark_sold(payment.ticket_id, payment.order_id):
+            # The hold was lost (it must not be): never keep money without a sale.
+            log.error("payments.hold_lost_refunding", order_id=payment.order_id)
+            await self.gateway.refund(result.id)
+            return await self._fail(
+                payment, "The ticket could not be held; you were refunded", PaymentStatus.REFUNDED
+            )
+        event = ChargeCreated(
+            order_id=payment.order_id,
+            ticket_id=payment.ticket_id,
+            buyer_id=payment.buyer_id,
+            payment_intent_id=result.id,
+            amount=payment.amount,
+            version=payment.version + 1,
+        )
+        return await _save(
+            payment, {"status": PaymentStatus.SUCCEEDED.value, "client_secret": None}, event
+        )
+
+    async def _fail(
+        self, payment: Payment, message: str, status: PaymentStatus = PaymentStatus.FAILED
+    ) -> Payment:
+        """Declined: the order is cancelled (by the orders service) and the ticket unlocked."""
+        await self.locks.release_paying(payment.ticket_id, payment.order_id)
+        event = ChargeFailed(
+            order_id=payment.order_id,
+            ticket_id=payment.ticket_id,
+            buyer_id=payment.buyer_id,
+            message=message,
+            version=payment.version + 1,
+        )
+        return await _save(
+            payment,
+            {"status": status.value, "failure_message": message, "client_secret": None},
+            event,
+        )
+
+    async def reconcile_open(self, *, older_than_s: float) -> int:
+        """Settle payments left open (a crash, an abandoned 3-D Secure); returns how many."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+        settled = 0
+        open_payments = Payment.find(
+            {"status": {"$in": [s.value for s in OPEN]}, "updated_at": {"$lt": cutoff}}
+        )
+        async for payment in open_payments:
+            try:
+                after = await self.reconcile(payment)
+                if (
+                    after.status is PaymentStatus.REQUIRES_ACTION
+                    and after.created_at < datetime.now(UTC) - timedelta(milliseconds=self.hold_ms)
+                    and after.payment_intent_id
+                ):
+                    await self.gateway.cancel(after.payment_intent_id)
+                    after = await self._fail(after, "3-D Secure was not completed in time")
+            except PaymentFailed:
+                pass
+            except stripe.StripeError:
+                log.exception("payments.reconcile_failed", order_id=payment.order_id)
+                continue
+            settled += 1
+        return settled
+
+    async def run_reconciler(self, *, every_s: float = 15.0) -> None:
+        while True:
+            await self.reconcile_open(older_than_s=every_s)
+            await asyncio.sleep(every_s)
