@@ -62,6 +62,12 @@ class Runtime:
 
         self.tasks.append(asyncio.create_task(guarded(), name=f"{self.service}:{name}"))
 
+    async def stop_tasks(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+
 
 @asynccontextmanager
 async def open_runtime(
@@ -89,9 +95,7 @@ async def open_runtime(
     try:
         yield runtime
     finally:
-        for task in runtime.tasks:
-            task.cancel()
-        await asyncio.gather(*runtime.tasks, return_exceptions=True)
+        await runtime.stop_tasks()
         await redis.aclose()
         await mongo.close()
 

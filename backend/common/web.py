@@ -81,6 +81,8 @@ class Wiring:
     workers: Mapping[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     # Extra objects for the routes, read from ``request.state`` (e.g. a payment gateway).
     state: Mapping[str, object] = field(default_factory=dict)
+    # Called when the app stops, after the workers (e.g. closing an HTTP client).
+    on_close: Sequence[Callable[[], Awaitable[None]]] = ()
 
 
 def service_app(
@@ -107,7 +109,12 @@ def service_app(
                 runtime.start("consumer", runtime.consumer(dict(wired.subscriptions)).run)
             for name, run in wired.workers.items():
                 runtime.start(name, run)
-            yield {**wired.state, "runtime": runtime}
+            try:
+                yield {**wired.state, "runtime": runtime}
+            finally:
+                await runtime.stop_tasks()
+                for close in wired.on_close:
+                    await close()
 
     registry = CollectorRegistry()
     document = openapi_document(service, endpoints)

@@ -17,4 +17,8 @@ class ServiceSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("auth", "backend.auth.app:create_app", ("/api/users",)),
+    ServiceSpec("tickets", "backend.tickets.app:create_app", ("/api/tickets",)),
+    ServiceSpec("orders", "backend.orders.app:create_app", ("/api/orders",)),
+    ServiceSpec("payments", "backend.payments.app:create_app", ("/api/payments",)),
+    ServiceSpec("expiration", "backend.expiration.app:create_app", ()),
 )

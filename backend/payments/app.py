@@ -27,8 +27,9 @@ ENDPOINTS = [
 
 
 def wire(runtime: Runtime) -> Wiring:
+    gateway = PaymentGateway(runtime.settings)
     payments = Payments(
-        gateway=PaymentGateway(runtime.settings),
+        gateway=gateway,
         locks=TicketLocks(runtime.redis, runtime.keys),
         hold_s=runtime.settings.payment_hold_seconds,
     )
@@ -36,6 +37,7 @@ def wire(runtime: Runtime) -> Wiring:
         subscriptions=handlers.registry(),
         workers={"reconciler": payments.run_reconciler},
         state={"payments": payments},
+        on_close=[gateway.close],
     )
 
 

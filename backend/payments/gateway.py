@@ -45,12 +45,16 @@ _STATES = {
 class PaymentGateway:
     def __init__(self, settings: Settings) -> None:
         base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
+        self._http = stripe.HTTPXClient(allow_sync_methods=False)
         self.client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses=base,  # type: ignore[arg-type]
-            http_client=stripe.HTTPXClient(allow_sync_methods=False),
+            http_client=self._http,
             max_network_retries=2,
         )
+
+    async def close(self) -> None:
+        await self._http.close_async()  # type: ignore[no-untyped-call]
 
     async def create_intent(self, *, order_id: str, amount: Money, payment_method_id: str) -> str:
         # Cards only: no redirect-based methods, so no return_url is needed (and

@@ -9,9 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.auth.app import create_app
 from backend.common.settings import Settings
-from tests.support.servers import serve
 
 pytestmark = pytest.mark.integration
 
@@ -56,17 +54,6 @@ async def session(client: httpx.AsyncClient) -> httpx.AsyncClient:
     response = await client.post("/api/users/signup", json={"email": EMAIL, "password": PASSWORD})
     assert response.status_code == 201, response.text
     return client
-
-
-@pytest.fixture
-async def roomy_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of an auth app whose body limit lets 100 000 nested lists through."""
-    roomy = settings.model_copy(update={"max_body_bytes": 1024 * 1024})
-    async with (
-        serve(create_app(roomy)) as url,
-        httpx.AsyncClient(base_url=url, timeout=30) as http,
-    ):
-        yield http
 
 
 @pytest.mark.parametrize(("method", "path"), BODY_ENDPOINTS, ids=BODY_ENDPOINT_IDS)
@@ -274,7 +261,9 @@ async def test_password_is_refused_when_its_length_is_out_of_bounds(
 async def test_signup_accepts_password_when_its_length_is_on_a_bound(
     client: httpx.AsyncClient, length: int
 ) -> None:
-    response = await client.post("/api/users/signup", json={"email": EMAIL, "password": "p" * length})
+    response = await client.post(
+        "/api/users/signup", json={"email": EMAIL, "password": "p" * length}
+    )
     assert response.status_code == 201, response.text
 
 
@@ -365,7 +354,7 @@ async def test_signup_refuses_email_when_it_has_unicode_edge_cases(
     [
         ("A\u0301da@example.com", "\u00e1da@example.com"),
         ("ÄDÄ@EXÄMPLE.COM", "ädä@exämple.com"),
-        ("ada@ＥＸＡＭＰＬＥ.com", "ada@example.com"),
+        ("ada@\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25.com", "ada@example.com"),
     ],
     ids=["decomposed-vs-composed", "upper-vs-lower-umlauts", "full-width-domain"],
 )
@@ -441,23 +430,31 @@ def nested(depth: int, inner: str = "") -> str:
     return "[" * depth + inner + "]" * depth
 
 
-@pytest.mark.parametrize(
-    "content",
-    [
-        nested(100_000),
-        '{"a":' * 100_000 + "1" + "}" * 100_000,
-        f'{{"email": {nested(100_000)}, "password": "{PASSWORD}"}}',
-        f'{{"email": "{EMAIL}", "password": "{PASSWORD}", "displayName": {nested(100_000)}}}',
-    ],
-    ids=["lists", "objects", "in-email", "in-display-name"],
-)
-async def test_deeply_nested_json_is_refused(
-    roomy_client: httpx.AsyncClient, content: str
-) -> None:
-    response = await roomy_client.post(
-        "/api/users/signup", content=content, headers={"content-type": "application/json"}
+class TestWithARoomyBodyLimit:
+    """100 000 nested lists take 200 kB: these tests raise the app's body limit to 1 MiB."""
+
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(update={"max_body_bytes": 1024 * 1024})
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            nested(100_000),
+            '{"a":' * 100_000 + "1" + "}" * 100_000,
+            f'{{"email": {nested(100_000)}, "password": "{PASSWORD}"}}',
+            f'{{"email": "{EMAIL}", "password": "{PASSWORD}", "displayName": {nested(100_000)}}}',
+        ],
+        ids=["lists", "objects", "in-email", "in-display-name"],
     )
-    assert errors_of(response, 400) == [{"message": NOT_JSON, "field": None}]
+    async def test_deeply_nested_json_is_refused(
+        self, client: httpx.AsyncClient, settings: Settings, content: str
+    ) -> None:
+        assert len(content) > 64 * 1024 and settings.max_body_bytes > len(content)
+        response = await client.post(
+            "/api/users/signup", content=content, headers={"content-type": "application/json"}
+        )
+        assert errors_of(response, 400) == [{"message": NOT_JSON, "field": None}]
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -40,17 +40,21 @@ def users_of(mongo: Mongo, settings: Settings) -> Any:
     return mongo[settings.database_name("auth")]["users"]
 
 
-async def poll[T](probe: Callable[[], Any], done: Callable[[T], bool], what: str) -> T:
+async def poll[T](probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], what: str) -> T:
     """Call ``probe`` until ``done`` holds for its answer; fail after the deadline."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DEADLINE_SECONDS
     while True:
-        answer: T = await probe()
+        answer = await probe()
         if done(answer):
             return answer
         if loop.time() > deadline:
             pytest.fail(f"timed out after {DEADLINE_SECONDS}s waiting for {what}; last: {answer}")
         await asyncio.sleep(0.02)
+
+
+async def stream_entries(redis: Redis, keys: RedisKeys) -> list[StreamEntry]:
+    return cast(list[StreamEntry], await redis.xrange(keys.stream("users")))
 
 
 async def events_of_type(
@@ -59,20 +63,21 @@ async def events_of_type(
     """Wait until the users stream holds ``count`` events of ``event_type``; their data."""
 
     async def read() -> list[StreamEntry]:
-        entries: list[StreamEntry] = await redis.xrange(keys.stream("users"))
+        entries = await stream_entries(redis, keys)
         return [entry for entry in entries if entry[1].get("type") == event_type]
 
-    entries: list[StreamEntry] = await poll(
-        read, lambda found: len(found) >= count, f"{count} {event_type} event(s)"
-    )
+    entries = await poll(read, lambda found: len(found) >= count, f"{count} {event_type} event(s)")
     for _, fields in entries:
         assert set(fields) == {"type", "data"}, fields
     return [json.loads(fields["data"]) for _, fields in entries]
 
 
 async def outbox_drained(mongo: Mongo, settings: Settings, user_id: str) -> None:
-    async def read() -> Any:
-        return await users_of(mongo, settings).find_one({"_id": ObjectId(user_id)})
+    async def read() -> dict[str, Any] | None:
+        document: dict[str, Any] | None = await users_of(mongo, settings).find_one(
+            {"_id": ObjectId(user_id)}
+        )
+        return document
 
     await poll(read, lambda doc: doc is not None and doc["outbox"] == [], "an empty outbox")
 
@@ -152,7 +157,7 @@ async def test_update_me_publishes_user_updated_with_version_1(
     assert event["displayName"] == "Ada L."
     assert event["version"] == 1
     assert event["id"] != user_created["id"]
-    entries = await redis.xrange(keys.stream("users"))
+    entries = await stream_entries(redis, keys)
     assert [fields["type"] for _, fields in entries] == ["UserCreated", "UserUpdated"]
     await outbox_drained(mongo, settings, user_id)
     document = await users_of(mongo, settings).find_one({"email": "ada@example.com"})

@@ -64,9 +64,9 @@ def payload_swapped() -> str:
 
 BAD_TOKENS: dict[str, Callable[[], str]] = {
     "expired": lambda: signed(claims(iat=past() - timedelta(hours=1), exp=past())),
-    "expired-by-issue-token": lambda: issue_token(
-        user_id=USER_ID, email=EMAIL, key=TEST_JWT_KEY, ttl_seconds=-60
-    ).token,
+    "expired-by-issue-token": lambda: (
+        issue_token(user_id=USER_ID, email=EMAIL, key=TEST_JWT_KEY, ttl_seconds=-60).token
+    ),
     "wrong-signature": lambda: signed(claims(), key=OTHER_KEY),
     "payload-swapped": payload_swapped,
     "alg-none": lambda: jwt.encode(claims(), "", algorithm="none"),

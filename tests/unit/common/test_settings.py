@@ -29,6 +29,7 @@ ENV_VARS: list[tuple[str, str, object]] = [
     ("STRIPE_PUBLISHABLE_KEY", "pk_test_from_env", None),
     ("STRIPE_API_BASE", "https://api.stripe.com", None),
     ("LOCK_TTL_SECONDS", "30.5", 30.5),
+    ("PAYMENT_HOLD_SECONDS", "120", 120.0),
     ("PUBLIC_URL", "https://tickets.example.com", None),
     ("NAMESPACE", "staging-2", None),
     ("MAX_BODY_BYTES", "1024", 1024),
@@ -131,6 +132,7 @@ def test_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatch) -> Non
         ("MAX_BODY_BYTES", "0"),
         ("JWT_TTL_SECONDS", "-1"),
         ("LOCK_TTL_SECONDS", "0"),
+        ("PAYMENT_HOLD_SECONDS", "-5"),
         ("BUS_MAX_DELIVERIES", "0"),
         ("BUS_RETRY_AFTER_MS", "5"),
         ("OUTBOX_POLL_SECONDS", "0"),
@@ -139,9 +141,7 @@ def test_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatch) -> Non
         ("MAX_BODY_BYTES", "lots"),
     ],
 )
-def test_invalid_env_value_is_refused(
-    monkeypatch: pytest.MonkeyPatch, name: str, raw: str
-) -> None:
+def test_invalid_env_value_is_refused(monkeypatch: pytest.MonkeyPatch, name: str, raw: str) -> None:
     monkeypatch.setenv(name, raw)
     with pytest.raises(ValidationError, match=name.lower()):
         Settings()

@@ -1,0 +1,45 @@
+"""The whole backend in the test's event loop: every service on its own real socket,
+behind the same one-origin gateway the local runner uses."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+
+from backend.common.settings import Settings
+from backend.devstack.gateway import create_gateway
+from backend.devstack.stack import SERVICES
+from tests.support.servers import serve
+
+
+@dataclass(frozen=True)
+class Stack:
+    url: str  # the gateway: every /api/... route
+    services: dict[str, str]  # service name -> its own base URL
+
+
+def _factory(path: str) -> Starlette:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def running_stack(
+    settings: Settings, only: tuple[str, ...] | None = None
+) -> AsyncIterator[Stack]:
+    async with AsyncExitStack() as exits:
+        services: dict[str, str] = {}
+        routes: list[tuple[str, str]] = []
+        for spec in SERVICES:
+            if only is not None and spec.name not in only:
+                continue
+            create_app = _factory(spec.factory)
+            url = await exits.enter_async_context(serve(create_app(settings)))  # type: ignore[operator]
+            services[spec.name] = url
+            routes.extend((prefix, url) for prefix in spec.prefixes)
+        gateway = await exits.enter_async_context(serve(create_gateway(routes)))
+        yield Stack(url=gateway, services=services)
