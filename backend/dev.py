@@ -20,11 +20,11 @@ from types import FrameType
 from backend.devstack.processes import (
     Child,
     free_port,
+    spawn,
     start,
     start_mongo,
     start_redis,
     start_stripe,
-    wait_for_port,
 )
 from backend.devstack.stack import SERVICES
 
@@ -87,16 +87,16 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             argv_ = [sys.executable, "-m", "uvicorn", "--factory", spec.factory,
                      "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]  # fmt: skip
-            children.append(start(spec.name, argv_, port, log=logs / f"{spec.name}.log"))
+            children.append(spawn(spec.name, argv_, port, log=logs / f"{spec.name}.log"))
             routes.extend((prefix, f"http://127.0.0.1:{port}") for prefix in spec.prefixes)
 
+        for child in children:  # the services start in parallel
+            child.wait_ready(timeout=60)
         env["GATEWAY_ROUTES"] = ",".join(f"{p}={u}" for p, u in routes)
         gateway = [sys.executable, "-m", "uvicorn", "--factory",
                    "backend.devstack.gateway:create_gateway_from_env",
                    "--host", "127.0.0.1", "--port", str(args.port), "--no-access-log"]  # fmt: skip
         children.append(start("gateway", gateway, args.port, log=logs / "gateway.log"))
-        for child in children:
-            wait_for_port(child.port, process=child.process)
         print(f"Ticketing is running at http://localhost:{args.port}  (logs: {logs})", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while True:

@@ -88,7 +88,7 @@ class InvalidInput(AppError):
         items = []
         for err in exc.errors(include_url=False):
             field = ".".join(str(part) for part in err["loc"]) or None
-            message = err["msg"]
+            message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
                 message = "Field required"
             elif err["type"] == "extra_forbidden":

@@ -42,6 +42,9 @@ class Child:
     process: subprocess.Popen[bytes]
     port: int
 
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        wait_for_port(self.port, timeout=timeout, process=self.process)
+
     def stop(self, timeout: float = 10.0) -> None:
         if self.process.poll() is not None:
             return
@@ -53,16 +56,22 @@ class Child:
             self.process.wait()
 
 
-def start(
-    name: str, argv: Sequence[str], port: int, *, log: Path | None = None, timeout: float = 20.0
-) -> Child:
+def spawn(name: str, argv: Sequence[str], port: int, *, log: Path | None = None) -> Child:
+    """Start a child without waiting for it (see ``Child.wait_ready``)."""
     with open(log or os.devnull, "ab") as out:  # the child keeps its own descriptor
         process = subprocess.Popen(
             list(argv), stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy()
         )
-    child = Child(name, process, port)
+    return Child(name, process, port)
+
+
+def start(
+    name: str, argv: Sequence[str], port: int, *, log: Path | None = None, timeout: float = 30.0
+) -> Child:
+    """Start a child and wait until it listens on its port."""
+    child = spawn(name, argv, port, log=log)
     try:
-        wait_for_port(port, timeout=timeout, process=process)
+        child.wait_ready(timeout)
     except BaseException:
         child.stop()
         raise
