@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         for spec in SERVICES:
             port = free_port()
             argv_ = [sys.executable, "-m", "uvicorn", "--factory", spec.factory,
-                     "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]  # fmt: skip
+                     "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+                     # longer than the gateway keeps idle connections (5 s)
+                     "--timeout-keep-alive", "30"]  # fmt: skip
             children.append(spawn(spec.name, argv_, port, log=logs / f"{spec.name}.log"))
             routes.extend((prefix, f"http://127.0.0.1:{port}") for prefix in spec.prefixes)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, Field, model_validator
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints, model_validator
 
 from backend.common.schemas import CamelModel, RequestModel
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
+DISPLAY_NAME_MAX = 60
 
 
 def normalise_email(value: str) -> str:
@@ -17,8 +18,11 @@ def normalise_email(value: str) -> str:
 
 
 Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(normalise_email)]
-Password = Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
-DisplayName = Annotated[str, Field(min_length=1, max_length=60)]
+# Passwords are taken exactly as typed: spaces are characters too.
+Password = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+]
+DisplayName = Annotated[str, Field(min_length=1, max_length=DISPLAY_NAME_MAX)]
 
 
 class SignupRequest(RequestModel):
@@ -30,13 +34,17 @@ class SignupRequest(RequestModel):
 class SigninRequest(RequestModel):
     # Not validated as an email: a typo should read "invalid credentials", not leak rules.
     email: Annotated[str, Field(min_length=1, max_length=254), AfterValidator(normalise_email)]
-    password: Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX)]
+    password: Annotated[
+        str, StringConstraints(strip_whitespace=False, min_length=1, max_length=PASSWORD_MAX)
+    ]
 
 
 class UpdateMeRequest(RequestModel):
     display_name: DisplayName | None = None
     password: Password | None = None
-    current_password: Annotated[str, Field(max_length=PASSWORD_MAX)] | None = None
+    current_password: (
+        Annotated[str, StringConstraints(strip_whitespace=False, max_length=PASSWORD_MAX)] | None
+    ) = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateMeRequest:

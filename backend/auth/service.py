@@ -8,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 
 from backend.auth.models import User
 from backend.auth.passwords import hash_password, verify_password
-from backend.auth.schemas import SigninRequest, SignupRequest, UpdateMeRequest
+from backend.auth.schemas import DISPLAY_NAME_MAX, SigninRequest, SignupRequest, UpdateMeRequest
 from backend.auth.throttle import SigninThrottle
 from backend.common.errors import BadRequest, Conflict, NotAuthorized
 from backend.common.events import UserCreated, UserUpdated
@@ -19,7 +19,7 @@ _UPDATE_ATTEMPTS = 5
 
 async def sign_up(*, data: SignupRequest) -> User:
     user_id = PydanticObjectId()
-    display_name = data.display_name or data.email.split("@", 1)[0]
+    display_name = data.display_name or data.email.split("@", 1)[0][:DISPLAY_NAME_MAX]
     event = UserCreated(
         user_id=str(user_id), email=data.email, display_name=display_name, version=0
     )

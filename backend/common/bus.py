@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import time
@@ -122,20 +121,18 @@ class Consumer:
                     raise
 
     async def run(self) -> None:
-        await self.ensure_groups()
+        """Consume until cancelled; Redis being unreachable only pauses it."""
+        ready = False
         while True:
             try:
+                if not ready:
+                    await self.ensure_groups()
+                    ready = True
                 await self.step()
-            except asyncio.CancelledError:
-                raise
             except (RedisError, OSError) as exc:
                 log.warning("bus.redis_unavailable", group=self.group, error=str(exc))
+                ready = False  # the groups may be gone (a Redis restart without data)
                 await asyncio.sleep(0.5)
-                await self._try_ensure_groups()
-
-    async def _try_ensure_groups(self) -> None:
-        with contextlib.suppress(RedisError, OSError):
-            await self.ensure_groups()
 
     async def step(self, *, block: bool = True) -> int:
         """Reclaim due pending messages, then read new ones; returns how many were handled."""

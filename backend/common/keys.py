@@ -26,14 +26,40 @@ class RedisKeys:
         """The ticket's latest committed version, stamped when an edit releases its lock."""
         return self._key("ticket-version", ticket_id)
 
+    def payment_lease(self, order_id: str) -> str:
+        """Held while one request works on an order's payment."""
+        return self._key("payments", "lease", order_id)
+
     def signin_failures(self, email: str) -> str:
         return self._key("auth", "signin-failures", email)
 
     def expirations(self) -> str:
+        """Sorted set of pending order deadlines (score: epoch ms)."""
         return self._key("expiration", "deadlines")
 
+    def expiration_index(self) -> str:
+        """Order id -> its member in the deadlines set."""
+        return self._key("expiration", "index")
+
+    def expirations_fired(self) -> str:
+        """Orders fired in the last day, scored by when (no second firing)."""
+        return self._key("expiration", "fired")
+
     def live_stream(self) -> str:
+        """Every live message, capped, with ids ``<cursor>-0`` (for resume)."""
         return self._key("live", "messages")
 
+    def live_cursor(self) -> str:
+        return self._key("live", "cursor")
+
     def live_channel(self) -> str:
+        """The pub/sub channel gateway replicas fan out through."""
         return self._key("live", "fanout")
+
+    def live_tickets(self) -> str:
+        """Current public state of every ticket (snapshots)."""
+        return self._key("live", "tickets")
+
+    def live_orders(self, user_id: str) -> str:
+        """Current state of a user's orders (their ``me`` snapshot)."""
+        return self._key("live", "orders", user_id)

@@ -16,6 +16,7 @@ class CamelModel(BaseModel):
 
 
 class RequestModel(CamelModel):
-    """A request body: unknown fields are refused so typos do not pass silently."""
+    """A request body: camelCase only, and unknown fields are refused so typos do not pass
+    silently (``display_name`` is as unknown as ``dispaly_name``)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_by_name=False)

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     bus_retry_after_ms: int = Field(default=5_000, ge=10)
     bus_block_ms: int = Field(default=1_000, ge=1)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    # Live gateway.
+    live_queue_size: int = Field(default=1000, ge=1)  # frames a client may lag behind
+    live_ping_seconds: float = Field(default=20, gt=0)
+    live_history: int = Field(default=10_000, ge=10)  # messages kept for resume
+    live_max_frame_bytes: int = Field(default=4096, ge=64)
     # Failed sign-ins allowed per email within the window before 429.
     signin_max_failures: int = Field(default=5, ge=1)
     signin_window_seconds: int = Field(default=15 * 60, ge=1)

@@ -35,13 +35,6 @@ if tonumber(ARGV[2]) > current then redis.call('SET', KEYS[2], ARGV[2]) end
 return 1
 """
 
-# Raise the stamp to at least this version (the relay does it after publishing too).
-_RAISE_VERSION = """
-local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
-if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
-return 0
-"""
-
 # Make a sale permanent: paying:<id> (or still order:<id>) becomes sold:<id> with no TTL.
 _MARK_SOLD = """
 local v = redis.call('GET', KEYS[1])
@@ -92,7 +85,6 @@ class TicketLocks:
         self.keys = keys
         self.locks = Locks(redis)
         self._end_edit = redis.register_script(_END_EDIT)
-        self._raise_version = redis.register_script(_RAISE_VERSION)
         self._mark_sold = redis.register_script(_MARK_SOLD)
 
     def _key(self, ticket_id: str) -> str:
@@ -128,6 +120,13 @@ class TicketLocks:
         # A retried payment of the same order already holds it: extend.
         return await self.locks.extend(key, paying_token(order_id), ttl_ms)
 
+    async def resume_order(self, ticket_id: str, order_id: str, ttl_ms: int) -> bool:
+        """Give the lock back from a payment that never started to its order."""
+        key = self._key(ticket_id)
+        return await self.locks.hand_over(
+            key, paying_token(order_id), order_token(order_id), ttl_ms
+        )
+
     async def mark_sold(self, ticket_id: str, order_id: str) -> bool:
         args = [paying_token(order_id), order_token(order_id), sold_token(order_id)]
         return bool(await self._mark_sold(keys=[self._key(ticket_id)], args=args))
@@ -146,9 +145,6 @@ class TicketLocks:
     async def end_edit(self, ticket_id: str, token: str, committed_version: int) -> None:
         keys = [self._key(ticket_id), self.keys.ticket_version(ticket_id)]
         await self._end_edit(keys=keys, args=[token, committed_version])
-
-    async def raise_version(self, ticket_id: str, version: int) -> None:
-        await self._raise_version(keys=[self.keys.ticket_version(ticket_id)], args=[version])
 
     async def committed_version(self, ticket_id: str) -> int:
         value = await self.redis.get(self.keys.ticket_version(ticket_id))

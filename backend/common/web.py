@@ -138,9 +138,11 @@ def service_app(
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(AuthenticationMiddleware, backend=JWTAuthBackend(settings.jwt_key)),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # /api/users/signup/ is a 404, not a 307
+    return app

@@ -6,6 +6,8 @@ its service's port and everything else to the frontend.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from http.cookiejar import Cookie, CookieJar
@@ -15,7 +17,11 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 HOP_BY_HOP = {
     "connection",
@@ -72,8 +78,9 @@ def create_gateway(routes: Sequence[tuple[str, str]], fallback: str | None = Non
         headers.append(("x-forwarded-for", request.client.host if request.client else ""))
         headers.append(("x-forwarded-proto", request.url.scheme))
         url = httpx.URL(upstream + request.url.path, query=request.url.query.encode())
+        # Buffered (bodies are small), so that httpx can replay it on a fresh connection.
         outgoing = state["client"].build_request(
-            request.method, url, headers=headers, content=request.stream()
+            request.method, url, headers=headers, content=await request.body()
         )
         try:
             answer = await state["client"].send(outgoing, stream=True)
@@ -92,8 +99,70 @@ def create_gateway(routes: Sequence[tuple[str, str]], fallback: str | None = Non
         response.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in out_headers]
         return response
 
+    async def proxy_websocket(websocket: WebSocket) -> None:
+        upstream = pick_upstream(websocket.url.path, ordered, fallback)
+        if upstream is None:
+            await websocket.close(code=1008, reason="no such endpoint")
+            return
+        target = "ws" + upstream.removeprefix("http") + websocket.url.path
+        if websocket.url.query:
+            target += "?" + websocket.url.query
+        forwarded = {
+            name: value
+            for name, value in websocket.headers.items()
+            if name.lower() in ("cookie", "authorization", "origin", "user-agent")
+        }
+        try:
+            upstream_ws = await ws_connect(target, additional_headers=forwarded, max_size=None)
+        except (OSError, InvalidHandshake):
+            await websocket.close(code=1011, reason="service unavailable")
+            return
+        await websocket.accept()
+        async with upstream_ws:
+            await _pipe(websocket, upstream_ws)
+
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
-    return Starlette(routes=[Route("/{path:path}", proxy, methods=methods)], lifespan=lifespan)
+    return Starlette(
+        routes=[
+            Route("/{path:path}", proxy, methods=methods),
+            WebSocketRoute("/{path:path}", proxy_websocket),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def _pipe(client: WebSocket, upstream: ClientConnection) -> None:
+    """Copy frames both ways until one side closes; pass the close code and reason on."""
+
+    async def client_to_upstream() -> None:
+        while True:
+            message = await client.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("text") is not None:
+                await upstream.send(message["text"])
+            elif message.get("bytes") is not None:
+                await upstream.send(message["bytes"])
+
+    async def upstream_to_client() -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for data in upstream:
+                if isinstance(data, str):
+                    await client.send_text(data)
+                else:
+                    await client.send_bytes(data)
+
+    tasks = [asyncio.create_task(client_to_upstream()), asyncio.create_task(upstream_to_client())]
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    if tasks[1] in done:  # the service closed: tell the client why
+        code = upstream.close_code or 1000
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await client.close(code=code, reason=upstream.close_reason or "")
+    else:
+        await upstream.close()
 
 
 def create_gateway_from_env() -> Starlette:

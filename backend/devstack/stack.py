@@ -21,4 +21,5 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("orders", "backend.orders.app:create_app", ("/api/orders",)),
     ServiceSpec("payments", "backend.payments.app:create_app", ("/api/payments",)),
     ServiceSpec("expiration", "backend.expiration.app:create_app", ()),
+    ServiceSpec("live", "backend.live.app:create_app", ("/api/live",)),
 )

@@ -20,9 +20,10 @@ from backend.common.bus import STREAM_MAX_LEN, Envelope
 from backend.common.events import OrderExpired
 from backend.common.keys import RedisKeys
 
+# KEYS: deadlines zset, index hash, fired zset. ARGV: order id, deadline ms, member.
 _SCHEDULE = """
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-if old then return 0 end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
+if redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 return 1
@@ -36,18 +37,26 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 """
 
-# KEYS: deadlines zset, index hash, event stream. ARGV: now ms, batch size, max stream len.
+# KEYS: deadlines zset, index hash, fired zset, event stream.
+# ARGV: now ms, batch size, max stream len, forget-fired-before ms.
+# A fired order is remembered for a day so that a redelivered OrderCreated cannot
+# schedule it again.
 _FIRE_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, member in ipairs(due) do
   local envelope = cjson.decode(member)
   redis.call('ZREM', KEYS[1], member)
   redis.call('HDEL', KEYS[2], envelope['orderId'])
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*',
+  redis.call('ZADD', KEYS[3], ARGV[1], envelope['orderId'])
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*',
              'type', envelope['type'], 'data', envelope['data'])
 end
+if #due > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[4]) end
 return #due
 """
+
+
+FIRED_MEMORY_MS = 24 * 3600 * 1000
 
 
 def _ms(moment: datetime) -> int:
@@ -68,7 +77,8 @@ class ExpirationScheduler:
     def _keys(self) -> list[str]:
         return [
             self.keys.expirations(),
-            self.keys.expirations() + ":index",
+            self.keys.expiration_index(),
+            self.keys.expirations_fired(),
             self.keys.stream(OrderExpired.STREAM),
         ]
 
@@ -84,7 +94,7 @@ class ExpirationScheduler:
         )
         envelope = Envelope.of(event)
         member = json.dumps({"orderId": order_id, "type": envelope.type, "data": envelope.data})
-        added = await self._schedule(keys=self._keys[:2], args=[order_id, _ms(deadline), member])
+        added = await self._schedule(keys=self._keys[:3], args=[order_id, _ms(deadline), member])
         self._wake.set()
         return bool(added)
 
@@ -93,7 +103,9 @@ class ExpirationScheduler:
 
     async def fire_due(self, now_ms: int | None = None, batch: int = 100) -> int:
         now = int(time.time() * 1000) if now_ms is None else now_ms
-        return int(await self._fire_due(keys=self._keys, args=[now, batch, STREAM_MAX_LEN]))
+        forget_before = now - FIRED_MEMORY_MS
+        args = [now, batch, STREAM_MAX_LEN, forget_before]
+        return int(await self._fire_due(keys=self._keys, args=args))
 
     async def pending(self) -> int:
         return int(await self.redis.zcard(self.keys.expirations()))

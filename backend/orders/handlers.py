@@ -19,7 +19,7 @@ from backend.common.events import (
     UserCreated,
     UserUpdated,
 )
-from backend.common.ticket_locks import HolderKind, TicketLocks
+from backend.common.ticket_locks import TicketLocks
 from backend.common.user_replica import on_user_event
 from backend.orders.models import Order, TicketReplica
 from backend.orders.service import transition
@@ -75,14 +75,12 @@ class OrderHandlers:
         order = await self._order(event.order_id)
         if order is None or order.status is not OrderStatus.CREATED:
             return  # paid, cancelled or already expired: a late firing changes nothing
-        holder = await self.locks.holder(order.ticket_id)
-        if (
-            holder is not None
-            and holder.ref == event.order_id
-            and holder.kind is not HolderKind.ORDER
-        ):
-            return  # the payment holds the ticket; its result decides
-        await self.locks.release_order(order.ticket_id, event.order_id)
+        # Take the lock away from the order first (as a cancel does): after this no
+        # payment can start. If a payment already holds it, its result decides.
+        if not await self.locks.release_order(order.ticket_id, event.order_id):
+            holder = await self.locks.holder(order.ticket_id)
+            if holder is not None and holder.ref == event.order_id:
+                return
         if await transition(order, OrderStatus.EXPIRED, reason=CancelReason.EXPIRED):
             self.notify()
 

@@ -31,6 +31,7 @@ def wire(runtime: Runtime) -> Wiring:
     payments = Payments(
         gateway=gateway,
         locks=TicketLocks(runtime.redis, runtime.keys),
+        keys=runtime.keys,
         hold_s=runtime.settings.payment_hold_seconds,
     )
     return Wiring(

@@ -37,10 +37,12 @@ def _payments(request: Request) -> Payments:
 async def create(request: Request) -> Response:
     user = require_user(request)
     data = await parse_body(request, CreatePaymentRequest)
-    payment = await _payments(request).pay(
-        user_id=user.id, order_id=data.order_id, payment_method_id=data.payment_method_id
-    )
-    runtime_of(request).relay.notify()
+    try:
+        payment = await _payments(request).pay(
+            user_id=user.id, order_id=data.order_id, payment_method_id=data.payment_method_id
+        )
+    finally:  # a decline also has events to send (ChargeFailed)
+        runtime_of(request).relay.notify()
     status = 201 if payment.status is PaymentStatus.SUCCEEDED else 200
     return respond(present(payment), status)
 
@@ -48,6 +50,6 @@ async def create(request: Request) -> Response:
 async def show(request: Request) -> Response:
     user = require_user(request)
     payment = await service.payment_for(order_id=request.path_params["order_id"], user_id=user.id)
-    payment = await _payments(request).reconcile(payment)
+    payment = await _payments(request).refresh(payment)
     runtime_of(request).relay.notify()
     return respond(present(payment))

@@ -10,6 +10,9 @@ from Stripe.
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,8 +20,16 @@ import stripe
 import structlog
 from pymongo.errors import DuplicateKeyError
 
-from backend.common.errors import AppError, Conflict, Forbidden, NotFound, PaymentFailed
+from backend.common.errors import (
+    AppError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PaymentFailed,
+)
 from backend.common.events import ChargeCreated, ChargeFailed, DomainEvent, OrderStatus
+from backend.common.keys import RedisKeys
 from backend.common.outbox import outbox_push
 from backend.common.ticket_locks import TicketLocks
 from backend.payments.gateway import IntentResult, IntentState, PaymentGateway
@@ -27,6 +38,7 @@ from backend.payments.models import OrderReplica, Payment, PaymentStatus
 log = structlog.get_logger(__name__)
 
 REPLICA_WAIT_S = 2.0
+LEASE_MS = 120_000  # longer than any Stripe call with its retries
 OPEN = (PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION)
 
 
@@ -70,18 +82,44 @@ async def _save(payment: Payment, changes: dict[str, Any], *events: DomainEvent)
 
 
 class Payments:
-    def __init__(self, *, gateway: PaymentGateway, locks: TicketLocks, hold_s: float) -> None:
+    def __init__(
+        self, *, gateway: PaymentGateway, locks: TicketLocks, keys: RedisKeys, hold_s: float
+    ) -> None:
         self.gateway = gateway
         self.locks = locks
+        self.keys = keys
         self.hold_ms = int(hold_s * 1000)
+
+    @asynccontextmanager
+    async def _lease(self, order_id: str) -> AsyncIterator[bool]:
+        """At most one request (or the reconciler) works on an order's payment at a time."""
+        key, token = self.keys.payment_lease(order_id), uuid.uuid4().hex
+        leased = await self.locks.locks.acquire(key, token, LEASE_MS)
+        try:
+            yield leased
+        finally:
+            if leased:
+                await self.locks.locks.release(key, token)
 
     async def pay(self, *, user_id: str, order_id: str, payment_method_id: str) -> Payment:
         order = await _order(order_id)
         if order.buyer_id != user_id:
             raise Forbidden("This order is not yours", field="orderId")
-        existing = await Payment.find_one(Payment.order_id == order_id)
-        if existing is not None:
-            return await self._resume(existing)
+        async with self._lease(order_id) as leased:
+            if not leased:
+                raise Conflict("A payment for this order is in progress", field="orderId")
+            existing = await Payment.find_one(Payment.order_id == order_id)
+            if existing is not None:
+                return await self._resume(existing)
+            return await self._charge(order, payment_method_id)
+
+    async def refresh(self, payment: Payment) -> Payment:
+        """The payment brought up to date with Stripe, unless a request is working on it."""
+        async with self._lease(payment.order_id) as leased:
+            return await self.reconcile(payment) if leased else payment
+
+    async def _charge(self, order: OrderReplica, payment_method_id: str) -> Payment:
+        order_id = order.id
         if order.status is not OrderStatus.CREATED:
             raise Conflict(f"The order is {order.status.value} and cannot be paid", field="orderId")
         if not await self.locks.start_paying(order.ticket_id, order_id, self.hold_ms):
@@ -104,18 +142,39 @@ class Payments:
                 order_id=order_id, amount=order.price, payment_method_id=payment_method_id
             )
         except stripe.InvalidRequestError as exc:
-            await self._fail(payment, exc.user_message or "The payment method was refused")
-            raise PaymentFailed(exc.user_message or "The payment method was refused") from None
+            # A payment method Stripe does not know: nothing was charged; the buyer may
+            # try another one while the order's time lasts.
+            await self._abandon(payment, order)
+            message = exc.user_message or "This payment method cannot be used"
+            raise BadRequest(message, field="paymentMethodId") from None
         except stripe.StripeError:
             log.exception("payments.create_failed", order_id=order_id)
             raise ProviderUnavailable("The card processor is unavailable; retry shortly") from None
         payment = await _save(payment, {"payment_intent_id": intent_id})
+        return await self._settle(payment, await self._confirm(intent_id))
+
+    async def _confirm(self, intent_id: str) -> IntentResult:
         try:
-            result = await self.gateway.confirm(intent_id)
+            return await self.gateway.confirm(intent_id)
         except stripe.StripeError:
-            log.exception("payments.confirm_failed", order_id=order_id)
-            raise ProviderUnavailable("The card processor is unavailable; retry shortly") from None
-        return await self._settle(payment, result)
+            # The answer was lost, not necessarily the charge: ask Stripe what happened.
+            log.exception("payments.confirm_failed", intent_id=intent_id)
+        try:
+            result = await self.gateway.retrieve(intent_id)
+        except stripe.StripeError:
+            result = None
+        if result is None or result.state is IntentState.UNCONFIRMED:
+            # Left open: the next request or the reconciler settles it.
+            raise ProviderUnavailable("The card processor is unavailable; retry shortly")
+        return result
+
+    async def _abandon(self, payment: Payment, order: OrderReplica) -> None:
+        """Forget a payment that never reached Stripe and give the order its lock back."""
+        left_ms = int((order.expires_at - datetime.now(UTC)).total_seconds() * 1000)
+        if left_ms > 0 and await self.locks.resume_order(payment.ticket_id, order.id, left_ms):
+            await payment.delete()
+        else:  # its time ran out meanwhile: the order ends
+            await self._fail(payment, "The order expired during the payment")
 
     async def _resume(self, payment: Payment) -> Payment:
         """A repeated request: never a second charge; finish what is open."""
@@ -206,7 +265,7 @@ class Payments:
         )
         async for payment in open_payments:
             try:
-                after = await self.reconcile(payment)
+                after = await self.refresh(payment)
                 if (
                     after.status is PaymentStatus.REQUIRES_ACTION
                     and after.created_at < datetime.now(UTC) - timedelta(milliseconds=self.hold_ms)

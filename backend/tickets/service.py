@@ -162,7 +162,7 @@ async def update_ticket(
     """
     ticket = await get_ticket(ticket_id)
     if ticket.owner_id != user_id:
-        raise Forbidden("Only the seller can edit this ticket")
+        raise Forbidden("Only the ticket's owner can edit it")
     if ticket.status is TicketStatus.SOLD:
         raise Conflict("The ticket is sold and cannot be edited")
     token = await locks.begin_edit(ticket_id)

@@ -17,10 +17,15 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
     """Yield the base URL while ``app`` runs (lifespan included) on a real socket."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="wsproto"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws="wsproto",
+        timeout_keep_alive=30,
     )
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

@@ -4,7 +4,7 @@ behind the same one-origin gateway the local runner uses."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -22,9 +22,10 @@ class Stack:
     services: dict[str, str]  # service name -> its own base URL
 
 
-def _factory(path: str) -> Starlette:
+def _factory(path: str) -> Callable[[Settings], Starlette]:
     module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    factory: Callable[[Settings], Starlette] = getattr(importlib.import_module(module), name)
+    return factory
 
 
 @asynccontextmanager
@@ -38,7 +39,7 @@ async def running_stack(
             if only is not None and spec.name not in only:
                 continue
             create_app = _factory(spec.factory)
-            url = await exits.enter_async_context(serve(create_app(settings)))  # type: ignore[operator]
+            url = await exits.enter_async_context(serve(create_app(settings)))
             services[spec.name] = url
             routes.extend((prefix, url) for prefix in spec.prefixes)
         gateway = await exits.enter_async_context(serve(create_gateway(routes)))

@@ -380,37 +380,34 @@ async def chunks_of(data: bytes, size: int = 8 * 1024) -> AsyncIterator[bytes]:
         yield data[start : start + size]
 
 
-def too_large_body(settings: Settings) -> list[dict[str, Any]]:
-    return [{"message": f"Request body exceeds {settings.max_body_bytes} bytes", "field": None}]
-
-
 @pytest.mark.parametrize(("method", "path"), BODY_ENDPOINTS, ids=BODY_ENDPOINT_IDS)
 @pytest.mark.parametrize("over", [1, 64 * 1024], ids=["one-byte-over", "twice"])
-async def test_oversized_body_is_refused_with_413_when_length_is_declared(
-    session: httpx.AsyncClient, settings: Settings, method: str, path: str, over: int
+@pytest.mark.parametrize("streamed", [False, True], ids=["declared", "streamed"])
+async def test_oversized_body_is_refused_with_413(
+    session: httpx.AsyncClient,
+    settings: Settings,
+    method: str,
+    path: str,
+    over: int,
+    streamed: bool,
 ) -> None:
     content = padded_body(settings.max_body_bytes + over)
     request = session.build_request(
-        method, path, content=content, headers={"content-type": "application/json"}
+        method,
+        path,
+        content=chunks_of(content) if streamed else content,
+        headers={"content-type": "application/json"},
     )
-    assert request.headers["content-length"] == str(len(content))
+    # Declared: refused from the Content-Length alone; streamed: counted as it arrives.
+    if streamed:
+        assert request.headers["transfer-encoding"] == "chunked"
+        assert "content-length" not in request.headers
+    else:
+        assert request.headers["content-length"] == str(len(content))
     response = await session.send(request)
-    assert errors_of(response, 413) == too_large_body(settings)
-
-
-@pytest.mark.parametrize(("method", "path"), BODY_ENDPOINTS, ids=BODY_ENDPOINT_IDS)
-@pytest.mark.parametrize("over", [1, 64 * 1024], ids=["one-byte-over", "twice"])
-async def test_oversized_body_is_refused_with_413_when_streamed(
-    session: httpx.AsyncClient, settings: Settings, method: str, path: str, over: int
-) -> None:
-    content = padded_body(settings.max_body_bytes + over)
-    request = session.build_request(
-        method, path, content=chunks_of(content), headers={"content-type": "application/json"}
-    )
-    assert "content-length" not in request.headers
-    assert request.headers["transfer-encoding"] == "chunked"
-    response = await session.send(request)
-    assert errors_of(response, 413) == too_large_body(settings)
+    assert errors_of(response, 413) == [
+        {"message": f"Request body exceeds {settings.max_body_bytes} bytes", "field": None}
+    ]
 
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["declared", "streamed"])
@@ -454,7 +451,8 @@ class TestWithARoomyBodyLimit:
         response = await client.post(
             "/api/users/signup", content=content, headers={"content-type": "application/json"}
         )
-        assert errors_of(response, 400) == [{"message": NOT_JSON, "field": None}]
+        # "Not valid JSON" or "nested too deeply": either way one body-level error.
+        assert fields_of(errors_of(response, 400)) == [None]
 
 
 @pytest.mark.parametrize(

@@ -70,9 +70,7 @@ async def test_token_works_as_bearer(client: httpx.AsyncClient, auth_url: str) -
     token = response.json()["token"]
     assert response.json()["expiresAt"].endswith("Z") or "+00:00" in response.json()["expiresAt"]
     async with httpx.AsyncClient(base_url=auth_url) as bot:
-        me = await bot.get(
-            "/api/users/currentuser", headers={"Authorization": f"Bearer {token}"}
-        )
+        me = await bot.get("/api/users/currentuser", headers={"Authorization": f"Bearer {token}"})
         assert me.json()["currentUser"]["email"] == "ada@example.com"
 
 

@@ -36,6 +36,13 @@ def email_variant(i: int) -> str:
     return f"{' ' * (i % 3)}{local}@{domain}{'\t' if i & 16 else ''}"
 
 
+async def sign_up(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
+    response = await client.post("/api/users/signup", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    user: dict[str, Any] = response.json()
+    return user
+
+
 def users_of(mongo: Mongo, settings: Settings) -> Any:
     return mongo[settings.database_name("auth")]["users"]
 
@@ -119,11 +126,7 @@ async def test_only_one_signup_wins_when_the_same_email_races(
 async def test_signup_publishes_user_created_through_the_outbox(
     client: httpx.AsyncClient, mongo: Mongo, redis: Redis, keys: RedisKeys, settings: Settings
 ) -> None:
-    response = await client.post(
-        "/api/users/signup", json={"email": " Ada@Example.com", "password": PASSWORD}
-    )
-    assert response.status_code == 201, response.text
-    user = response.json()
+    user = await sign_up(client, " Ada@Example.com")
 
     await outbox_drained(mongo, settings, user["id"])
     # Drained: the relay has published every entry, and nothing is left to publish again.
@@ -140,11 +143,7 @@ async def test_signup_publishes_user_created_through_the_outbox(
 async def test_update_me_publishes_user_updated_with_version_1(
     client: httpx.AsyncClient, mongo: Mongo, redis: Redis, keys: RedisKeys, settings: Settings
 ) -> None:
-    created = await client.post(
-        "/api/users/signup", json={"email": "ada@example.com", "password": PASSWORD}
-    )
-    assert created.status_code == 201, created.text
-    user_id = created.json()["id"]
+    user_id = (await sign_up(client, "ada@example.com"))["id"]
     [user_created] = await events_of_type(redis, keys, "UserCreated")
 
     response = await client.patch("/api/users/me", json={"displayName": "Ada L."})

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import jwt
 import pytest
-from jwt.warnings import InsecureKeyLengthWarning
 
-from tests.conftest import TEST_JWT_KEY
+from tests.support.tokens import BAD_TOKENS, UNKNOWN_USER_ID, claims, good_token, signed
 
 pytestmark = pytest.mark.integration
 
 PASSWORD = "correct horse battery"
-OTHER_KEY = "another-jwt-key-0123456789abcdef0123456789abcdef"
 NOT_SIGNED_IN = {"errors": [{"message": "Not signed in", "field": None}]}
 
 
@@ -29,67 +22,6 @@ class Account:
     id: str
     email: str
     display_name: str
-
-
-def claims(account: Account, **changes: Any) -> dict[str, Any]:
-    """Good claims for ``account``; a change to ``None`` drops that claim."""
-    now = datetime.now(UTC)
-    base: dict[str, Any] = {
-        "sub": account.id,
-        "email": account.email,
-        "iat": now,
-        "exp": now + timedelta(hours=1),
-    }
-    base.update(changes)
-    return {name: value for name, value in base.items() if value is not None}
-
-
-def signed(payload: dict[str, Any], key: str = TEST_JWT_KEY, algorithm: str = "HS256") -> str:
-    return jwt.encode(payload, key, algorithm=algorithm)
-
-
-def b64(data: dict[str, Any]) -> str:
-    raw = json.dumps(data, default=lambda value: int(value.timestamp())).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def with_payload_swapped(account: Account) -> str:
-    """A genuine token whose payload is replaced (another user), keeping the signature."""
-    header, _, signature = signed(claims(account)).split(".")
-    forged = b64(claims(account, sub="0123456789abcdef01234567"))
-    return f"{header}.{forged}.{signature}"
-
-
-def signed_hs512(payload: dict[str, Any]) -> str:
-    """Signed with the right key but an algorithm the verifier does not allow."""
-    with warnings.catch_warnings():
-        # The key is long enough for HS256 only; PyJWT warns about it for HS512.
-        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
-        return signed(payload, algorithm="HS512")
-
-
-def past() -> datetime:
-    return datetime.now(UTC) - timedelta(hours=1)
-
-
-BAD_TOKENS: dict[str, Callable[[Account], str]] = {
-    "expired": lambda a: signed(claims(a, iat=past() - timedelta(hours=1), exp=past())),
-    "wrong-signature": lambda a: signed(claims(a), key=OTHER_KEY),
-    "payload-swapped": with_payload_swapped,
-    "alg-none": lambda a: jwt.encode(claims(a), "", algorithm="none"),
-    "alg-none-hand-made": lambda a: f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims(a))}.",
-    "alg-hs512": lambda a: signed_hs512(claims(a)),
-    "malformed-text": lambda a: "not-a-token",
-    "malformed-three-parts": lambda a: "abc.def.ghi",
-    "malformed-truncated": lambda a: signed(claims(a))[:-10],
-    "missing-sub": lambda a: signed(claims(a, sub=None)),
-    "empty-sub": lambda a: signed(claims(a, sub="")),
-    "integer-sub": lambda a: signed(claims(a, sub=12345)),
-    "object-sub": lambda a: signed(claims(a, sub={"id": a.id})),
-    "missing-email": lambda a: signed(claims(a, email=None)),
-    "missing-exp": lambda a: signed(claims(a, exp=None)),
-    "missing-iat": lambda a: signed(claims(a, iat=None)),
-}
 
 
 def as_cookie(token: str) -> dict[str, str]:
@@ -130,7 +62,7 @@ async def test_good_token_signs_in(
     client: httpx.AsyncClient, account: Account, transport: str
 ) -> None:
     # The control for the tests below: tokens built here are accepted when nothing is wrong.
-    headers = TRANSPORTS[transport](signed(claims(account)))
+    headers = TRANSPORTS[transport](good_token(account.id, account.email))
     body = await current_user(client, headers)
     assert body == {
         "currentUser": {
@@ -148,7 +80,7 @@ async def test_good_token_signs_in(
 async def test_currentuser_is_null_when_token_is_bad(
     client: httpx.AsyncClient, account: Account, kind: str, transport: str
 ) -> None:
-    headers = TRANSPORTS[transport](BAD_TOKENS[kind](account))
+    headers = TRANSPORTS[transport](BAD_TOKENS[kind](account.id, account.email))
     assert await current_user(client, headers) == {"currentUser": None}
 
 
@@ -157,22 +89,20 @@ async def test_currentuser_is_null_when_token_is_bad(
 async def test_update_me_is_401_when_token_is_bad(
     client: httpx.AsyncClient, account: Account, kind: str, transport: str
 ) -> None:
-    headers = TRANSPORTS[transport](BAD_TOKENS[kind](account))
+    headers = TRANSPORTS[transport](BAD_TOKENS[kind](account.id, account.email))
     response = await client.patch("/api/users/me", json={"displayName": "Mallory"}, headers=headers)
     assert response.status_code == 401, response.text
     assert response.json() == NOT_SIGNED_IN
-    unchanged = await current_user(client, as_bearer(signed(claims(account))))
+    unchanged = await current_user(client, as_bearer(good_token(account.id, account.email)))
     assert unchanged["currentUser"]["displayName"] == account.display_name
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-@pytest.mark.parametrize(
-    "sub", ["0123456789abcdef01234567", "not-an-object-id", "x" * 12, "\u00e9" * 24]
-)
+@pytest.mark.parametrize("sub", [UNKNOWN_USER_ID, "not-an-object-id", "x" * 12, "\u00e9" * 24])
 async def test_token_is_not_a_session_when_its_user_does_not_exist(
     client: httpx.AsyncClient, account: Account, transport: str, sub: str
 ) -> None:
-    headers = TRANSPORTS[transport](signed(claims(account, sub=sub)))
+    headers = TRANSPORTS[transport](signed(claims(sub, account.email)))
     assert await current_user(client, headers) == {"currentUser": None}
     response = await client.patch("/api/users/me", json={"displayName": "Ghost"}, headers=headers)
     assert response.status_code == 401, response.text

@@ -1,0 +1,196 @@
+"""One WebSocket client of the live API: its operations, topics and outgoing queue.
+
+Client → server (JSON text frames):
+  {"op": "subscribe", "topics": ["tickets" | "ticket:<id>" | "me"], "since": <cursor>?}
+  {"op": "unsubscribe", "topics": [...]}
+  {"op": "auth", "token": "<jwt>"}
+  {"op": "ping"}
+Server → client: ``snapshot``, ``ticket.*``, ``order.*`` (each with ``cursor``), ``resync``,
+``subscribed``, ``unsubscribed``, ``authenticated``, ``pong``, ``ping``, ``error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from backend.common.auth import CurrentUser, verify_token
+from backend.live.journal import Delivery, Journal
+
+TOPIC = re.compile(r"^(tickets|me|ticket:[0-9a-f]{24})$")
+MAX_TOPICS = 50
+SLOW_CLIENT_CODE = 4008
+
+
+def frame(**body: Any) -> str:
+    return json.dumps(body, separators=(",", ":"))
+
+
+class ProtocolError(Exception):
+    """A bad frame: answered with an ``error`` message, the connection stays open."""
+
+
+class LiveClient:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        journal: Journal,
+        *,
+        user: CurrentUser | None,
+        jwt_key: str,
+        queue_size: int,
+        max_frame_bytes: int,
+    ) -> None:
+        self.websocket = websocket
+        self.journal = journal
+        self.user = user
+        self.jwt_key = jwt_key
+        self.max_frame_bytes = max_frame_bytes
+        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
+        self.topics: dict[str, int] = {}  # active topic -> cursor its snapshot was taken at
+        self.pending: dict[str, list[Delivery]] = {}  # topics being set up
+        self.dropped: str | None = None
+        self.dropped_event = asyncio.Event()
+
+    # -- routing (called by the hub, synchronously) -----------------------------------
+    def _matches(self, delivery: Delivery, topics: dict[str, Any]) -> list[str]:
+        found = []
+        if delivery.public:
+            for topic in ("tickets", f"ticket:{delivery.ticket_id}"):
+                if topic in topics:
+                    found.append(topic)
+        if "me" in topics and self.user is not None and self.user.id in delivery.users:
+            found.append("me")
+        return found
+
+    def offer(self, delivery: Delivery) -> None:
+        for topic in self._matches(delivery, self.pending):
+            self.pending[topic].append(delivery)
+        if any(delivery.cursor > self.topics[t] for t in self._matches(delivery, self.topics)):
+            self._enqueue(delivery.frame)
+
+    def _enqueue(self, text: str) -> None:
+        if self.dropped is not None:
+            return
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.dropped = "too slow: the client did not keep up with the messages"
+            self.dropped_event.set()
+
+    def offer_control(self, text: str) -> None:
+        """A frame of our own (ping, error) in line with the messages."""
+        self._enqueue(text)
+
+    # -- operations ---------------------------------------------------------------------
+    async def handle(self, raw: str) -> None:
+        try:
+            if len(raw.encode()) > self.max_frame_bytes:
+                raise ProtocolError(f"frame larger than {self.max_frame_bytes} bytes")
+            try:
+                request = json.loads(raw)
+            except (ValueError, RecursionError):
+                raise ProtocolError("frame is not valid JSON") from None
+            if not isinstance(request, dict):
+                raise ProtocolError("frame must be a JSON object")
+            op = request.get("op")
+            if op == "ping":
+                self._enqueue(frame(type="pong"))
+            elif op == "auth":
+                self._authenticate(request.get("token"))
+            elif op == "subscribe":
+                await self._subscribe(self._topics(request), request.get("since"))
+            elif op == "unsubscribe":
+                topics = self._topics(request)
+                for topic in topics:
+                    self.topics.pop(topic, None)
+                self._enqueue(frame(type="unsubscribed", topics=topics))
+            else:
+                raise ProtocolError(f"unknown op {op!r}: use subscribe, unsubscribe, auth, ping")
+        except ProtocolError as exc:
+            self._enqueue(frame(type="error", message=str(exc)))
+
+    def _authenticate(self, token: object) -> None:
+        user = verify_token(token, key=self.jwt_key) if isinstance(token, str) else None
+        if user is None:
+            raise ProtocolError("invalid or expired token")
+        self.user = user
+        self._enqueue(frame(type="authenticated", userId=user.id))
+
+    def _topics(self, request: dict[str, Any]) -> list[str]:
+        topics = request.get("topics")
+        if isinstance(topics, str):
+            topics = [topics]
+        if not isinstance(topics, list) or not topics or len(topics) > MAX_TOPICS:
+            raise ProtocolError(f"topics must be a list of 1 to {MAX_TOPICS} topics")
+        for topic in topics:
+            if not isinstance(topic, str) or not TOPIC.match(topic):
+                raise ProtocolError(f"unknown topic {topic!r}: use tickets, ticket:<id> or me")
+        if "me" in topics and self.user is None:
+            raise ProtocolError("topic 'me' needs a signed-in user (cookie, bearer or auth op)")
+        return list(dict.fromkeys(topics))
+
+    async def _subscribe(self, topics: list[str], since: object) -> None:
+        if since is not None and (
+            not isinstance(since, int) or isinstance(since, bool) or since < 0
+        ):
+            raise ProtocolError("since must be a cursor (a non-negative integer)")
+        fresh = [t for t in topics if t not in self.topics]
+        for topic in fresh:
+            self.pending[topic] = []  # collect what arrives while we read the journal
+        try:
+            if since is not None:
+                await self._resume(fresh, since)
+            else:
+                await self._snapshot(fresh)
+        finally:
+            for topic in fresh:
+                self.pending.pop(topic, None)
+        self._enqueue(frame(type="subscribed", topics=topics))
+
+    async def _snapshot(self, topics: list[str]) -> None:
+        for topic in topics:
+            if topic == "tickets":
+                cursor, tickets = await self.journal.market_snapshot()
+                body = frame(type="snapshot", topic=topic, cursor=cursor, tickets=tickets)
+            elif topic == "me":
+                assert self.user is not None
+                cursor, orders = await self.journal.orders_snapshot(self.user.id)
+                body = frame(type="snapshot", topic=topic, cursor=cursor, orders=orders)
+            else:
+                cursor, ticket = await self.journal.ticket_snapshot(topic.split(":", 1)[1])
+                body = frame(type="snapshot", topic=topic, cursor=cursor, ticket=ticket)
+            # No await from here on: the hub cannot interleave.
+            self._enqueue(body)
+            self._activate(topic, cursor)
+
+    async def _resume(self, topics: list[str], since: int) -> None:
+        backlog = await self.journal.since(since)
+        if backlog is None:
+            self._enqueue(frame(type="resync", topics=topics, reason="cursor too old"))
+            await self._snapshot(topics)
+            return
+        # No await from here on.
+        wanted = dict.fromkeys(topics, since)
+        last = since
+        for delivery in backlog:
+            if self._matches(delivery, wanted):
+                self._enqueue(delivery.frame)
+            last = delivery.cursor
+        for topic in topics:
+            self._activate(topic, last)
+
+    def _activate(self, topic: str, cursor: int) -> None:
+        for delivery in self.pending.get(topic, []):
+            # Already queued by ``offer`` for another topic of ours: not twice.
+            queued = any(
+                delivery.cursor > self.topics[t] for t in self._matches(delivery, self.topics)
+            )
+            if delivery.cursor > cursor and not queued:
+                self._enqueue(delivery.frame)
+                cursor = delivery.cursor
+        self.topics[topic] = cursor

@@ -1,0 +1,69 @@
+"""``GET /api/live``: the WebSocket endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import cast
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from backend.common.auth import current_user
+from backend.common.runtime import runtime_of
+from backend.live.connection import SLOW_CLIENT_CODE, LiveClient, frame
+from backend.live.hub import Hub
+from backend.live.journal import Journal
+
+
+async def _send_loop(websocket: WebSocket, client: LiveClient) -> None:
+    while True:
+        await websocket.send_text(await client.queue.get())
+
+
+async def _receive_loop(websocket: WebSocket, client: LiveClient, ping_s: float) -> None:
+    while True:
+        try:
+            message = await asyncio.wait_for(websocket.receive(), ping_s)
+        except TimeoutError:
+            client.offer_control(frame(type="ping"))
+            continue
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            client.offer_control(frame(type="error", message="binary frames are not supported"))
+            continue
+        await client.handle(text)
+
+
+async def live(websocket: WebSocket) -> None:
+    settings = runtime_of(websocket).settings
+    hub = cast(Hub, websocket.state.hub)
+    await websocket.accept()
+    client = LiveClient(
+        websocket,
+        cast(Journal, websocket.state.journal),
+        user=current_user(websocket),
+        jwt_key=settings.jwt_key,
+        queue_size=settings.live_queue_size,
+        max_frame_bytes=settings.live_max_frame_bytes,
+    )
+    hub.add(client)
+    tasks = [
+        asyncio.create_task(_send_loop(websocket, client)),
+        asyncio.create_task(_receive_loop(websocket, client, settings.live_ping_seconds)),
+        asyncio.create_task(client.dropped_event.wait()),
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        hub.discard(client)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if client.dropped is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(websocket.close(SLOW_CLIENT_CODE, client.dropped), 1.0)
+    else:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close()
