@@ -10,7 +10,7 @@ from typing import cast
 
 import structlog
 from beanie import Document
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from starlette.requests import HTTPConnection
 
 from backend.common.bus import Consumer, EventBus, Handler
@@ -73,7 +73,16 @@ class Runtime:
 async def open_runtime(
     service: str, settings: Settings, documents: Sequence[type[Document]]
 ) -> AsyncIterator[Runtime]:
-    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    # A blocking pool: under a burst, callers wait for a connection instead of failing
+    # with "Too many connections" (redis-py's default pool refuses past 100).
+    redis = Redis.from_pool(
+        BlockingConnectionPool.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            max_connections=settings.redis_max_connections,
+            timeout=10,
+        )
+    )
     mongo = await open_database(settings.mongo_url, settings.database_name(service), documents)
     keys = RedisKeys(settings.namespace)
     bus = EventBus(redis, keys)

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 from typing import cast
 
+import structlog
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from backend.common.auth import current_user
@@ -13,6 +15,8 @@ from backend.common.runtime import runtime_of
 from backend.live.connection import SLOW_CLIENT_CODE, LiveClient, frame
 from backend.live.hub import Hub
 from backend.live.journal import Journal
+
+log = structlog.get_logger(__name__)
 
 
 async def _send_loop(websocket: WebSocket, client: LiveClient) -> None:
@@ -33,7 +37,12 @@ async def _receive_loop(websocket: WebSocket, client: LiveClient, ping_s: float)
         if text is None:
             client.offer_control(frame(type="error", message="binary frames are not supported"))
             continue
-        await client.handle(text)
+        try:
+            await client.handle(text)
+        except (RedisError, OSError):
+            # Our trouble, not the client's: say so and keep the connection.
+            log.exception("live.operation_failed")
+            client.offer_control(frame(type="error", message="temporary server error; retry"))
 
 
 async def live(websocket: WebSocket) -> None:
