@@ -176,11 +176,15 @@ class LiveClient:
             return
         # No await from here on.
         wanted = dict.fromkeys(topics, since)
-        last = since
-        for delivery in backlog:
-            if self._matches(delivery, wanted):
-                self._enqueue(delivery.frame)
-            last = delivery.cursor
+        missed = [d for d in backlog if self._matches(d, wanted)]
+        room = self.queue.maxsize - self.queue.qsize() - len(topics) - 1
+        if len(missed) > room:  # would overflow the queue: start afresh instead
+            self._enqueue(frame(type="resync", topics=topics, reason="too far behind"))
+            await self._snapshot(topics)
+            return
+        for delivery in missed:
+            self._enqueue(delivery.frame)
+        last = backlog[-1].cursor if backlog else since
         for topic in topics:
             self._activate(topic, last)
 

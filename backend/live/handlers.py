@@ -44,12 +44,19 @@ class LiveHandlers:
         await self.journal.append(order_created_message(event))
 
     async def on_order_cancelled(self, event: OrderCancelled) -> None:
-        previous = await self.journal.order(event.buyer_id, event.order_id)
+        previous = await self._created(event.buyer_id, event.order_id)
         await self.journal.append(order_cancelled_message(event, previous))
 
     async def on_charge_created(self, event: ChargeCreated) -> None:
-        previous = await self.journal.order(event.buyer_id, event.order_id)
+        previous = await self._created(event.buyer_id, event.order_id)
         await self.journal.append(order_completed_message(event, previous))
+
+    async def _created(self, buyer_id: str, order_id: str) -> dict[str, object]:
+        """The order as journaled; its creation must be told first (and to the seller)."""
+        previous = await self.journal.order(buyer_id, order_id)
+        if previous is None:
+            raise RetryLater(f"order {order_id} ended before its creation was journaled")
+        return previous
 
     def registry(self) -> dict[type[DomainEvent], Handler]:
         """Every subscription of the live gateway."""

@@ -25,7 +25,10 @@ if ARGV[6] ~= '-1' then
 end
 if #KEYS >= 5 then
   local known = redis.call('HGET', KEYS[5], ARGV[8])
-  if known and cjson.decode(known)['status'] == ARGV[10] then return 0 end
+  -- a repeated status, or a creation arriving after the order moved on: nothing new
+  if known and (cjson.decode(known)['status'] == ARGV[10] or ARGV[10] == 'created') then
+    return 0
+  end
 end
 for i = 5, #KEYS do redis.call('HSET', KEYS[i], ARGV[8], ARGV[9]) end
 local cursor = redis.call('INCR', KEYS[1])
@@ -153,4 +156,6 @@ class Journal:
         )
         if entries and int(entries[0][0].split("-", 1)[0]) != cursor + 1:
             return None  # the first ones we would need were trimmed
+        if len(entries) == limit:
+            return None  # more than we serve in one go: a fresh snapshot is cheaper
         return [Delivery.from_stream(msg_id, fields) for msg_id, fields in entries]

@@ -20,12 +20,6 @@ from tests.support.live_fixtures import journal_of
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: LiveHandlers.on_order_cancelled does not wait for the order's creation "
-    "(OrderCancelled carries version >= 1): applied first, the seller is never told, and the "
-    "late order.created then overwrites both users' order state with 'created'",
-)
 async def test_an_order_cancelled_before_its_creation_was_journaled_ends_cancelled(
     settings: Settings, redis: Redis
 ) -> None:

@@ -163,12 +163,6 @@ def caught_up(answer: list[Frame], since: int, last: int) -> bool:
     return resynced or cursors(answer) == list(range(since + 1, last + 1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: LiveClient._resume enqueues the whole backlog at once into the bounded "
-    "queue, so a client that missed more than live_queue_size messages is closed as too "
-    "slow (4008) before it can read any of it",
-)
 async def test_resuming_more_messages_than_the_queue_holds_does_not_drop_the_client(
     settings: Settings, redis: Redis
 ) -> None:
@@ -187,12 +181,6 @@ async def test_resuming_more_messages_than_the_queue_holds_does_not_drop_the_cli
             await client.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Journal.since reads at most 10,000 messages (limit=10_000) and "
-    "LiveClient._resume then activates the topic at the last one read: the rest of the "
-    "backlog is silently skipped",
-)
 async def test_resuming_more_than_ten_thousand_messages_leaves_no_gap(
     settings: Settings, redis: Redis
 ) -> None:
