@@ -16,6 +16,10 @@ from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
 from backend.devstack.processes import free_port, start_mongo, start_redis, start_stripe
 
+# The whole-stack fixtures (stack, market_settings, signed-up users) for every folder;
+# folders that also need the live gateway override ``stack``.
+pytest_plugins = ["tests.support.rest_stack"]
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TEST_JWT_KEY = "test-jwt-key-0123456789abcdef0123456789abcdef"
 

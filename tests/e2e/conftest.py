@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from tests.integration.marketplace.conftest import market_settings, stack
+from tests.integration.marketplace.conftest import stack
 
-__all__ = ["market_settings", "stack"]
+__all__ = ["stack"]

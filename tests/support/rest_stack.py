@@ -19,6 +19,12 @@ type SignUp = Callable[[str], Awaitable[User]]
 
 
 @pytest.fixture
+def market_settings(settings: Settings, stripe_url: str) -> Settings:
+    """The test's settings pointed at the session's localstripe, with real-length locks."""
+    return settings.model_copy(update={"stripe_api_base": stripe_url, "lock_ttl_seconds": 900.0})
+
+
+@pytest.fixture
 async def stack(market_settings: Settings) -> AsyncIterator[Stack]:
     async with running_stack(market_settings, only=REST_SERVICES) as running:
         yield running

@@ -1,3 +1,5 @@
+"""This folder's tests also watch the live gateway: the stack includes every service."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -6,11 +8,6 @@ import pytest
 
 from backend.common.settings import Settings
 from tests.support.stack import Stack, running_stack
-
-
-@pytest.fixture
-def market_settings(settings: Settings, stripe_url: str) -> Settings:
-    return settings.model_copy(update={"stripe_api_base": stripe_url, "lock_ttl_seconds": 900.0})
 
 
 @pytest.fixture
