@@ -71,6 +71,13 @@ class Settings(BaseSettings):
                 raise ValueError("STRIPE_SECRET_KEY must be set outside development")
         return self
 
+    @property
+    def stripe_js_url(self) -> str:
+        """Stripe.js for the browser: localstripe serves its emulation under the same path."""
+        if self.stripe_api_base:
+            return f"{self.stripe_api_base.rstrip('/')}/js.stripe.com/v3/"
+        return "https://js.stripe.com/v3/"
+
     def database_name(self, service: str) -> str:
         """Each service owns one database in the MongoDB server."""
         return f"{self.namespace}_{service}"

@@ -117,11 +117,11 @@ class Journal:
         return int(await self.redis.get(self.keys.live_cursor()) or 0)
 
     async def ticket(self, ticket_id: str) -> dict[str, Any] | None:
-        raw = await self.redis.hget(self.keys.live_tickets(), ticket_id)
+        raw = await self.redis.hget(self.keys.live_tickets(), ticket_id)  # type: ignore[misc]  # redis-py 7 stubs: sync|async union
         return None if raw is None else dict(json.loads(raw))
 
     async def order(self, user_id: str, order_id: str) -> dict[str, Any] | None:
-        raw = await self.redis.hget(self.keys.live_orders(user_id), order_id)
+        raw = await self.redis.hget(self.keys.live_orders(user_id), order_id)  # type: ignore[misc]  # redis-py 7 stubs: sync|async union
         return None if raw is None else dict(json.loads(raw))
 
     async def market_snapshot(self) -> tuple[int, list[dict[str, Any]]]:

@@ -21,7 +21,7 @@ class RedisPubSubBackend(BroadcastBackend):
         self._reader: asyncio.Task[object] | None = None
 
     async def connect(self) -> None:
-        await self._redis.ping()
+        await self._redis.ping()  # type: ignore[misc]  # redis-py 7 stubs: sync|async union
 
     async def disconnect(self) -> None:
         # Stop the task reading (broadcaster's listener) before closing: a read cut off

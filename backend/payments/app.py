@@ -12,7 +12,7 @@ from backend.common.web import Wiring, service_app
 from backend.payments import handlers, routes
 from backend.payments.gateway import PaymentGateway
 from backend.payments.models import OrderReplica, Payment
-from backend.payments.schemas import CreatePaymentRequest, PaymentPublic
+from backend.payments.schemas import CardSetupPublic, CreatePaymentRequest, PaymentPublic
 from backend.payments.service import Payments
 
 SERVICE = "payments"
@@ -21,6 +21,9 @@ ENDPOINTS = [
     Endpoint("POST", "/api/payments", routes.create, "Pay an order by card",
              body=CreatePaymentRequest, response=PaymentPublic, status=201, auth=True,
              errors=(402, 403, 404, 409)),
+    Endpoint("POST", "/api/payments/card-setup", routes.card_setup,
+             "Start card entry: a SetupIntent for Stripe.js", response=CardSetupPublic,
+             status=201, auth=True),
     Endpoint("GET", "/api/payments/{order_id}", routes.show, "The payment of my order",
              response=PaymentPublic, auth=True, errors=(403, 404)),
 ]  # fmt: skip

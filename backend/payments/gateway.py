@@ -71,6 +71,19 @@ class PaymentGateway:
         )
         return str(intent.id)
 
+    async def create_card_setup(self, *, user_id: str) -> str:
+        """A SetupIntent the browser confirms with the card (Stripe.js); its client secret."""
+        intent = await self.client.v1.setup_intents.create_async(
+            {  # type: ignore[arg-type]  # the SDK's params type lacks payment_method_types
+                "payment_method_types": ["card"],
+                "usage": "on_session",
+                "metadata": {"userId": user_id},
+            }
+        )
+        if not intent.client_secret:
+            raise RuntimeError("Stripe returned a SetupIntent without a client secret")
+        return intent.client_secret
+
     async def confirm(self, intent_id: str) -> IntentResult:
         try:
             intent = await self.client.v1.payment_intents.confirm_async(intent_id)

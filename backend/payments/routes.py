@@ -13,7 +13,7 @@ from backend.common.errors import parse_body
 from backend.common.runtime import runtime_of
 from backend.payments import service
 from backend.payments.models import Payment, PaymentStatus
-from backend.payments.schemas import CreatePaymentRequest, PaymentPublic
+from backend.payments.schemas import CardSetupPublic, CreatePaymentRequest, PaymentPublic
 from backend.payments.service import Payments
 
 
@@ -53,3 +53,18 @@ async def show(request: Request) -> Response:
     payment = await _payments(request).refresh(payment)
     runtime_of(request).relay.notify()
     return respond(present(payment))
+
+
+async def card_setup(request: Request) -> Response:
+    """Start card entry: the browser confirms this SetupIntent, then pays with its method."""
+    user = require_user(request)
+    settings = runtime_of(request).settings
+    secret = await _payments(request).gateway.create_card_setup(user_id=user.id)
+    return respond(
+        CardSetupPublic(
+            client_secret=secret,
+            publishable_key=settings.stripe_publishable_key,
+            stripe_js_url=settings.stripe_js_url,
+        ),
+        201,
+    )

@@ -28,3 +28,9 @@ class PaymentPublic(CamelModel):
     failure_message: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class CardSetupPublic(CamelModel):
+    client_secret: str = Field(description="Confirm it in the browser with Stripe.js (card)")
+    publishable_key: str
+    stripe_js_url: str = Field(description="Where the browser loads Stripe.js from")
