@@ -22,13 +22,11 @@ ENV UV_COMPILE_BYTECODE=1 \
     REFLEX_CHECK_LATEST_VERSION=false \
     HOME=/home/app
 WORKDIR /app
-# Dependencies first (project dependencies + the frontend group: Reflex and Node), cached
-# until the lock changes.
+# Dependencies first, cached until the lock changes: the project's dependencies and the
+# `frontend` group (Reflex, Node) only — not `dev` or `local` (mongoeco, localstripe).
 COPY pyproject.toml uv.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-default-groups --group frontend --no-install-project
-# The shared contract (backend/devstack/stack.py, schemas) is importable by the web app.
-COPY backend ./backend
 COPY --chown=10001:10001 frontend_reflex ./frontend_reflex
 USER 10001:10001
 WORKDIR /app/frontend_reflex
