@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from backend.devstack.processes import free_port
-from tests.support.devstack_process import ROOT, run_command_stack
+from tests.support.devstack_process import ROOT, run_command_options, run_command_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +48,11 @@ def ensure_newman() -> Path:
     if result.returncode != 0 or not NEWMAN.exists():
         pytest.fail(f"npm ci failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return NEWMAN
+
+
+def api_only() -> list[str]:
+    """newman needs only the REST API: skip the web app's build when the runner can."""
+    return ["--api-only"] if "--api-only" in run_command_options() else []
 
 
 def failures_of(report: dict[str, Any]) -> list[str]:
@@ -85,7 +90,8 @@ def test_postman_collection_passes_against_the_run_command_stack(tmp_path: Path)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.unlink(missing_ok=True)
     port = free_port()
-    with run_command_stack(port, tmp_path / "data", memory=True) as (base_url, _):
+    stack = run_command_stack(port, tmp_path / "data", memory=True, extra_args=api_only())
+    with stack as (base_url, _):
         assert base_url == f"http://localhost:{port}"
         result = subprocess.run(
             [

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 LOGS = ROOT / "artifacts" / "logs"
 
 READY = re.compile(r"is running at (http://\S+)")
-# The stack starts ~7 processes (more with the frontend) on a small, shared machine.
-START_TIMEOUT_S = 240.0
+# The stack starts ~7 processes (and perhaps builds the web app) on a small, shared machine.
+START_TIMEOUT_S = 600.0
 STOP_TIMEOUT_S = 60.0
 # Taken from the caller's environment they would point the stack at other servers;
 # the run command starts its own unless the caller passes them in ``extra_env``.
@@ -37,14 +37,32 @@ class StackDidNotStart(RuntimeError):
     """The run command exited or stayed silent; the message carries the log tails."""
 
 
-def run_command(port: int, data_dir: Path, *, memory: bool, extra_args: Sequence[str]) -> list[str]:
+def base_command() -> list[str]:
+    """``uv run python -m backend.dev``: what ``./scripts/dev`` runs once bootstrapped."""
     uv = shutil.which("uv")
     if uv is None:
         raise StackDidNotStart("`uv` is not on PATH: the README's run command needs it")
-    argv = [uv, "run", "python", "-m", "backend.dev", "--port", str(port), "--data", str(data_dir)]
+    return [uv, "run", "python", "-m", "backend.dev"]
+
+
+def run_command(port: int, data_dir: Path, *, memory: bool, extra_args: Sequence[str]) -> list[str]:
+    argv = [*base_command(), "--port", str(port), "--data", str(data_dir)]
     if memory:
         argv.append("--memory")
     return [*argv, *extra_args]
+
+
+def run_command_options() -> str:
+    """The run command's ``--help`` text (to see which options this version has)."""
+    result = subprocess.run(
+        [*base_command(), "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return result.stdout
 
 
 def tail(path: Path, lines: int = 40) -> str:
