@@ -2,8 +2,8 @@
 
 Starts (unless configured to use existing ones) a private redis-server, the mongoeco
 wire server persisting under ``.data/`` and localstripe on loopback, then every service
-as its own uvicorn process, behind one origin that mirrors the ingress routes. Ctrl-C or
-SIGTERM stops every child it started.
+as its own uvicorn process and the Reflex web app, behind one origin that mirrors the
+ingress routes. Ctrl-C or SIGTERM stops every child it started.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from backend.devstack.frontend import start_frontend, wait_frontend
 from backend.devstack.processes import (
     Child,
     free_port,
@@ -26,6 +27,8 @@ from backend.devstack.processes import (
     start_redis,
     start_stripe,
 )
+from backend.devstack.seed import BUYER, SELLER, seed
+from backend.devstack.seed import PASSWORD as DEMO_PASSWORD
 from backend.devstack.stack import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +39,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--data", type=Path, default=ROOT / ".data", help="local data folder")
     parser.add_argument("--memory", action="store_true", help="keep MongoDB data in memory only")
+    parser.add_argument("--seed", action="store_true", help="load demo users and tickets")
+    parser.add_argument(
+        "--api-only", action="store_true", help="the services without the web app (faster)"
+    )
+    parser.add_argument(
+        "--frontend-timeout", type=float, default=900, help="seconds allowed for the web build"
+    )
     return parser.parse_args(argv)
 
 
@@ -44,19 +54,79 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def start_infrastructure(args: argparse.Namespace, logs: Path, children: list[Child]) -> None:
+    """Redis, MongoDB and Stripe stand-ins, unless the environment names real ones."""
+    env = os.environ
+    if not env.get("REDIS_URL"):
+        port = free_port()
+        children.append(start_redis(port, log=logs / "redis.log"))
+        env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    if not env.get("MONGO_URL"):
+        port = free_port()
+        data_dir = None if args.memory else args.data / "mongo"
+        children.append(start_mongo(port, data_dir=data_dir, log=logs / "mongo.log"))
+        env["MONGO_URL"] = f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    if "STRIPE_API_BASE" not in env and not env.get("STRIPE_SECRET_KEY"):
+        port = free_port()
+        children.append(start_stripe(port, log=logs / "localstripe.log"))
+        env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+    env.setdefault("PUBLIC_URL", f"http://localhost:{args.port}")
+
+
+def spawn_services(logs: Path, children: list[Child]) -> list[tuple[str, str]]:
+    """Every service as its own uvicorn process; returns (path prefix, upstream) routes."""
+    routes: list[tuple[str, str]] = []
+    for spec in SERVICES:
+        port = free_port()
+        argv = [sys.executable, "-m", "uvicorn", "--factory", spec.factory,
+                "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+                # longer than the gateway keeps idle connections (5 s)
+                "--timeout-keep-alive", "30"]  # fmt: skip
+        children.append(spawn(spec.name, argv, port, log=logs / f"{spec.name}.log"))
+        routes.extend((prefix, f"http://127.0.0.1:{port}") for prefix in spec.prefixes)
+    return routes
+
+
+def run(args: argparse.Namespace, logs: Path, children: list[Child]) -> int:
+    env = os.environ
+    start_infrastructure(args, logs, children)
+    routes = spawn_services(logs, children)
+    env["GATEWAY_ROUTES"] = ",".join(f"{p}={u}" for p, u in routes)
+    frontend: Child | None = None
+    if not args.api_only:  # it builds while the services start
+        port = free_port()
+        print("Building the web app (the first run installs its npm packages)…", flush=True)
+        frontend = start_frontend(port, env["PUBLIC_URL"], routes, log=logs / "frontend.log")
+        children.append(frontend)
+        env["GATEWAY_FALLBACK"] = f"http://127.0.0.1:{port}"
+    for child in children:  # the services start in parallel
+        if child is not frontend:
+            child.wait_ready(timeout=60)
+    if frontend is not None:
+        wait_frontend(frontend, logs / "frontend.log", timeout=args.frontend_timeout)
+    gateway = [sys.executable, "-m", "uvicorn", "--factory",
+               "backend.devstack.gateway:create_gateway_from_env",
+               "--host", "127.0.0.1", "--port", str(args.port), "--no-access-log"]  # fmt: skip
+    children.append(start("gateway", gateway, args.port, log=logs / "gateway.log"))
+    if args.seed:
+        listed = seed(f"http://127.0.0.1:{args.port}")
+        print(f"Demo data: {listed} new tickets. Sign in as {SELLER.email} or {BUYER.email}, "
+              f"password {DEMO_PASSWORD}", flush=True)  # fmt: skip
+    print(f"Ticketing is running at http://localhost:{args.port}  (logs: {logs})", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    while True:
+        for child in children:
+            if child.process.poll() is not None:
+                print(f"{child.name} exited ({child.process.returncode}); see {logs}")
+                return 1
+        time.sleep(0.5)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logs = args.data / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     children: list[Child] = []
-
-    def stop_all() -> None:
-        # A second Ctrl-C or SIGTERM must not interrupt the orderly shutdown.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for child in reversed(children):
-            child.stop()
-        children.clear()
 
     def on_signal(signum: int, _: FrameType | None) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
@@ -65,53 +135,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Port {args.port} is already in use; pass --port or set PORT.", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, on_signal)
-    env = os.environ
     try:
-        if not env.get("REDIS_URL"):
-            port = free_port()
-            children.append(start_redis(port, log=logs / "redis.log"))
-            env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-        if not env.get("MONGO_URL"):
-            port = free_port()
-            data_dir = None if args.memory else args.data / "mongo"
-            children.append(start_mongo(port, data_dir=data_dir, log=logs / "mongo.log"))
-            env["MONGO_URL"] = f"mongodb://127.0.0.1:{port}/?directConnection=true"
-        if "STRIPE_API_BASE" not in env and not env.get("STRIPE_SECRET_KEY"):
-            port = free_port()
-            children.append(start_stripe(port, log=logs / "localstripe.log"))
-            env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
-        env.setdefault("PUBLIC_URL", f"http://localhost:{args.port}")
-
-        routes: list[tuple[str, str]] = []
-        for spec in SERVICES:
-            port = free_port()
-            argv_ = [sys.executable, "-m", "uvicorn", "--factory", spec.factory,
-                     "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-                     # longer than the gateway keeps idle connections (5 s)
-                     "--timeout-keep-alive", "30"]  # fmt: skip
-            children.append(spawn(spec.name, argv_, port, log=logs / f"{spec.name}.log"))
-            routes.extend((prefix, f"http://127.0.0.1:{port}") for prefix in spec.prefixes)
-
-        for child in children:  # the services start in parallel
-            child.wait_ready(timeout=60)
-        env["GATEWAY_ROUTES"] = ",".join(f"{p}={u}" for p, u in routes)
-        gateway = [sys.executable, "-m", "uvicorn", "--factory",
-                   "backend.devstack.gateway:create_gateway_from_env",
-                   "--host", "127.0.0.1", "--port", str(args.port), "--no-access-log"]  # fmt: skip
-        children.append(start("gateway", gateway, args.port, log=logs / "gateway.log"))
-        print(f"Ticketing is running at http://localhost:{args.port}  (logs: {logs})", flush=True)
-        print("Press Ctrl-C to stop.", flush=True)
-        while True:
-            for child in children:
-                if child.process.poll() is not None:
-                    print(f"{child.name} exited ({child.process.returncode}); see {logs}")
-                    return 1
-            time.sleep(0.5)
+        return run(args, logs, children)
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
         return 0
     finally:
-        stop_all()
+        # A second Ctrl-C or SIGTERM must not interrupt the orderly shutdown.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for child in reversed(children):
+            child.stop()
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.typing import Subprotocol
 
 HOP_BY_HOP = {
     "connection",
@@ -112,12 +113,15 @@ def create_gateway(routes: Sequence[tuple[str, str]], fallback: str | None = Non
             for name, value in websocket.headers.items()
             if name.lower() in ("cookie", "authorization", "origin", "user-agent")
         }
+        offered = [Subprotocol(name) for name in websocket.scope.get("subprotocols", [])]
         try:
-            upstream_ws = await ws_connect(target, additional_headers=forwarded, max_size=None)
+            upstream_ws = await ws_connect(
+                target, additional_headers=forwarded, subprotocols=offered or None, max_size=None
+            )
         except (OSError, InvalidHandshake):
             await websocket.close(code=1011, reason="service unavailable")
             return
-        await websocket.accept()
+        await websocket.accept(subprotocol=upstream_ws.subprotocol)  # what upstream chose
         async with upstream_ws:
             await _pipe(websocket, upstream_ws)
 

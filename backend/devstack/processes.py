@@ -41,28 +41,53 @@ class Child:
     name: str
     process: subprocess.Popen[bytes]
     port: int
+    group: bool = False  # it leads its own process group (it starts children of its own)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         wait_for_port(self.port, timeout=timeout, process=self.process)
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.process.poll() is not None:
+        if self.process.poll() is not None and not self.group:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self._signal(signal.SIGTERM)
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self._signal(signal.SIGKILL)
             self.process.wait()
+        if self.group:  # whatever it started and left behind
+            self._signal(signal.SIGKILL)
+
+    def _signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            if self.group:
+                os.killpg(self.process.pid, signum)
+            else:
+                self.process.send_signal(signum)
 
 
-def spawn(name: str, argv: Sequence[str], port: int, *, log: Path | None = None) -> Child:
-    """Start a child without waiting for it (see ``Child.wait_ready``)."""
+def spawn(
+    name: str,
+    argv: Sequence[str],
+    port: int,
+    *,
+    log: Path | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    group: bool = False,
+) -> Child:
+    """Start a child without waiting for it (see ``Child.wait_ready``). With ``group`` it
+    leads a process group of its own, and stopping it stops everything it started."""
     with open(log or os.devnull, "ab") as out:  # the child keeps its own descriptor
         process = subprocess.Popen(
-            list(argv), stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy()
+            list(argv),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            start_new_session=group,
         )
-    return Child(name, process, port)
+    return Child(name, process, port, group)
 
 
 def start(

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from backend.devstack.processes import free_port
-from tests.support.devstack_process import ROOT, run_command_options, run_command_stack
+from tests.support.devstack_process import ROOT, run_command_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -48,11 +48,6 @@ def ensure_newman() -> Path:
     if result.returncode != 0 or not NEWMAN.exists():
         pytest.fail(f"npm ci failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return NEWMAN
-
-
-def api_only() -> list[str]:
-    """newman needs only the REST API: skip the web app's build when the runner can."""
-    return ["--api-only"] if "--api-only" in run_command_options() else []
 
 
 def failures_of(report: dict[str, Any]) -> list[str]:
@@ -90,7 +85,9 @@ def test_postman_collection_passes_against_the_run_command_stack(tmp_path: Path)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.unlink(missing_ok=True)
     port = free_port()
-    stack = run_command_stack(port, tmp_path / "data", memory=True, extra_args=api_only())
+    stack = run_command_stack(
+        port, tmp_path / "data", memory=True, extra_args=["--api-only"]
+    )  # REST only: no web build
     with stack as (base_url, _):
         assert base_url == f"http://localhost:{port}"
         result = subprocess.run(

@@ -52,19 +52,6 @@ def run_command(port: int, data_dir: Path, *, memory: bool, extra_args: Sequence
     return [*argv, *extra_args]
 
 
-def run_command_options() -> str:
-    """The run command's ``--help`` text (to see which options this version has)."""
-    result = subprocess.run(
-        [*base_command(), "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return result.stdout
-
-
 def tail(path: Path, lines: int = 40) -> str:
     try:
         text = path.read_text(errors="replace")

@@ -1,0 +1,128 @@
+"""Demo data for a local run (``./scripts/dev --seed``), loaded through the public API.
+
+Idempotent: the demo users are created once (signed in afterwards), and the demo seller
+lists the demo tickets only when they have nothing listed yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+PASSWORD = "demo-password-1"  # noqa: S105 - public demo accounts of a local run
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    email: str
+    name: str
+
+
+SELLER = DemoUser("seller@example.com", "Sam Seller")
+BUYER = DemoUser("buyer@example.com", "Bea Buyer")
+
+# (title, event, kind, venue, days from now, hour, section, row, seat, price in cents)
+TICKETS: tuple[tuple[str, str, str, str, int, int, str, str, str, int], ...] = (
+    (
+        "Floor standing",
+        "Aurora Lights — Live",
+        "concert",
+        "Olympia Hall",
+        12,
+        20,
+        "A",
+        "",
+        "",
+        8900,
+    ),
+    (
+        "Two seats, great view",
+        "Aurora Lights — Live",
+        "concert",
+        "Olympia Hall",
+        12,
+        20,
+        "C",
+        "4",
+        "11",
+        12500,
+    ),
+    (
+        "Front row!",
+        "The Midnight Owls",
+        "concert",
+        "Blue Note Club",
+        25,
+        21,
+        "Front",
+        "1",
+        "3",
+        6400,
+    ),
+    (
+        "Home stand, halfway line",
+        "City FC vs United",
+        "sport",
+        "Riverside Stadium",
+        9,
+        15,
+        "East",
+        "22",
+        "107",
+        5500,
+    ),
+    (
+        "Courtside",
+        "Harbor Hawks vs Mountain Lions",
+        "sport",
+        "Bay Arena",
+        33,
+        19,
+        "Court",
+        "A",
+        "2",
+        24000,
+    ),
+    ("Balcony seat", "Hamlet", "other", "Royal Theatre", 18, 19, "Balcony", "B", "14", 4200),
+)
+
+
+def _session(http: httpx.Client, user: DemoUser) -> str:
+    signup = {"email": user.email, "password": PASSWORD, "displayName": user.name}
+    created = http.post("/api/users/signup", json=signup)
+    if created.status_code not in (201, 409):
+        created.raise_for_status()
+    token = http.post("/api/users/token", json={"email": user.email, "password": PASSWORD})
+    token.raise_for_status()
+    return str(token.json()["token"])
+
+
+def _ticket(row: tuple[str, str, str, str, int, int, str, str, str, int]) -> dict[str, Any]:
+    title, event, kind, venue, days, hour, section, row_, seat, price = row
+    starts = (datetime.now(UTC) + timedelta(days=days)).replace(
+        hour=hour, minute=0, second=0, microsecond=0
+    )
+    body: dict[str, Any] = {
+        "title": title,
+        "event": {"name": event, "kind": kind, "venue": venue, "startsAt": starts.isoformat()},
+        "price": {"amount": price, "currency": "usd"},
+    }
+    body.update({k: v for k, v in (("section", section), ("row", row_), ("seat", seat)) if v})
+    return body
+
+
+def seed(base_url: str) -> int:
+    """Loads the demo data; returns how many tickets it listed (0 when already there)."""
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        _session(http, BUYER)
+        auth = {"Authorization": f"Bearer {_session(http, SELLER)}"}
+        mine = http.get("/api/tickets/mine", headers=auth)
+        mine.raise_for_status()
+        if mine.json()["items"]:
+            return 0
+        for row in TICKETS:
+            http.post("/api/tickets", json=_ticket(row), headers=auth).raise_for_status()
+        return len(TICKETS)

@@ -1,0 +1,1 @@
+"""The Ticketing web app (Reflex)."""

@@ -1,0 +1,74 @@
+"""A small async client of the marketplace's public REST API, as the web app uses it.
+
+Every call returns the decoded body or raises :class:`ApiError`, which carries the API's
+common error structure (``{"errors": [{"message", "field"}]}``) for forms to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ticketing_ui.settings import ui_settings
+
+_client: httpx.AsyncClient | None = None
+
+
+@dataclass
+class ApiError(Exception):
+    status: int
+    message: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def client() -> httpx.AsyncClient:
+    global _client  # noqa: PLW0603 - one pooled client per process, created on first use
+    if _client is None:
+        _client = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
+    return _client
+
+
+def _error(response: httpx.Response) -> ApiError:
+    try:
+        items = response.json().get("errors") or []
+    except ValueError:
+        items = []
+    fields: dict[str, str] = {}
+    general: list[str] = []
+    for item in items:
+        name, message = item.get("field"), str(item.get("message", ""))
+        if name:
+            fields.setdefault(str(name), message)
+        else:
+            general.append(message)
+    message = "; ".join(general) or "; ".join(fields.values()) or f"Error {response.status_code}"
+    return ApiError(response.status_code, message, fields)
+
+
+async def call(
+    method: str,
+    path: str,
+    *,
+    token: str = "",
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    url = ui_settings().base_for(path) + path
+    try:
+        response = await client().request(method, url, json=json, params=params, headers=headers)
+    except httpx.HTTPError as exc:
+        raise ApiError(503, "The marketplace can't be reached; try again in a moment.") from exc
+    if response.status_code >= 400:
+        raise _error(response)
+    return response.json() if response.content else None
+
+
+def live_url() -> str:
+    base = ui_settings().base_for("/api/live")
+    return base.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/api/live"

@@ -1,0 +1,146 @@
+"""The frame of every page: navigation, the flash message, and form fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from ticketing_ui.state.session import SessionState
+
+
+def nav_link(text: str, href: str) -> rx.Component:
+    return rx.link(text, href=href, size="3", weight="medium", color_scheme="gray")
+
+
+def navbar() -> rx.Component:
+    return rx.box(
+        rx.flex(
+            rx.link(
+                rx.hstack(rx.icon("ticket", size=22), rx.heading("Ticketing", size="5")),
+                href="/",
+                underline="none",
+                color_scheme="iris",
+            ),
+            rx.flex(
+                nav_link("Market", "/"),
+                nav_link("Sell", "/sell"),
+                rx.cond(
+                    SessionState.signed_in,
+                    rx.fragment(
+                        nav_link("My orders", "/orders"),
+                        nav_link("My tickets", "/listings"),
+                        nav_link("Profile", "/profile"),
+                        rx.button(
+                            "Sign out",
+                            on_click=SessionState.sign_out,
+                            variant="soft",
+                            size="2",
+                            data_testid="sign-out",
+                        ),
+                    ),
+                    rx.fragment(
+                        nav_link("Sign in", "/signin"),
+                        rx.link(rx.button("Sign up", size="2"), href="/signup"),
+                    ),
+                ),
+                spacing="4",
+                align="center",
+                wrap="wrap",
+            ),
+            justify="between",
+            align="center",
+            wrap="wrap",
+            spacing="3",
+            max_width="1100px",
+            margin_x="auto",
+            padding_x="1rem",
+            padding_y="0.75rem",
+        ),
+        border_bottom="1px solid var(--gray-a5)",
+        background="var(--color-panel-solid)",
+        position="sticky",
+        top="0",
+        z_index="10",
+    )
+
+
+def flash() -> rx.Component:
+    return rx.cond(
+        SessionState.flash != "",
+        rx.callout(
+            rx.hstack(
+                rx.text(SessionState.flash),
+                rx.icon_button(
+                    rx.icon("x", size=14),
+                    on_click=SessionState.dismiss_flash,
+                    variant="ghost",
+                    size="1",
+                    aria_label="Dismiss",
+                ),
+                justify="between",
+                width="100%",
+            ),
+            icon="info",
+            color_scheme="green",
+            margin_bottom="1rem",
+            role="status",
+        ),
+    )
+
+
+def page(*children: rx.Component, title: str = "") -> rx.Component:
+    return rx.box(
+        navbar(),
+        rx.box(
+            flash(),
+            rx.cond(title != "", rx.heading(title, size="7", margin_bottom="1rem")),
+            *children,
+            max_width="1100px",
+            margin_x="auto",
+            padding_x="1rem",
+            padding_y="1.5rem",
+        ),
+        min_height="100vh",
+        background="var(--gray-1)",
+    )
+
+
+def error_text(message: Any, **props: Any) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.text(message, color_scheme="red", size="2", role="alert", **props),
+    )
+
+
+def field(
+    label: str, name: str, errors: Any, *, control: rx.Component | None = None, **props: Any
+) -> rx.Component:
+    """A labelled input with the API's error for ``name`` under it."""
+    error = errors.get(name, "")
+    control = control or rx.input(
+        id=name, name=name, size="3", width="100%", aria_invalid=error != "", **props
+    )
+    return rx.box(
+        rx.el.label(label, html_for=name, class_name="field-label"),
+        control,
+        error_text(error, data_testid=f"error-{name}"),
+        width="100%",
+    )
+
+
+def form_error(message: Any) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert"),
+    )
+
+
+def spinner_button(text: str, busy: Any, **props: Any) -> rx.Component:
+    return rx.button(
+        rx.cond(busy, rx.spinner(size="2"), rx.fragment()),
+        text,
+        disabled=busy,
+        size="3",
+        **props,
+    )

@@ -1,0 +1,49 @@
+"""The two browser-side React components: the lock countdown and the Stripe card form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+
+def _library(file: str) -> str:
+    # Copied next to the compiled app; ``$/public`` is where Reflex serves shared assets.
+    return "$/public" + rx.asset(file, shared=True)
+
+
+class Countdown(rx.Component):
+    """``m:ss`` left until ``deadline_ms`` (server epoch ms), ticking in the browser."""
+
+    library = _library("countdown.jsx")
+    tag = "Countdown"
+
+    deadline_ms: rx.Var[int]
+    server_now_ms: rx.Var[int]
+    expired_text: rx.Var[str]
+
+
+class CardForm(rx.Component):
+    """Stripe.js card entry (localstripe's emulation locally) with its pay button."""
+
+    library = _library("card_form.jsx")
+    tag = "CardForm"
+
+    stripe_js_url: rx.Var[str]
+    publishable_key: rx.Var[str]
+    client_secret: rx.Var[str]
+    action_secret: rx.Var[str]
+    pay_label: rx.Var[str]
+    disabled: rx.Var[bool]
+
+    on_payment_method: rx.EventHandler[lambda method: [method]]
+    on_card_error: rx.EventHandler[lambda message: [message]]
+    on_action_done: rx.EventHandler[lambda ok, message: [ok, message]]
+
+
+def countdown(deadline_ms: Any, server_now_ms: Any, **props: Any) -> rx.Component:
+    return Countdown.create(deadline_ms=deadline_ms, server_now_ms=server_now_ms, **props)
+
+
+def card_form(**props: Any) -> rx.Component:
+    return CardForm.create(**props)

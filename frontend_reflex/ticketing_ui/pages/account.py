@@ -1,0 +1,223 @@
+"""Sign up, sign in, the profile, my orders and my tickets."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ticketing_ui.components.layout import (
+    error_text,
+    field,
+    form_error,
+    page,
+    spinner_button,
+)
+from ticketing_ui.components.tickets import status_badge
+from ticketing_ui.components.widgets import countdown
+from ticketing_ui.models import OrderView, TicketView
+from ticketing_ui.state.account import AuthState, ProfileState
+from ticketing_ui.state.orders import ListingsState, OrdersState
+
+
+def narrow_card(*children: rx.Component) -> rx.Component:
+    return rx.card(rx.vstack(*children, spacing="4", width="100%"), max_width="440px",
+                   width="100%")  # fmt: skip
+
+
+def sign_in_page() -> rx.Component:
+    return page(
+        narrow_card(
+            rx.form(
+                rx.vstack(
+                    form_error(AuthState.error),
+                    field("Email", "email", AuthState.errors, type="email", required=True,
+                          auto_complete="email"),
+                    field("Password", "password", AuthState.errors, type="password",
+                          required=True, auto_complete="current-password"),
+                    spinner_button("Sign in", AuthState.busy, type="submit", width="100%",
+                                   data_testid="signin-submit"),
+                    spacing="4",
+                    width="100%",
+                ),
+                on_submit=AuthState.sign_in,
+            ),
+            rx.text("New here? ", rx.link("Create an account", href="/signup")),
+        ),
+        title="Sign in",
+    )  # fmt: skip
+
+
+def sign_up_page() -> rx.Component:
+    return page(
+        narrow_card(
+            rx.form(
+                rx.vstack(
+                    form_error(AuthState.error),
+                    field("Email", "email", AuthState.errors, type="email", required=True,
+                          auto_complete="email"),
+                    field("Name shown to buyers (optional)", "displayName", AuthState.errors,
+                          max_length=60),
+                    field("Password (8 characters or more)", "password", AuthState.errors,
+                          type="password", required=True, auto_complete="new-password"),
+                    spinner_button("Create account", AuthState.busy, type="submit",
+                                   width="100%", data_testid="signup-submit"),
+                    spacing="4",
+                    width="100%",
+                ),
+                on_submit=AuthState.sign_up,
+            ),
+            rx.text("Already have an account? ", rx.link("Sign in", href="/signin")),
+        ),
+        title="Create your account",
+    )  # fmt: skip
+
+
+def profile_page() -> rx.Component:
+    return page(
+        narrow_card(
+            rx.text("Signed in as ", rx.text.strong(ProfileState.user_email)),
+            rx.form(
+                rx.vstack(
+                    form_error(ProfileState.error),
+                    field("Display name", "displayName", ProfileState.errors,
+                          default_value=ProfileState.user_name, max_length=60),
+                    rx.divider(),
+                    rx.text("Change password", weight="medium"),
+                    field("Current password", "currentPassword", ProfileState.errors,
+                          type="password", auto_complete="current-password"),
+                    field("New password", "password", ProfileState.errors, type="password",
+                          auto_complete="new-password"),
+                    spinner_button("Save", ProfileState.busy, type="submit"),
+                    rx.cond(ProfileState.saved != "",
+                            rx.text(ProfileState.saved, color_scheme="green", role="status")),
+                    spacing="4",
+                    width="100%",
+                ),
+                on_submit=ProfileState.save,
+            ),
+        ),
+        title="Profile",
+    )  # fmt: skip
+
+
+def order_row(order: OrderView | rx.Var) -> rx.Component:  # type: ignore[type-arg]
+    return rx.card(
+        rx.flex(
+            rx.vstack(
+                rx.text(order.title, weight="bold"),
+                rx.text(order.event_name, " · ", order.starts_label, color_scheme="gray",
+                        size="2"),
+                spacing="1",
+            ),
+            rx.hstack(
+                rx.text(order.price_label, weight="bold"),
+                rx.badge(order.status_label, data_testid="order-status"),
+                rx.cond(
+                    order.status == "created",
+                    rx.link(
+                        rx.button(
+                            "Pay · ",
+                            countdown(order.expires_at_ms, OrdersState.server_now_ms),
+                            size="2",
+                        ),
+                        href="/checkout/" + order.id,
+                    ),
+                ),
+                align="center",
+                wrap="wrap",
+            ),
+            justify="between",
+            align="center",
+            wrap="wrap",
+            spacing="3",
+        ),
+        width="100%",
+        data_testid="order-row",
+    )  # fmt: skip
+
+
+def orders_page() -> rx.Component:
+    return page(
+        form_error(OrdersState.error),
+        rx.cond(
+            OrdersState.loading,
+            rx.center(rx.spinner(size="3"), padding="2.5rem"),
+            rx.cond(
+                OrdersState.orders.length() > 0,
+                rx.vstack(rx.foreach(OrdersState.orders, order_row), width="100%"),
+                rx.text("No orders yet. ", rx.link("Find a ticket", href="/"), "."),
+            ),
+        ),
+        title="My orders",
+    )
+
+
+def listing_row(ticket: TicketView | rx.Var, owned: bool) -> rx.Component:  # type: ignore[type-arg]
+    relist = rx.cond(
+        ListingsState.relist_id == ticket.id,
+        rx.form(
+            rx.hstack(
+                rx.input(name="price", placeholder="Price ($)", inputmode="decimal",
+                         aria_label="Resale price", size="2"),
+                rx.button("List again", type="submit", size="2"),
+                rx.button("Cancel", type="button", variant="ghost", size="2",
+                          on_click=ListingsState.cancel_relist),
+                wrap="wrap",
+            ),
+            error_text(ListingsState.relist_error),
+            on_submit=ListingsState.relist,
+        ),
+        rx.button("Sell it again", size="2", variant="soft",
+                  on_click=ListingsState.start_relist(ticket.id), data_testid="relist"),
+    )  # fmt: skip
+    return rx.card(
+        rx.flex(
+            rx.vstack(
+                rx.link(rx.text(ticket.title, weight="bold"), href="/tickets/" + ticket.id),
+                rx.text(ticket.event_name, " · ", ticket.starts_label, color_scheme="gray",
+                        size="2"),
+                spacing="1",
+            ),
+            rx.hstack(
+                rx.text(ticket.price_label, weight="bold"),
+                status_badge(ticket, ListingsState.server_now_ms),
+                relist if owned else rx.fragment(),
+                align="center",
+                wrap="wrap",
+            ),
+            justify="between",
+            align="center",
+            wrap="wrap",
+            spacing="3",
+        ),
+        width="100%",
+        data_testid="owned-row" if owned else "listing-row",
+    )  # fmt: skip
+
+
+def listings_page() -> rx.Component:
+    return page(
+        form_error(ListingsState.error),
+        rx.cond(
+            ListingsState.loading,
+            rx.center(rx.spinner(size="3"), padding="2.5rem"),
+            rx.vstack(
+                rx.heading("Tickets I own", size="5"),
+                rx.cond(
+                    ListingsState.owned.length() > 0,
+                    rx.vstack(rx.foreach(ListingsState.owned, lambda t: listing_row(t, True)),
+                              width="100%"),
+                    rx.text("Tickets you buy appear here.", color_scheme="gray"),
+                ),
+                rx.heading("Tickets I'm selling", size="5", margin_top="1rem"),
+                rx.cond(
+                    ListingsState.selling.length() > 0,
+                    rx.vstack(rx.foreach(ListingsState.selling, lambda t: listing_row(t, False)),
+                              width="100%"),
+                    rx.text("Nothing listed yet. ", rx.link("Sell a ticket", href="/sell"), "."),
+                ),
+                width="100%",
+                spacing="3",
+            ),
+        ),
+        title="My tickets",
+    )  # fmt: skip

@@ -1,0 +1,135 @@
+"""Paying for a locked ticket: countdown, card form (Stripe.js), and the outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from ticketing_ui import api
+from ticketing_ui.models import OrderView
+from ticketing_ui.state.session import SessionState, now_ms
+from ticketing_ui.state.ticket import path_id
+
+# phase: loading · pay · paying · action (3-D Secure) · succeeded · declined · expired ·
+# cancelled · missing
+FINAL = {"complete": "succeeded", "expired": "expired"}
+
+
+class CheckoutState(SessionState):
+    order: OrderView = OrderView()
+    phase: str = "loading"
+    message: str = ""
+    client_secret: str = ""
+    publishable_key: str = ""
+    stripe_js_url: str = ""
+    action_secret: str = ""
+    _method: str = ""  # the payment method waiting for 3-D Secure
+
+    def _phase_of(self, order: OrderView) -> str:
+        if order.status == "cancelled":
+            return "declined" if order.cancel_reason == "payment_failed" else "cancelled"
+        return FINAL.get(order.status, "pay")
+
+    async def _new_card_setup(self) -> None:
+        setup = await api.call("POST", "/api/payments/card-setup", token=self.token)
+        self.client_secret = str(setup["clientSecret"])
+        self.publishable_key = str(setup["publishableKey"])
+        self.stripe_js_url = str(setup["stripeJsUrl"])
+
+    @rx.event
+    async def load(self) -> Any:
+        await self.refresh_session()
+        self.phase, self.message, self.action_secret = "loading", "", ""
+        if not self.signed_in:
+            return self.redirect_to_sign_in()
+        order_id = path_id(self.router.url.path, "/checkout/")
+        try:
+            self.order = OrderView.of(
+                await api.call("GET", f"/api/orders/{order_id}", token=self.token)
+            )
+            self.phase = self._phase_of(self.order)
+            if self.phase == "pay":
+                await self._new_card_setup()
+        except api.ApiError as exc:
+            self.phase, self.message = "missing", exc.message
+        self.tick_clock()
+        return None
+
+    async def _pay(self, method: str) -> None:
+        try:
+            payment = await api.call(
+                "POST",
+                "/api/payments",
+                token=self.token,
+                json={"orderId": self.order.id, "paymentMethodId": method},
+            )
+        except api.ApiError as exc:
+            if exc.status == 402:
+                self.phase, self.message = "declined", exc.message
+            else:
+                await self._reload(exc.message)
+            return
+        if payment["status"] == "succeeded":
+            self.phase, self.message = "succeeded", ""
+            self.order.status, self.order.status_label = "complete", "Paid"
+        elif payment["status"] == "requires_action" and payment.get("clientSecret"):
+            self.phase, self.action_secret = "action", str(payment["clientSecret"])
+            self._method = method
+        else:
+            self.phase, self.message = "pay", payment.get("failureMessage") or "Try again."
+
+    async def _reload(self, message: str) -> None:
+        self.order = OrderView.of(
+            await api.call("GET", f"/api/orders/{self.order.id}", token=self.token)
+        )
+        self.phase, self.message = self._phase_of(self.order), message
+        if self.phase == "pay":
+            await self._new_card_setup()
+
+    @rx.event
+    async def pay_with(self, method: str) -> Any:
+        self.phase, self.message = "paying", ""
+        yield
+        await self._pay(str(method))
+
+    @rx.event
+    async def card_error(self, message: str) -> None:
+        self.message = str(message)
+        await self._new_card_setup()  # a SetupIntent is confirmed once: start afresh
+
+    @rx.event
+    async def action_done(self, ok: bool, message: str) -> Any:
+        if not ok:
+            self.phase, self.message, self.action_secret = "pay", str(message), ""
+            await self._new_card_setup()
+            return
+        self.phase = "paying"
+        yield
+        await self._pay(self._method)
+
+    @rx.event
+    async def cancel(self) -> Any:
+        try:
+            await api.call("DELETE", f"/api/orders/{self.order.id}", token=self.token)
+        except api.ApiError as exc:
+            await self._reload(exc.message)
+            return None
+        self.phase, self.order.status, self.order.status_label = (
+            "cancelled",
+            "cancelled",
+            "Cancelled",
+        )
+        return None
+
+    def apply_live(self, message: dict[str, Any]) -> None:
+        body = message.get("order")
+        if message.get("orderId") != self.order.id or not isinstance(body, dict):
+            return
+        view = OrderView.of(body)
+        if view.version < self.order.version:
+            return
+        self.order = view
+        self.server_now_ms = now_ms()
+        if self.phase not in {"paying", "action"} or view.status != "created":
+            self.phase = self._phase_of(view)

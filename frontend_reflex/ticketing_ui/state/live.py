@@ -1,0 +1,81 @@
+"""One live connection per browser tab, feeding the page the tab shows.
+
+A background task follows ``/api/live`` (the market, plus the user's own orders when
+signed in) for as long as the tab is connected, and hands each message to the state of
+the page on screen, whose view then updates without a reload.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import reflex as rx
+
+from ticketing_ui import live
+from ticketing_ui.state.checkout import CheckoutState
+from ticketing_ui.state.market import MarketState
+from ticketing_ui.state.orders import ListingsState, OrdersState
+from ticketing_ui.state.session import SessionState, take_live_restart
+from ticketing_ui.state.ticket import TicketState
+
+log = logging.getLogger(__name__)
+
+PAGES: tuple[tuple[str, type[Any]], ...] = (
+    ("/tickets/", TicketState),
+    ("/checkout/", CheckoutState),
+    ("/orders", OrdersState),
+    ("/listings", ListingsState),
+    ("/", MarketState),
+)
+
+
+def tab_connected(client_token: str) -> bool:
+    from ticketing_ui.ticketing_ui import app  # the running app (imported lazily: a cycle)
+
+    namespace = app.event_namespace
+    return namespace is not None and client_token in namespace.token_to_sid
+
+
+class LiveState(SessionState):
+    _following: bool = False
+
+    @rx.event
+    async def follow(self) -> Any:
+        """Started by every page; a tab runs at most one follower."""
+        if self._following:
+            return None
+        self._following = True
+        return LiveState.run_follower
+
+    @rx.event(background=True)
+    async def run_follower(self) -> None:
+        client_token = self.router.session.client_token
+        try:
+            while tab_connected(client_token):
+                async with self:
+                    token = self.token
+                restart = False
+
+                def keep_going() -> bool:
+                    nonlocal restart
+                    restart = restart or take_live_restart(client_token)
+                    return not restart and tab_connected(client_token)
+
+                topics = ["tickets", "me"] if token else ["tickets"]
+                async for message in live.follow(topics, token, keep_going):
+                    async with self:
+                        await self._dispatch(message)
+        except Exception:
+            log.exception("live follower of tab %s failed", client_token)
+        finally:
+            async with self:
+                self._following = False
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        path = self.router.url.path or "/"
+        for prefix, state_class in PAGES:
+            if path.startswith(prefix) if prefix != "/" else path == "/":
+                state = await self.get_state(state_class)
+                state.apply_live(message)
+                return

@@ -1,0 +1,124 @@
+"""My orders, and my listings and the tickets I own (re-list a bought one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from ticketing_ui import api
+from ticketing_ui.models import OrderView, TicketView
+from ticketing_ui.state.market import cents
+from ticketing_ui.state.session import SessionState, now_ms
+
+
+class OrdersState(SessionState):
+    orders: list[OrderView] = []
+    loading: bool = True
+    error: str = ""
+
+    @rx.event
+    async def load(self) -> Any:
+        await self.refresh_session()
+        if not self.signed_in:
+            return self.redirect_to_sign_in()
+        self.loading, self.error = True, ""
+        try:
+            body = await api.call("GET", "/api/orders", token=self.token)
+            self.orders = [OrderView.of(item) for item in body["items"]]
+        except api.ApiError as exc:
+            self.error = exc.message
+        finally:
+            self.loading = False
+            self.tick_clock()
+        return None
+
+    def apply_live(self, message: dict[str, Any]) -> None:
+        body = message.get("order")
+        if not str(message.get("type", "")).startswith("order.") or not isinstance(body, dict):
+            return
+        view = OrderView.of(body)
+        if view.buyer_id != self.user_id:
+            return
+        self.server_now_ms = now_ms()
+        for index, current in enumerate(self.orders):
+            if current.id == view.id:
+                if view.version >= current.version:
+                    self.orders[index] = view
+                return
+        self.orders = [view, *self.orders]
+
+
+class ListingsState(SessionState):
+    selling: list[TicketView] = []
+    owned: list[TicketView] = []
+    loading: bool = True
+    error: str = ""
+    relist_id: str = ""
+    relist_error: str = ""
+
+    @rx.event
+    async def load(self) -> Any:
+        await self.refresh_session()
+        if not self.signed_in:
+            return self.redirect_to_sign_in()
+        await self.fetch()
+        return None
+
+    async def fetch(self) -> None:
+        self.loading, self.error = True, ""
+        try:
+            body = await api.call("GET", "/api/tickets/mine", token=self.token)
+        except api.ApiError as exc:
+            self.error = exc.message
+            return
+        finally:
+            self.loading = False
+            self.tick_clock()
+        views = [TicketView.of(item) for item in body["items"]]
+        self.selling = [t for t in views if t.seller_id == self.user_id]
+        self.owned = [
+            t for t in views if t.owner_id == self.user_id and t.seller_id != self.user_id
+        ]
+
+    @rx.event
+    def start_relist(self, ticket_id: str) -> None:
+        self.relist_id, self.relist_error = ticket_id, ""
+
+    @rx.event
+    def cancel_relist(self) -> None:
+        self.relist_id, self.relist_error = "", ""
+
+    def _currency(self) -> str:
+        return next((t.currency for t in self.owned if t.id == self.relist_id), "usd")
+
+    @rx.event
+    async def relist(self, form: dict[str, Any]) -> Any:
+        amount = cents(str(form.get("price", "")))
+        if not amount:
+            self.relist_error = "Enter a price such as 75 or 75.50."
+            return None
+        try:
+            ticket = await api.call(
+                "POST",
+                f"/api/tickets/{self.relist_id}/relist",
+                token=self.token,
+                json={"price": {"amount": amount, "currency": self._currency()}},
+            )
+        except api.ApiError as exc:
+            self.relist_error = exc.fields.get("price.amount") or exc.message
+            return None
+        self.relist_id = ""
+        self.flash = "Your ticket is on sale again."
+        return rx.redirect(f"/tickets/{ticket['id']}")
+
+    def apply_live(self, message: dict[str, Any]) -> None:
+        body = message.get("ticket")
+        if not isinstance(body, dict):
+            return
+        view = TicketView.of(body)
+        self.server_now_ms = now_ms()
+        for group in (self.selling, self.owned):
+            for index, current in enumerate(group):
+                if current.id == view.id and view.version >= current.version:
+                    group[index] = view

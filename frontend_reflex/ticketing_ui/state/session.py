@@ -1,0 +1,100 @@
+"""Who is signed in, and the server clock the countdowns are corrected against."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote
+
+import reflex as rx
+
+from ticketing_ui import api
+from ticketing_ui.settings import ui_settings
+
+SESSION_DAYS = 7
+_restart_live: set[str] = set()  # tabs whose live connection must re-authenticate
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def request_live_restart(client_token: str) -> None:
+    _restart_live.add(client_token)
+
+
+def take_live_restart(client_token: str) -> bool:
+    if client_token in _restart_live:
+        _restart_live.discard(client_token)
+        return True
+    return False
+
+
+class SessionState(rx.State):
+    # The API token of the signed-in user (from POST /api/users/token), kept in a cookie
+    # so that a reload or a new tab stays signed in.
+    token: str = rx.Cookie(
+        "",
+        name="ticketing_session",
+        path="/",
+        max_age=SESSION_DAYS * 24 * 3600,
+        same_site="strict",
+        secure=ui_settings().secure_cookies,
+    )
+    user_id: str = ""
+    user_email: str = ""
+    user_name: str = ""
+    session_checked: bool = False
+    server_now_ms: int = 0
+    flash: str = ""
+
+    @rx.var
+    def signed_in(self) -> bool:
+        return bool(self.token and self.user_id)
+
+    def tick_clock(self) -> None:
+        self.server_now_ms = now_ms()
+
+    def set_user(self, body: dict[str, Any] | None) -> None:
+        self.user_id = str(body["id"]) if body else ""
+        self.user_email = str(body["email"]) if body else ""
+        self.user_name = str(body.get("displayName") or "") if body else ""
+        self.session_checked = True
+
+    async def refresh_session(self) -> None:
+        """Checks the token with the API (it may have expired or the user gone)."""
+        self.tick_clock()
+        if not self.token:
+            self.set_user(None)
+            return
+        try:
+            body = await api.call("GET", "/api/users/currentuser", token=self.token)
+        except api.ApiError as exc:
+            if exc.status == 401:
+                self.token = ""
+            self.set_user(None)
+            return
+        user = body.get("currentUser")
+        if user is None:
+            self.token = ""
+        self.set_user(user)
+
+    @rx.event
+    async def load_session(self) -> None:
+        await self.refresh_session()
+
+    def redirect_to_sign_in(self) -> rx.event.EventSpec:
+        here = self.router.url.path or "/"
+        return rx.redirect(f"/signin?next={quote(here, safe='/')}")
+
+    @rx.event
+    def sign_out(self) -> rx.event.EventSpec:
+        self.token = ""
+        self.set_user(None)
+        request_live_restart(self.router.session.client_token)
+        self.flash = "You are signed out."
+        return rx.redirect("/")
+
+    @rx.event
+    def dismiss_flash(self) -> None:
+        self.flash = ""

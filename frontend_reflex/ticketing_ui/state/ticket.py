@@ -1,0 +1,97 @@
+"""One ticket: buy it, or (its owner) change its price while nobody is buying it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from ticketing_ui import api
+from ticketing_ui.models import TicketView
+from ticketing_ui.state.market import cents
+from ticketing_ui.state.session import SessionState, now_ms
+
+
+def path_id(path: str, prefix: str) -> str:
+    """``/tickets/<id>`` → ``<id>`` (the route's dynamic part)."""
+    rest = path.removeprefix(prefix).strip("/")
+    return rest.split("/", 1)[0]
+
+
+class TicketState(SessionState):
+    ticket: TicketView = TicketView()
+    found: bool = True
+    loading: bool = True
+    buy_error: str = ""
+    buying: bool = False
+    price_error: str = ""
+    price_saved: str = ""
+    saving: bool = False
+
+    @rx.var
+    def is_owner(self) -> bool:
+        return bool(self.user_id) and self.ticket.owner_id == self.user_id
+
+    @rx.event
+    async def load(self) -> None:
+        await self.refresh_session()
+        self.loading, self.buy_error, self.price_error, self.price_saved = True, "", "", ""
+        ticket_id = path_id(self.router.url.path, "/tickets/")
+        try:
+            self.ticket = TicketView.of(await api.call("GET", f"/api/tickets/{ticket_id}"))
+            self.found = True
+        except api.ApiError as exc:
+            self.found = False
+            self.buy_error = "" if exc.status == 404 else exc.message
+        finally:
+            self.loading = False
+            self.tick_clock()
+
+    @rx.event
+    async def buy(self) -> Any:
+        if not self.signed_in:
+            return self.redirect_to_sign_in()
+        self.buying, self.buy_error = True, ""
+        try:
+            order = await api.call(
+                "POST", "/api/orders", token=self.token, json={"ticketId": self.ticket.id}
+            )
+        except api.ApiError as exc:
+            self.buy_error = exc.message
+            return None
+        finally:
+            self.buying = False
+        return rx.redirect(f"/checkout/{order['id']}")
+
+    @rx.event
+    async def save_price(self, form: dict[str, Any]) -> None:
+        self.price_error, self.price_saved = "", ""
+        amount = cents(str(form.get("price", "")))
+        if not amount:
+            self.price_error = "Enter a price such as 75 or 75.50."
+            return
+        self.saving = True
+        yield
+        try:
+            body = await api.call(
+                "PATCH",
+                f"/api/tickets/{self.ticket.id}",
+                token=self.token,
+                json={"price": {"amount": amount, "currency": self.ticket.currency}},
+            )
+        except api.ApiError as exc:
+            self.price_error = exc.fields.get("price.amount") or exc.message
+            return
+        finally:
+            self.saving = False
+        self.ticket = TicketView.of(body)
+        self.price_saved = f"Price changed to {self.ticket.price_label}."
+
+    def apply_live(self, message: dict[str, Any]) -> None:
+        body = message.get("ticket")
+        if message.get("ticketId") != self.ticket.id or not isinstance(body, dict):
+            return
+        view = TicketView.of(body)
+        if view.version >= self.ticket.version:
+            self.server_now_ms = now_ms()
+            self.ticket = view
