@@ -14,11 +14,15 @@ import json
 import time
 from datetime import datetime
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from backend.common.bus import STREAM_MAX_LEN, Envelope
 from backend.common.events import OrderExpired
 from backend.common.keys import RedisKeys
+
+log = structlog.get_logger(__name__)
 
 # KEYS: deadlines zset, index hash, fired zset. ARGV: order id, deadline ms, member.
 _SCHEDULE = """
@@ -111,9 +115,16 @@ class ExpirationScheduler:
         return int(await self.redis.zcard(self.keys.expirations()))
 
     async def run(self) -> None:
+        """Fire deadlines until cancelled; Redis being unreachable only pauses it (a
+        crashed loop would leave the process up, fire nothing and never say so)."""
         while True:
             self._wake.clear()
-            while await self.fire_due() > 0:
-                pass
+            try:
+                while await self.fire_due() > 0:
+                    pass
+            except (RedisError, OSError) as exc:
+                log.warning("expiration.redis_unavailable", error=str(exc))
+                await asyncio.sleep(0.5)
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.tick_s)

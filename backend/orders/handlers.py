@@ -105,6 +105,9 @@ class OrderHandlers:
         if order is None or order.status is not OrderStatus.CREATED:
             return
         await self.locks.release_paying(order.ticket_id, event.order_id)
+        # A payment can also fail before it took the hold (cut off, then settled by the
+        # reconciler): the cancelled order must not keep the ticket locked either.
+        await self.locks.release_order(order.ticket_id, event.order_id)
         if await transition(order, OrderStatus.CANCELLED, reason=CancelReason.PAYMENT_FAILED):
             self.notify()
 

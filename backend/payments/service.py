@@ -122,10 +122,9 @@ class Payments:
         order_id = order.id
         if order.status is not OrderStatus.CREATED:
             raise Conflict(f"The order is {order.status.value} and cannot be paid", field="orderId")
-        if not await self.locks.start_paying(order.ticket_id, order_id, self.hold_ms):
-            raise Conflict(
-                "The order expired: the ticket is no longer held for you", field="orderId"
-            )
+        # Recorded before the hold is taken: a crash anywhere after leaves a record the
+        # reconciler settles. (A hold without one would outlive the order's deadline, and
+        # the order would stay unpaid and open for ever.)
         payment = Payment(
             order_id=order_id,
             ticket_id=order.ticket_id,
@@ -137,6 +136,11 @@ class Payments:
             await payment.insert()
         except DuplicateKeyError:
             raise Conflict("A payment for this order is already in progress") from None
+        if not await self.locks.start_paying(order.ticket_id, order_id, self.hold_ms):
+            await payment.delete()
+            raise Conflict(
+                "The order expired: the ticket is no longer held for you", field="orderId"
+            )
         try:
             intent_id = await self.gateway.create_intent(
                 order_id=order_id, amount=order.price, payment_method_id=payment_method_id
@@ -283,5 +287,8 @@ class Payments:
 
     async def run_reconciler(self, *, every_s: float = 15.0) -> None:
         while True:
-            await self.reconcile_open(older_than_s=every_s)
+            try:
+                await self.reconcile_open(older_than_s=every_s)
+            except Exception:  # a failed round (Redis, MongoDB down) must not end them all
+                log.exception("payments.reconcile_round_failed")
             await asyncio.sleep(every_s)
