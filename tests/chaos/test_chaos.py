@@ -52,7 +52,7 @@ VICTIMS = ("orders", "payments", "expiration", "tickets", "live")
 SELLERS, BUYERS = 3, 6
 # Long enough for the slowest recovery: a payment cut off by a kill keeps its lease
 # (backend/payments/service.py LEASE_MS, 120 s) before the reconciler may settle it.
-SETTLE_S = 170.0
+SETTLE_S = 150.0
 READY_S = 120.0  # a loaded 2-core machine starts six Python processes slowly
 GRACE_S = 1.5  # after a restarted service answers, requests in flight may still fail
 SETTINGS = {
