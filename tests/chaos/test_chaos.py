@@ -35,6 +35,7 @@ from redis.asyncio import Redis
 
 from tests.support.chaos_checks import (
     Snapshot,
+    at_rest,
     stripe_client,
     take_snapshot,
     unsettled,
@@ -144,12 +145,14 @@ async def keep_doing(
 
 
 async def settle(read: Callable[[], Awaitable[Snapshot]], timeout: float) -> tuple[Snapshot, float]:
-    """Poll until nothing is in flight any more, or the timeout; returns the last look."""
+    """Poll until the system is at rest, or the timeout; returns the last look."""
     started = time.monotonic()
+    previous: Snapshot | None = None
     while True:
         snap = await read()
-        if not unsettled(snap) or time.monotonic() - started >= timeout:
+        if at_rest(previous, snap) or time.monotonic() - started >= timeout:
             return snap, time.monotonic() - started
+        previous = snap
         await asyncio.sleep(1.0)
 
 

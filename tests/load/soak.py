@@ -40,7 +40,7 @@ from types import FrameType
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
-from tests.support.chaos_checks import stripe_client, take_snapshot, unsettled, violations
+from tests.support.chaos_checks import at_rest, stripe_client, take_snapshot, unsettled, violations
 from tests.support.chaos_load import Fate, Market, Shopper, Tally
 from tests.support.chaos_stack import ProcessStack, process_stack, rss_mb
 
@@ -195,10 +195,12 @@ async def soak(stack: ProcessStack, args: argparse.Namespace) -> tuple[str, list
     stripe = stripe_client(stack.stripe_url)
     try:
         deadline = time.monotonic() + SETTLE_S
+        previous = None
         while True:
             snap = await take_snapshot(mongo, redis, stripe, NAMESPACE)
-            if not unsettled(snap) or time.monotonic() >= deadline:
+            if at_rest(previous, snap) or time.monotonic() >= deadline:
                 break
+            previous = snap
             await asyncio.sleep(1.0)
     finally:
         await stripe.aclose()

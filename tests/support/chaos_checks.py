@@ -44,6 +44,7 @@ class Snapshot:
     dead_letters: list[dict[str, str]]
     outboxes: dict[str, int]  # collection -> documents with unpublished events
     deadlines: int  # order deadlines still scheduled
+    stream_ids: dict[str, str] = field(default_factory=dict)  # stream -> last event id
     taken_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def orders_by_status(self) -> Counter[str]:
@@ -66,17 +67,22 @@ async def _stripe_list(http: httpx.AsyncClient, path: str) -> list[Doc]:
         params["starting_after"] = body["data"][-1]["id"]
 
 
-async def _groups(redis: Redis, keys: RedisKeys) -> dict[tuple[str, str], tuple[int, bool]]:
-    found: dict[tuple[str, str], tuple[int, bool]] = {}
+type Groups = dict[tuple[str, str], tuple[int, bool]]
+
+
+async def _groups(redis: Redis, keys: RedisKeys) -> tuple[Groups, dict[str, str]]:
+    found: Groups = {}
+    last_ids: dict[str, str] = {}
     for stream in EXPECTED_GROUPS:
         key = keys.stream(stream)
         if not await redis.exists(key):
             continue
-        last = (await redis.xinfo_stream(key))["last-generated-id"]
+        last = str((await redis.xinfo_stream(key))["last-generated-id"])
+        last_ids[stream] = last
         for group in await redis.xinfo_groups(key):
             caught_up = group["last-delivered-id"] == last
             found[stream, str(group["name"])] = (int(group["pending"]), caught_up)
-    return found
+    return found, last_ids
 
 
 async def take_snapshot(
@@ -100,7 +106,7 @@ async def take_snapshot(
     for ticket in tickets:
         value = await redis.get(keys.ticket_lock(str(ticket["_id"])))
         locks[str(ticket["_id"])] = None if value is None else str(value)
-    return Snapshot(
+    snapshot = Snapshot(
         tickets=tickets,
         ticket_replicas={str(d["_id"]): d for d in await all_of("orders", "ticket_replicas")},
         orders=await all_of("orders", "orders"),
@@ -109,11 +115,14 @@ async def take_snapshot(
         intents=await _stripe_list(stripe, "/v1/payment_intents"),
         refunds=await _stripe_list(stripe, "/v1/refunds"),
         locks=locks,
-        groups=await _groups(redis, keys),
+        groups={},
         dead_letters=[fields for _, fields in await redis.xrange(keys.dead_letters())],
         outboxes=outboxes,
         deadlines=int(await redis.zcard(keys.expirations())),
     )
+    # Read last: what was read before is at least as recent as what these show handled.
+    snapshot.groups, snapshot.stream_ids = await _groups(redis, keys)
+    return snapshot
 
 
 def stripe_client(base_url: str) -> httpx.AsyncClient:
@@ -141,6 +150,22 @@ def unsettled(snap: Snapshot) -> list[str]:
     if snap.deadlines:
         reasons.append(f"{snap.deadlines} order deadlines not fired yet")
     return reasons
+
+
+def at_rest(previous: Snapshot | None, current: Snapshot) -> bool:
+    """Nothing in flight in two looks in a row, and no event published between them.
+
+    One look is not enough: its reads are not atomic, so an event consumed between the
+    read of a replica and the read of the consumer groups looks handled but is not seen.
+    With no event published since the previous look, whatever it showed handled had been
+    written before this look began.
+    """
+    return (
+        previous is not None
+        and not unsettled(previous)
+        and not unsettled(current)
+        and previous.stream_ids == current.stream_ids
+    )
 
 
 def violations(snap: Snapshot, seen: list[OrderSeen]) -> list[str]:
