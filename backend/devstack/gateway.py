@@ -76,6 +76,11 @@ def create_gateway(routes: Sequence[tuple[str, str]], fallback: str | None = Non
         if upstream is None:
             return JSONResponse({"errors": [{"message": "Not found", "field": None}]}, 404)
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        # As ingress-nginx does: upstreams see the public Host, so the redirects they build
+        # (e.g. the web app's trailing-slash ones) stay on this origin.
+        if "host" in request.headers:
+            headers.append(("host", request.headers["host"]))
+        headers.append(("x-forwarded-host", request.headers.get("host", "")))
         headers.append(("x-forwarded-for", request.client.host if request.client else ""))
         headers.append(("x-forwarded-proto", request.url.scheme))
         url = httpx.URL(upstream + request.url.path, query=request.url.query.encode())

@@ -56,11 +56,11 @@ def ticket_card(ticket: TicketView | Any, server_now_ms: Any) -> rx.Component:
             width="100%",
             height="100%",
             class_name="ticket-card",
-            data_status=ticket.status,
+            custom_attrs={"data-status": ticket.status},
         ),
         href="/tickets/" + ticket.id,
         underline="none",
         color="inherit",
         data_testid="ticket-card",
-        data_ticket_id=ticket.id,
+        custom_attrs={"data-ticket-id": ticket.id, "data-status": ticket.status},
     )

@@ -102,7 +102,7 @@ def checkout_page() -> rx.Component:
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="5",
             width="100%",
-            data_phase=CheckoutState.phase,
+            custom_attrs={"data-phase": CheckoutState.phase},
             data_testid="checkout",
         ),
         title="Checkout",

@@ -34,7 +34,7 @@ def owner_panel() -> rx.Component:
                 rx.box(
                     rx.el.label("New price ($)", html_for="price", class_name="field-label"),
                     rx.input(id="price", name="price", inputmode="decimal", size="3",
-                             placeholder=T.price_label, disabled=T.status != "available"),
+                             placeholder=T.price_label, disabled=T.status == "sold"),
                 ),
                 spinner_button("Save price", TicketState.saving, type="submit",
                                data_testid="save-price"),
@@ -109,7 +109,7 @@ def ticket_page() -> rx.Component:
                     spacing="5",
                     width="100%",
                     data_testid="ticket-detail",
-                    data_status=T.status,
+                    custom_attrs={"data-status": T.status},
                 ),
                 rx.vstack(
                     form_error(TicketState.buy_error),

@@ -69,7 +69,7 @@ class AuthState(SessionState):
             return
         finally:
             self.busy = False
-        self.flash = "Welcome! Your account is ready."
+        self.notify("Welcome! Your account is ready.")
         yield rx.redirect(safe_next(self.router.url.query_parameters.get("next")))
 
 

@@ -109,7 +109,7 @@ class ListingsState(SessionState):
             self.relist_error = exc.fields.get("price.amount") or exc.message
             return None
         self.relist_id = ""
-        self.flash = "Your ticket is on sale again."
+        self.notify("Your ticket is on sale again.")
         return rx.redirect(f"/tickets/{ticket['id']}")
 
     def apply_live(self, message: dict[str, Any]) -> None:

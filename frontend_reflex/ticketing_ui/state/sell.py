@@ -81,5 +81,5 @@ class SellState(SessionState):
             return
         finally:
             self.busy = False
-        self.flash = "Your ticket is on sale."
+        self.notify("Your ticket is on sale.")
         yield rx.redirect(f"/tickets/{ticket['id']}")

@@ -38,7 +38,7 @@ class SessionState(rx.State):
         name="ticketing_session",
         path="/",
         max_age=SESSION_DAYS * 24 * 3600,
-        same_site="strict",
+        same_site="lax",
         secure=ui_settings().secure_cookies,
     )
     user_id: str = ""
@@ -46,7 +46,8 @@ class SessionState(rx.State):
     user_name: str = ""
     session_checked: bool = False
     server_now_ms: int = 0
-    flash: str = ""
+    flash: str = ""  # a one-line notice for the next page (see ``notify``)
+    _flash_pages: int = 0
 
     @rx.var
     def signed_in(self) -> bool:
@@ -61,9 +62,17 @@ class SessionState(rx.State):
         self.user_name = str(body.get("displayName") or "") if body else ""
         self.session_checked = True
 
+    def notify(self, text: str) -> None:
+        """Shows ``text`` on the page the user goes to next, and not after it."""
+        self.flash, self._flash_pages = text, 2
+
     async def refresh_session(self) -> None:
-        """Checks the token with the API (it may have expired or the user gone)."""
+        """Checks the token with the API (it may have expired or the user gone). Every
+        page load calls it."""
         self.tick_clock()
+        self._flash_pages = max(0, self._flash_pages - 1)
+        if not self._flash_pages:
+            self.flash = ""
         if not self.token:
             self.set_user(None)
             return
@@ -92,7 +101,7 @@ class SessionState(rx.State):
         self.token = ""
         self.set_user(None)
         request_live_restart(self.router.session.client_token)
-        self.flash = "You are signed out."
+        self.notify("You are signed out.")
         return rx.redirect("/")
 
     @rx.event

@@ -1,0 +1,37 @@
+"""One marketplace, started with the README's run command (web app included), shared by
+the browser tests of this folder; locks last ``LOCK_TTL_SECONDS`` (short, for expiry)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from backend.devstack.processes import free_port
+from tests.support.browser import Shots, launch
+from tests.support.devstack_process import run_command_stack
+
+LOCK_TTL_SECONDS = 30
+
+
+@pytest.fixture(scope="module")
+def web_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("web-stack")
+    env = {"LOCK_TTL_SECONDS": str(LOCK_TTL_SECONDS)}
+    with run_command_stack(free_port(), data, env, memory=True) as (base_url, _):
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest) -> Shots:
+    return Shots(Path(request.node.name).name)

@@ -1,0 +1,139 @@
+"""The marketplace in two browsers at once — a seller and a buyer — against the stack the
+README's run command starts: listings, locks with ticking countdowns, refused edits,
+card payments (paid, declined) and locks that run out, all seen live without reloads."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.web.conftest import LOCK_TTL_SECONDS
+from tests.support.browser import DECLINED, VISA, Shots, card, enter_card, list_ticket, person
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+LIVE_MS = 15_000  # how long a live update may take to show on the other screen
+EXPIRY_MS = (LOCK_TTL_SECONDS + 20) * 1000
+
+
+def buy(page: Page, ticket_id: str) -> str:
+    """Opens the ticket and starts the purchase; returns the order id (checkout URL)."""
+    page.goto(f"/tickets/{ticket_id}")
+    page.get_by_test_id("buy-button").click()
+    page.wait_for_url(re.compile(r"/checkout/[0-9a-f]{24}/?$"))
+    expect(page.get_by_test_id("pay-button")).to_be_enabled()
+    return page.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def status_of(page: Page) -> str:
+    return page.get_by_test_id("ticket-detail").get_attribute("data-status") or ""
+
+
+def test_listing_locking_and_paying_are_seen_live_by_both(
+    browser: Browser, web_url: str, shots: Shots
+) -> None:
+    with person(browser, web_url, "buyer") as buyer, person(browser, web_url, "seller") as seller:
+        buyer.goto("/")
+        expect(buyer.get_by_text("Tickets on sale")).to_be_visible()
+        shots.take(buyer, "buyer-market-before")
+
+        ticket_id = list_ticket(seller, "Live listing in the browser", price="80.00")
+        shots.take(seller, "seller-listed")
+
+        listed = card(buyer, ticket_id)  # appears on the buyer's market without a reload
+        expect(listed).to_be_visible(timeout=LIVE_MS)
+        expect(listed).to_contain_text("$80.00")
+        expect(listed).to_contain_text("Available")
+        shots.take(buyer, "buyer-sees-new-listing")
+
+        buy(buyer, ticket_id)
+        expect(buyer.get_by_test_id("countdown")).to_have_text(
+            re.compile(r"^(15|14):\d\d$|^0:[0-5]\d$")
+        )
+        shots.take(buyer, "buyer-checkout")
+
+        # The seller's page turns locked, with a countdown that ticks in the browser.
+        expect(seller.get_by_test_id("ticket-detail")).to_have_attribute(
+            "data-status", "locked", timeout=LIVE_MS
+        )
+        countdown = seller.get_by_test_id("countdown")
+        first = countdown.inner_text()
+        assert re.fullmatch(r"\d+:\d\d", first), first
+        expect(countdown).not_to_have_text(first, timeout=5_000)
+        expect(seller.get_by_test_id("locked-explanation")).to_be_visible()
+        shots.take(seller, "seller-sees-lock-countdown")
+
+        # The price cannot change while the buyer holds the lock.
+        seller.locator("#price").fill("95")
+        seller.get_by_test_id("save-price").click()
+        expect(seller.get_by_test_id("price-error")).to_contain_text(re.compile("lock", re.I))
+        expect(seller.get_by_test_id("price")).to_have_text("$80.00")
+        shots.take(seller, "seller-edit-refused")
+
+        enter_card(buyer, VISA)
+        buyer.get_by_test_id("pay-button").click()
+        expect(buyer.get_by_test_id("checkout-outcome")).to_contain_text("Paid", timeout=LIVE_MS)
+        shots.take(buyer, "buyer-paid")
+
+        expect(seller.get_by_test_id("ticket-detail")).to_have_attribute(
+            "data-status", "sold", timeout=LIVE_MS
+        )
+        shots.take(seller, "seller-sees-sold")
+
+        buyer.goto("/listings")
+        expect(buyer.get_by_test_id("owned-row")).to_contain_text("Live listing in the browser")
+        shots.take(buyer, "buyer-owns-ticket")
+
+
+def test_an_unpaid_lock_runs_out_and_both_see_the_ticket_available(
+    browser: Browser, web_url: str, shots: Shots
+) -> None:
+    with person(browser, web_url, "seller") as seller, person(browser, web_url, "buyer") as buyer:
+        ticket_id = list_ticket(seller, "Nobody pays for this one")
+        buy(buyer, ticket_id)
+        expect(seller.get_by_test_id("ticket-detail")).to_have_attribute(
+            "data-status", "locked", timeout=LIVE_MS
+        )
+        shots.take(seller, "seller-sees-lock")
+        shots.take(buyer, "buyer-checkout-counting-down")
+
+        expect(buyer.get_by_test_id("checkout-outcome")).to_contain_text(
+            "Time ran out", timeout=EXPIRY_MS
+        )
+        shots.take(buyer, "buyer-expired")
+        expect(seller.get_by_test_id("ticket-detail")).to_have_attribute(
+            "data-status", "available", timeout=LIVE_MS
+        )
+        shots.take(seller, "seller-sees-available-again")
+
+        buyer.goto("/")
+        expect(card(buyer, ticket_id)).to_contain_text("Available")
+        shots.take(buyer, "buyer-market-available")
+
+
+def test_a_declined_card_cancels_the_order_and_unlocks_the_ticket(
+    browser: Browser, web_url: str, shots: Shots
+) -> None:
+    with person(browser, web_url, "seller") as seller, person(browser, web_url, "buyer") as buyer:
+        ticket_id = list_ticket(seller, "Declined card test", price="42.50")
+        buy(buyer, ticket_id)
+        expect(seller.get_by_test_id("ticket-detail")).to_have_attribute(
+            "data-status", "locked", timeout=LIVE_MS
+        )
+
+        enter_card(buyer, DECLINED)
+        buyer.get_by_test_id("pay-button").click()
+        expect(buyer.get_by_test_id("checkout-outcome")).to_contain_text(
+            "declined", timeout=LIVE_MS
+        )
+        shots.take(buyer, "buyer-declined")
+
+        expect(seller.get_by_test_id("ticket-detail")).to_have_attribute(
+            "data-status", "available", timeout=LIVE_MS
+        )
+        shots.take(seller, "seller-sees-available-again")
+        buyer.goto("/orders")
+        expect(buyer.get_by_test_id("order-row").first).to_contain_text("Card declined")
+        shots.take(buyer, "buyer-orders")
