@@ -7,7 +7,6 @@ from typing import Any
 import reflex as rx
 
 from ticketing_ui.components.widgets import countdown
-from ticketing_ui.models import TicketView
 
 
 def status_badge(ticket: Any, server_now_ms: Any) -> rx.Component:
@@ -29,7 +28,7 @@ def status_badge(ticket: Any, server_now_ms: Any) -> rx.Component:
     )
 
 
-def ticket_card(ticket: TicketView | Any, server_now_ms: Any) -> rx.Component:
+def ticket_card(ticket: Any, server_now_ms: Any) -> rx.Component:  # a TicketView Var
     return rx.link(
         rx.card(
             rx.vstack(

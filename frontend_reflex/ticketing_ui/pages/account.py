@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from ticketing_ui.components.layout import (
@@ -13,7 +15,6 @@ from ticketing_ui.components.layout import (
 )
 from ticketing_ui.components.tickets import status_badge
 from ticketing_ui.components.widgets import countdown
-from ticketing_ui.models import OrderView, TicketView
 from ticketing_ui.state.account import AuthState, ProfileState
 from ticketing_ui.state.orders import ListingsState, OrdersState
 
@@ -99,7 +100,7 @@ def profile_page() -> rx.Component:
     )  # fmt: skip
 
 
-def order_row(order: OrderView | rx.Var) -> rx.Component:  # type: ignore[type-arg]
+def order_row(order: Any) -> rx.Component:  # an OrderView Var
     return rx.card(
         rx.flex(
             rx.vstack(
@@ -151,7 +152,7 @@ def orders_page() -> rx.Component:
     )
 
 
-def listing_row(ticket: TicketView | rx.Var, owned: bool) -> rx.Component:  # type: ignore[type-arg]
+def listing_row(ticket: Any, owned: bool) -> rx.Component:  # a TicketView Var
     relist = rx.cond(
         ListingsState.relist_id == ticket.id,
         rx.form(

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from ticketing_ui import api
 from ticketing_ui.settings import ui_settings
@@ -92,12 +93,12 @@ class SessionState(rx.State):
     async def load_session(self) -> None:
         await self.refresh_session()
 
-    def redirect_to_sign_in(self) -> rx.event.EventSpec:
+    def redirect_to_sign_in(self) -> EventSpec:
         here = self.router.url.path or "/"
         return rx.redirect(f"/signin?next={quote(here, safe='/')}")
 
     @rx.event
-    def sign_out(self) -> rx.event.EventSpec:
+    def sign_out(self) -> EventSpec:
         self.token = ""
         self.set_user(None)
         request_live_restart(self.router.session.client_token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import reflex as rx
@@ -64,7 +65,7 @@ class TicketState(SessionState):
         return rx.redirect(f"/checkout/{order['id']}")
 
     @rx.event
-    async def save_price(self, form: dict[str, Any]) -> None:
+    async def save_price(self, form: dict[str, Any]) -> AsyncIterator[None]:
         self.price_error, self.price_saved = "", ""
         amount = cents(str(form.get("price", "")))
         if not amount:
