@@ -37,20 +37,25 @@ def tab_connected(client_token: str) -> bool:
     return namespace is not None and client_token in namespace.token_to_sid
 
 
-class LiveState(SessionState):
-    _following: bool = False
+# Tabs with a follower in this process. Kept here, not in the (possibly Redis-backed)
+# state: a follower dies with its process, and a flag in shared state would outlive it.
+_followed: set[str] = set()
 
+
+class LiveState(SessionState):
     @rx.event
     async def follow(self) -> Any:
         """Started by every page; a tab runs at most one follower."""
-        if self._following:
+        if self.router.session.client_token in _followed:
             return None
-        self._following = True
         return LiveState.run_follower
 
     @rx.event(background=True)
     async def run_follower(self) -> None:
         client_token = self.router.session.client_token
+        if client_token in _followed:
+            return
+        _followed.add(client_token)
         try:
             while tab_connected(client_token):
                 async with self:
@@ -69,8 +74,7 @@ class LiveState(SessionState):
         except Exception:
             log.exception("live follower of tab %s failed", client_token)
         finally:
-            async with self:
-                self._following = False
+            _followed.discard(client_token)
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         path = self.router.url.path or "/"
