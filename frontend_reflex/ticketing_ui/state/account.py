@@ -12,9 +12,13 @@ from ticketing_ui.state.session import SessionState, request_live_restart
 
 def safe_next(target: str | None) -> str:
     """Only a path on this site (no open redirect to another origin)."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/"
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    # Browsers read a backslash as "/" and drop tabs and newlines, so "/<backslash>evil.com"
+    # and "/<tab>/evil.com" both lead to //evil.com.
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return "/"
+    return target
 
 
 class AuthState(SessionState):

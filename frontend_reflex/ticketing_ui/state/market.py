@@ -23,7 +23,7 @@ def cents(text: str) -> int | None:
         return None
     try:
         value = round(float(text) * 100)
-    except ValueError:
+    except (ValueError, OverflowError):  # "nan", "inf", "1e400"
         return None
     return value if value >= 0 else None
 
@@ -36,6 +36,36 @@ def day_bound(text: str, *, end: bool) -> str | None:
     except ValueError:
         return None
     return day.replace(hour=23, minute=59, second=59).isoformat() if end else day.isoformat()
+
+
+def ticket_matches(
+    ticket: TicketView,
+    *,
+    kind: str = "all",
+    q: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    min_price: str = "",
+    max_price: str = "",
+) -> bool:
+    """Whether ``ticket`` passes the market's filters (as typed in the form), by the same
+    rules as ``GET /api/tickets``: a live listing then shows exactly when a reload would."""
+    if kind not in ("all", ticket.kind):
+        return False
+    needle = q.strip().lower()
+    # The API matches the text inside one field (title, event or venue), never across two.
+    fields = (ticket.title, ticket.event_name, ticket.venue)
+    if needle and not any(needle in field.lower() for field in fields):
+        return False
+    low, high = cents(min_price), cents(max_price)
+    if (low is not None and ticket.amount < low) or (high is not None and ticket.amount > high):
+        return False
+    after = day_bound(date_from, end=False)
+    before = day_bound(date_to, end=True)
+    starts = ticket.starts_at
+    if after and _instant(starts) < _instant(after):
+        return False
+    return not (before and _instant(starts) > _instant(before))
 
 
 class MarketState(SessionState):
@@ -69,21 +99,15 @@ class MarketState(SessionState):
 
     def matches(self, ticket: TicketView) -> bool:
         """Whether a ticket that appeared live belongs in the current filtered view."""
-        if self.kind not in ("all", ticket.kind):
-            return False
-        needle = self.q.strip().lower()
-        haystack = f"{ticket.title} {ticket.event_name} {ticket.venue}".lower()
-        if needle and needle not in haystack:
-            return False
-        low, high = cents(self.min_price), cents(self.max_price)
-        if (low is not None and ticket.amount < low) or (high is not None and ticket.amount > high):
-            return False
-        after = day_bound(self.date_from, end=False)
-        before = day_bound(self.date_to, end=True)
-        starts = ticket.starts_at
-        if after and _instant(starts) < _instant(after):
-            return False
-        return not (before and _instant(starts) > _instant(before))
+        return ticket_matches(
+            ticket,
+            kind=self.kind,
+            q=self.q,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            min_price=self.min_price,
+            max_price=self.max_price,
+        )
 
     async def fetch(self) -> None:
         self.loading, self.error = True, ""

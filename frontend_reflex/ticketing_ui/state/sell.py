@@ -18,8 +18,11 @@ def local_to_iso(text: str, zone: str) -> str | None:
     try:
         moment = datetime.fromisoformat(text)
         tz = ZoneInfo(zone or "UTC")
-    except (ValueError, ZoneInfoNotFoundError):
+    # The zone comes from the browser: a folder of the zone database ("America") is an OSError.
+    except (ValueError, OSError, ZoneInfoNotFoundError):
         return None
+    if moment.tzinfo is not None:  # an explicit offset already says which instant it is
+        return moment.isoformat()
     return moment.replace(tzinfo=tz).isoformat()
 
 

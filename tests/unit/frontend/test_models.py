@@ -1,0 +1,171 @@
+"""API bodies as the pages show them: tickets, orders, money and statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ticketing_ui.models import OrderView, TicketView, money, when
+
+pytestmark = pytest.mark.unit
+
+STARTS = "2031-07-04T19:30:00Z"
+
+
+def ticket_body(**changes: Any) -> dict[str, Any]:
+    """A ticket as ``GET /api/tickets/{id}`` answers it."""
+    body: dict[str, Any] = {
+        "id": "66a1b2c3d4e5f60718293a4b",
+        "title": "Front row",
+        "event": {"name": "The Band", "kind": "concert", "venue": "Arena", "startsAt": STARTS},
+        "section": "A",
+        "row": "4",
+        "seat": "11",
+        "price": {"amount": 125_050, "currency": "usd"},
+        "sellerId": "seller-1",
+        "sellerName": "Sam",
+        "ownerId": "seller-1",
+        "status": "locked",
+        "lockedUntil": "2031-07-01T10:15:00Z",
+        "lockedUntilMs": 1_940_753_700_000,
+        "orderId": "order-1",
+        "version": 3,
+        "createdAt": "2031-06-01T10:00:00Z",
+    }
+    body.update(changes)
+    return body
+
+
+def order_body(**changes: Any) -> dict[str, Any]:
+    """An order as ``GET /api/orders/{id}`` answers it."""
+    body: dict[str, Any] = {
+        "id": "order-1",
+        "status": "created",
+        "price": {"amount": 7_500, "currency": "eur"},
+        "expiresAt": "2031-07-01T10:15:00Z",
+        "expiresAtMs": 1_940_753_700_000,
+        "ticket": {
+            "id": "ticket-1",
+            "title": "Front row",
+            "event": {"name": "The Band", "kind": "concert", "venue": "Arena", "startsAt": STARTS},
+        },
+        "buyerId": "buyer-1",
+        "sellerId": "seller-1",
+        "cancelReason": None,
+        "version": 1,
+        "createdAt": "2031-07-01T10:00:00Z",
+    }
+    body.update(changes)
+    return body
+
+
+def test_ticket_view_of_a_full_body() -> None:
+    view = TicketView.of(ticket_body())
+    assert view == TicketView(
+        id="66a1b2c3d4e5f60718293a4b",
+        title="Front row",
+        event_name="The Band",
+        kind="concert",
+        kind_label="Concert",
+        venue="Arena",
+        starts_at=STARTS,
+        starts_label="Fri 04 Jul 2031, 19:30",
+        seat_label="Section A · Row 4 · Seat 11",
+        amount=125_050,
+        currency="usd",
+        price_label="$1,250.50",
+        status="locked",
+        locked_until_ms=1_940_753_700_000,
+        seller_id="seller-1",
+        seller_name="Sam",
+        owner_id="seller-1",
+        version=3,
+    )
+
+
+def test_ticket_view_of_a_body_without_optionals() -> None:
+    body = ticket_body(
+        section=None, row=None, seat=None, sellerName=None, lockedUntil=None, lockedUntilMs=None
+    )
+    del body["orderId"]
+    view = TicketView.of(body)
+    assert view.seat_label == "General admission"
+    assert view.seller_name == "A fan"
+    assert view.locked_until_ms == 0
+
+
+def test_ticket_view_shows_only_the_seat_parts_given() -> None:
+    assert TicketView.of(ticket_body(section=None, row="4", seat="")).seat_label == "Row 4"
+
+
+def test_ticket_view_labels_an_unknown_kind_as_other() -> None:
+    body = ticket_body(event={"name": "Quiz", "kind": "quiz", "venue": "Pub", "startsAt": STARTS})
+    assert TicketView.of(body).kind_label == "Other"
+
+
+@pytest.mark.parametrize(
+    ("currency", "label"),
+    [
+        ("usd", "$1,234.56"),
+        ("eur", "€1,234.56"),
+        ("gbp", "£1,234.56"),
+        ("cad", "CA$1,234.56"),
+        ("aud", "A$1,234.56"),
+        ("chf", "CHF 1,234.56"),
+        ("sek", "SEK 1,234.56"),  # not one the API takes: still readable
+    ],
+)
+def test_money_formats_each_currency(currency: str, label: str) -> None:
+    assert money({"amount": 123_456, "currency": currency}) == label
+
+
+def test_money_shows_whole_cents() -> None:
+    assert money({"amount": 5, "currency": "usd"}) == "$0.05"
+    assert money({"amount": 7_500}) == "$75.00"  # currency defaults to usd
+
+
+def test_when_keeps_text_that_is_not_a_time() -> None:
+    assert when("") == ""
+    assert when("soon") == "soon"
+
+
+def test_order_view_of_a_full_body() -> None:
+    assert OrderView.of(order_body()) == OrderView(
+        id="order-1",
+        ticket_id="ticket-1",
+        title="Front row",
+        event_name="The Band",
+        starts_label="Fri 04 Jul 2031, 19:30",
+        price_label="€75.00",
+        status="created",
+        status_label="Awaiting payment",
+        cancel_reason="",
+        expires_at_ms=1_940_753_700_000,
+        buyer_id="buyer-1",
+        seller_id="seller-1",
+        version=1,
+    )
+
+
+def test_order_view_of_a_body_without_ticket_details() -> None:
+    view = OrderView.of({"id": "order-1", "price": {"amount": 100, "currency": "gbp"}})
+    assert (view.ticket_id, view.title, view.starts_label) == ("", "", "")
+    assert view.price_label == "£1.00"
+    assert view.expires_at_ms == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "label"),
+    [
+        ("created", None, "Awaiting payment"),
+        ("complete", None, "Paid"),
+        ("cancelled", "buyer", "Cancelled"),
+        ("cancelled", "payment_failed", "Card declined"),
+        ("expired", None, "Expired"),
+        ("refunded", None, "refunded"),  # a status this app does not know yet
+    ],
+)
+def test_order_status_labels(status: str, reason: str | None, label: str) -> None:
+    view = OrderView.of(order_body(status=status, cancelReason=reason))
+    assert view.status_label == label
+    assert view.cancel_reason == (reason or "")
