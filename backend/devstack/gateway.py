@@ -41,6 +41,11 @@ HOP_BY_HOP = {
 }
 
 
+# Close codes that only report what happened locally and must never be sent in a frame:
+# 1005 no code given, 1006 connection dropped, 1015 TLS failure (RFC 6455, 7.4.1).
+UNSENDABLE_CLOSE_CODES = frozenset({1005, 1006, 1015})
+
+
 class _NoCookies(CookieJar):
     """The gateway is shared by every user: it must never keep anyone's cookies."""
 
@@ -75,7 +80,12 @@ def create_gateway(routes: Sequence[tuple[str, str]], fallback: str | None = Non
         upstream = pick_upstream(request.url.path, ordered, fallback)
         if upstream is None:
             return JSONResponse({"errors": [{"message": "Not found", "field": None}]}, 404)
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        headers = [
+            (k, v)
+            for k, v in request.headers.items()
+            # The gateway states the forwarding itself: a client's own would come first.
+            if k.lower() not in HOP_BY_HOP and not k.lower().startswith("x-forwarded-")
+        ]
         # As ingress-nginx does: upstreams see the public Host, so the redirects they build
         # (e.g. the web app's trailing-slash ones) stay on this origin.
         if "host" in request.headers:
@@ -168,6 +178,8 @@ async def _pipe(client: WebSocket, upstream: ClientConnection) -> None:
     await asyncio.gather(*pending, return_exceptions=True)
     if tasks[1] in done:  # the service closed: tell the client why
         code = upstream.close_code or 1000
+        if code in UNSENDABLE_CLOSE_CODES:  # no close frame came: the service went away
+            code = 1000 if code == 1005 else 1011
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await client.close(code=code, reason=upstream.close_reason or "")
     else:
