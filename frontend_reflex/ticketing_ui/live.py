@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -25,9 +25,10 @@ MAX_BACKOFF_SECONDS = 10.0
 
 async def follow(
     topics: list[str], token: str, keep_going: Callable[[], bool]
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any]]:
     """Messages of ``topics`` until ``keep_going()`` turns false (checked at least every
-    ``IDLE_CHECK_SECONDS``); ``None``-free, in cursor order."""
+    ``IDLE_CHECK_SECONDS``); ``None``-free, in cursor order. A caller that stops early
+    closes it (``contextlib.aclosing``) to close the connection at once."""
     cursor: int | None = None
     backoff = 0.5
     headers = {"Authorization": f"Bearer {token}"} if token else {}

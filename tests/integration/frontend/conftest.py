@@ -1,0 +1,36 @@
+"""The web app's API and live clients against the whole stack (live service included)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from ticketing_ui import api
+from ticketing_ui.settings import ui_settings
+
+from backend.common.settings import Settings
+from tests.support.stack import Stack, running_stack
+
+
+@pytest.fixture
+async def stack(market_settings: Settings) -> AsyncIterator[Stack]:
+    async with running_stack(market_settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def ui_api(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Stack]:
+    """The web app's settings pointed at ``stack``'s gateway, with a client of this loop."""
+    monkeypatch.setenv("API_URL", stack.url)
+    monkeypatch.delenv("API_ROUTES", raising=False)
+    ui_settings.cache_clear()
+    api._client = None  # the pooled client binds to the loop it was first used in
+    yield stack
+    await _close_client()
+    ui_settings.cache_clear()
+
+
+async def _close_client() -> None:
+    if api._client is not None:
+        await api._client.aclose()
+        api._client = None

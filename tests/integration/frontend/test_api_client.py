@@ -1,0 +1,129 @@
+"""The web app's REST client (``ticketing_ui.api``) and live client (``ticketing_ui.live``)
+against the real stack behind its one-origin gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from ticketing_ui import api
+from ticketing_ui.live import follow
+from ticketing_ui.models import TicketView
+from ticketing_ui.settings import ui_settings
+
+from backend.devstack.processes import free_port
+from tests.support.api import PASSWORD, User, ticket_body
+from tests.support.rest_stack import SignUp
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+GUARD_SECONDS = 30  # only so that a broken stream fails the test instead of hanging it
+
+
+async def token_of(user: User) -> str:
+    body = await api.call(
+        "POST", "/api/users/token", json={"email": user.email, "password": PASSWORD}
+    )
+    return str(body["token"])
+
+
+async def next_of(
+    messages: AsyncIterator[dict[str, Any]], kind: str, **match: Any
+) -> dict[str, Any]:
+    """The next message of type ``kind`` whose fields include ``match``."""
+    async for message in messages:
+        if message.get("type") == kind and all(message.get(k) == v for k, v in match.items()):
+            return message
+    raise AssertionError(f"the stream ended before a {kind} message")
+
+
+# -- REST -----------------------------------------------------------------------------------
+async def test_a_bad_ticket_body_is_an_api_error_per_field(ui_api: Stack, seller: User) -> None:
+    body = ticket_body(title="", price=0)
+    with pytest.raises(api.ApiError) as refused:
+        await api.call("POST", "/api/tickets", token=await token_of(seller), json=body)
+    assert refused.value.status == 400
+    assert {"title", "price.amount"} <= set(refused.value.fields)
+    assert all(refused.value.fields.values())  # each field says what is wrong
+    assert str(refused.value) == refused.value.message != ""
+
+
+async def test_a_call_without_a_token_is_an_api_error_401(ui_api: Stack) -> None:
+    with pytest.raises(api.ApiError) as refused:
+        await api.call("POST", "/api/tickets", json=ticket_body())
+    assert refused.value.status == 401
+    assert refused.value.fields == {}
+    assert refused.value.message
+
+
+async def test_a_created_ticket_is_returned_and_can_be_read_back(
+    ui_api: Stack, seller: User
+) -> None:
+    created = await api.call(
+        "POST", "/api/tickets", token=await token_of(seller), json=ticket_body(7_550, "Balcony")
+    )
+    view = TicketView.of(created)
+    assert (view.title, view.amount, view.price_label, view.owner_id) == (
+        "Balcony",
+        7_550,
+        "$75.50",
+        seller.id,
+    )
+    # Read back it is the same ticket; its times though come back cut to milliseconds (as
+    # stored), while the create answer has the microseconds sent: compare the view without.
+    read = TicketView.of(await api.call("GET", f"/api/tickets/{view.id}"))
+    assert replace(read, starts_at="") == replace(view, starts_at="")
+    page = await api.call("GET", "/api/tickets", params={"q": "Balcony"})
+    assert [item["id"] for item in page["items"]] == [view.id]
+
+
+async def test_an_unreachable_marketplace_is_an_api_error_503(
+    ui_api: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("API_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    ui_settings.cache_clear()
+    with pytest.raises(api.ApiError) as refused:
+        await api.call("GET", "/api/tickets")
+    assert refused.value.status == 503
+
+
+# -- live -----------------------------------------------------------------------------------
+async def test_follow_yields_a_snapshot_then_new_listings_until_told_to_stop(
+    ui_api: Stack, seller: User
+) -> None:
+    going = True
+    async with (
+        asyncio.timeout(GUARD_SECONDS),
+        aclosing(follow(["tickets"], "", lambda: going)) as messages,
+    ):
+        first = await anext(messages)
+        assert (first["type"], first["topic"]) == ("snapshot", "tickets")
+        ticket = await seller.sell(title="Listed meanwhile")
+        listed = await next_of(messages, "ticket.listed", ticketId=ticket["id"])
+        assert listed["ticket"]["title"] == "Listed meanwhile"
+        assert listed["cursor"] > first["cursor"]
+        going = False
+        with pytest.raises(StopAsyncIteration):
+            await anext(messages)
+
+
+async def test_follow_with_a_token_gets_my_orders(
+    ui_api: Stack, seller: User, sign_up: SignUp
+) -> None:
+    buyer = await sign_up("buyer")
+    ticket = await seller.sell()
+    token = await token_of(buyer)
+    async with (
+        asyncio.timeout(GUARD_SECONDS),
+        aclosing(follow(["me"], token, lambda: True)) as messages,
+    ):
+        first = await anext(messages)
+        assert (first["type"], first["topic"], first["orders"]) == ("snapshot", "me", [])
+        order = await api.call("POST", "/api/orders", token=token, json={"ticketId": ticket["id"]})
+        created = await next_of(messages, "order.created", orderId=order["id"])
+    assert created["ticketId"] == ticket["id"]
