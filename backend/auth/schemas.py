@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints, model_validator
 
-from backend.common.schemas import CamelModel, RequestModel
+from backend.common.schemas import PLAIN_TEXT, CamelModel, RequestModel
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 DISPLAY_NAME_MAX = 60
@@ -22,7 +22,7 @@ Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(normalise_emai
 Password = Annotated[
     str, StringConstraints(strip_whitespace=False, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 ]
-DisplayName = Annotated[str, Field(min_length=1, max_length=DISPLAY_NAME_MAX)]
+DisplayName = Annotated[str, Field(min_length=1, max_length=DISPLAY_NAME_MAX), PLAIN_TEXT]
 
 
 class SignupRequest(RequestModel):

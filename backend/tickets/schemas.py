@@ -6,10 +6,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field, StrictInt, model_validator
+from pydantic import AfterValidator, Field, StrictInt, field_validator, model_validator
 
 from backend.common.events import EventKind, Money, TicketStatus
-from backend.common.schemas import CamelModel, RequestModel
+from backend.common.schemas import (
+    PLAIN_TEXT,
+    WHOLE_NUMBER_TEXT,
+    CamelModel,
+    IsoDateTime,
+    RequestModel,
+)
 
 MAX_PRICE_CENTS = 10_000_000  # 100,000.00 in any currency: anything above is a typo
 CURRENCIES = frozenset({"usd", "eur", "gbp", "cad", "aud", "chf"})
@@ -28,8 +34,8 @@ def _in_future(value: datetime) -> datetime:
     return value
 
 
-Text = Annotated[str, Field(min_length=1, max_length=120)]
-Short = Annotated[str, Field(min_length=1, max_length=20)]
+Text = Annotated[str, Field(min_length=1, max_length=120), PLAIN_TEXT]
+Short = Annotated[str, Field(min_length=1, max_length=20), PLAIN_TEXT]
 
 
 class PriceIn(RequestModel):
@@ -44,7 +50,7 @@ class EventIn(RequestModel):
     name: Text
     kind: EventKind
     venue: Text
-    starts_at: Annotated[AwareDatetime, AfterValidator(_in_future)]
+    starts_at: Annotated[IsoDateTime, AfterValidator(_in_future)]
 
 
 class CreateTicketRequest(RequestModel):
@@ -64,6 +70,14 @@ class UpdateTicketRequest(RequestModel):
     section: Short | None = None
     row: Short | None = None
     seat: Short | None = None
+
+    @field_validator("title", "price")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Omitted means "unchanged"; null would erase what every ticket must have.
+        if value is None:
+            raise ValueError("Cannot be null: leave it out to keep it")
+        return value
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateTicketRequest:
@@ -85,15 +99,15 @@ class SortOrder(StrEnum):
 
 class TicketQuery(RequestModel):
     kind: EventKind | None = None
-    q: Annotated[str, Field(max_length=100)] | None = None
-    starts_after: AwareDatetime | None = None
-    starts_before: AwareDatetime | None = None
-    min_price: Annotated[int, Field(ge=0)] | None = None
-    max_price: Annotated[int, Field(ge=0)] | None = None
+    q: Annotated[str, Field(max_length=100), PLAIN_TEXT] | None = None
+    starts_after: IsoDateTime | None = None
+    starts_before: IsoDateTime | None = None
+    min_price: Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS), WHOLE_NUMBER_TEXT] | None = None
+    max_price: Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS), WHOLE_NUMBER_TEXT] | None = None
     status: TicketStatus | None = None
     sort: SortOrder = SortOrder.DATE
-    page: Annotated[int, Field(ge=1, le=10_000)] = 1
-    page_size: Annotated[int, Field(ge=1, le=100)] = 20
+    page: Annotated[int, Field(ge=1, le=10_000), WHOLE_NUMBER_TEXT] = 1
+    page_size: Annotated[int, Field(ge=1, le=100), WHOLE_NUMBER_TEXT] = 20
 
 
 class TicketPublic(CamelModel):
