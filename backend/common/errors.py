@@ -66,6 +66,10 @@ class PayloadTooLarge(AppError):
     status_code = 413
 
 
+class UnsupportedMediaType(AppError):
+    status_code = 415
+
+
 class TooManyRequests(AppError):
     status_code = 429
 
@@ -141,15 +145,55 @@ EXCEPTION_HANDLERS = {
 }
 
 
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _unencodable_text(data: Any) -> str | None:
+    """The dotted path of the first string that is not valid Unicode (a lone surrogate,
+    which JSON's ``\\ud800`` escapes can carry), "" for the body itself, None if none."""
+    pending: list[tuple[str, Any]] = [("", data)]  # iterative: nesting depth is the client's
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                try:
+                    key.encode()
+                except UnicodeEncodeError:
+                    return path
+                pending.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}.{index}" if path else str(index), item)
+                           for index, item in enumerate(value))  # fmt: skip
+    return None
+
+
 async def read_json(request: Request) -> Any:
     """Read a JSON body; its size is bounded by ``BodyLimitMiddleware``."""
+    if not _is_json(request.headers.get("content-type", "")):
+        # Only JSON is read: a form or text/plain body (which a browser can send from
+        # another site without asking) is refused whatever it contains.
+        raise UnsupportedMediaType("Content-Type must be application/json")
     raw = await request.body()
     if not raw.strip():
         raise BadRequest("Request body must be a JSON object")
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except (ValueError, RecursionError):
         raise BadRequest("Request body is not valid JSON") from None
+    bad = _unencodable_text(data)
+    if bad is not None:
+        # It could be neither stored nor answered back (UTF-8 everywhere).
+        raise BadRequest("Text must be valid Unicode (no lone surrogates)", field=bad or None)
+    return data
 
 
 def parse_query[M: BaseModel](request: Request, model: type[M]) -> M:

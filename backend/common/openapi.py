@@ -20,6 +20,7 @@ _STATUS_TEXT = {
     404: "Not found",
     409: "Conflict",
     413: "Body too large",
+    415: "Body is not JSON",
     429: "Too many requests",
 }
 
@@ -69,7 +70,9 @@ def openapi_document(service: str, endpoints: Sequence[Endpoint]) -> dict[str, A
             success["content"] = {"application/json": {"schema": ref(ep.response, "serialization")}}
         op["responses"][str(ep.status)] = success
         codes = set(ep.errors)
-        if ep.body is not None or ep.query is not None:
+        if ep.body is not None:
+            codes.update({400, 413, 415})
+        if ep.query is not None:
             codes.update({400, 413})
         if ep.auth:
             codes.add(401)
