@@ -59,7 +59,7 @@ def verify_token(token: str, *, key: str) -> CurrentUser | None:
         claims = jwt.decode(
             token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}
         )
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, UnicodeError):  # e.g. a lone surrogate in a WebSocket auth frame
         return None
     sub, email = claims.get("sub"), claims.get("email")
     if not isinstance(sub, str) or not isinstance(email, str) or not sub:

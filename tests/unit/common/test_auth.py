@@ -53,3 +53,9 @@ def test_verify_token_returns_none_when_token_is_bad(kind: str) -> None:
 @pytest.mark.parametrize("token", ["", " ", "é.é.é", "a.b", "....", "Bearer x.y.z"])
 def test_verify_token_returns_none_when_token_is_not_a_jwt(token: str) -> None:
     assert verify_token(token, key=TEST_JWT_KEY) is None
+
+
+def test_token_that_is_not_valid_unicode_is_refused_without_raising() -> None:
+    # A WebSocket ``auth`` frame can carry "\ud800" (a JSON escape): no crash, no user.
+    assert verify_token("\ud800", key=TEST_JWT_KEY) is None
+    assert verify_token(good_token(USER_ID, EMAIL) + "\udfff", key=TEST_JWT_KEY) is None
