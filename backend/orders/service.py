@@ -27,11 +27,11 @@ from backend.orders.models import Order, TicketReplica
 REPLICA_CATCH_UP_S = 2.0
 
 
-def _oid(value: str, what: str) -> PydanticObjectId:
+def _oid(value: str, what: str, field: str | None = None) -> PydanticObjectId:
     try:
         return PydanticObjectId(value)
     except (InvalidId, TypeError):
-        raise NotFound(f"{what} not found") from None
+        raise NotFound(f"{what} not found", field=field) from None
 
 
 async def _replica_at(ticket_id: str, version: int) -> TicketReplica | None:
@@ -48,10 +48,10 @@ async def _replica_at(ticket_id: str, version: int) -> TicketReplica | None:
 
 async def create_order(*, buyer_id: str, ticket_id: str, locks: TicketLocks, ttl_s: float) -> Order:
     """Take the ticket's lock (``SET NX PX``) and record the order at the locked price."""
-    _oid(ticket_id, "Ticket")
+    _oid(ticket_id, "Ticket", field="ticketId")
     ticket = await TicketReplica.get(ticket_id)
     if ticket is None:
-        raise NotFound("Ticket not found")
+        raise NotFound("Ticket not found", field="ticketId")
     if ticket.owner_id == buyer_id:
         raise Conflict("You cannot buy your own ticket", field="ticketId")
     if ticket.status is TicketStatus.SOLD:

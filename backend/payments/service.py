@@ -18,6 +18,7 @@ from typing import Any
 
 import stripe
 import structlog
+from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from backend.common.errors import (
@@ -48,6 +49,8 @@ class ProviderUnavailable(AppError):
 
 async def _order(order_id: str) -> OrderReplica:
     """The order, waiting briefly for an OrderCreated that is still on its way."""
+    if not ObjectId.is_valid(order_id):  # no such order can be on its way: answer at once
+        raise NotFound("Order not found", field="orderId")
     deadline = asyncio.get_running_loop().time() + REPLICA_WAIT_S
     while True:
         order = await OrderReplica.get(order_id)
