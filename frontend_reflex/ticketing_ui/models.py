@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -82,12 +82,19 @@ ORDER_STATUS = {
 }
 
 
+def status_label(status: str, cancel_reason: str) -> str:
+    if status == "cancelled" and cancel_reason == "payment_failed":
+        return "Card declined"
+    return ORDER_STATUS.get(status, status)
+
+
 @dataclass
 class OrderView:
     id: str = ""
     ticket_id: str = ""
     title: str = ""
     event_name: str = ""
+    starts_at: str = ""
     starts_label: str = ""
     price_label: str = ""
     status: str = ""
@@ -103,21 +110,34 @@ class OrderView:
         ticket = body.get("ticket") or {}
         event = ticket.get("event") or {}
         status = str(body.get("status", ""))
-        label = ORDER_STATUS.get(status, status)
-        if status == "cancelled" and body.get("cancelReason") == "payment_failed":
-            label = "Card declined"
         return cls(
             id=str(body["id"]),
             ticket_id=str(ticket.get("id", "")),
             title=str(ticket.get("title", "")),
             event_name=str(event.get("name", "")),
+            starts_at=str(event.get("startsAt", "")),
             starts_label=when(str(event.get("startsAt", ""))),
             price_label=money(body["price"]),
             status=status,
-            status_label=label,
+            status_label=status_label(status, str(body.get("cancelReason") or "")),
             cancel_reason=str(body.get("cancelReason") or ""),
             expires_at_ms=int(body.get("expiresAtMs") or 0),
             buyer_id=str(body.get("buyerId", "")),
             seller_id=str(body.get("sellerId", "")),
             version=int(body.get("version", 0)),
+        )
+
+    def merged(self, live: dict[str, Any]) -> OrderView:
+        """This order after a live ``order.*`` message, whose ``order`` carries the status
+        (and no ticket details). Statuses only move forward: created → a final one."""
+        status = str(live.get("status") or self.status)
+        if self.status != "created" and status == "created":
+            return self
+        reason = str(live.get("cancelReason") or "")
+        return replace(
+            self,
+            status=status,
+            status_label=status_label(status, reason),
+            cancel_reason=reason,
+            expires_at_ms=int(live.get("expiresAtMs") or self.expires_at_ms),
         )

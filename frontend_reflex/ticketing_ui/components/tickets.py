@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from ticketing_ui.components.widgets import countdown
+from ticketing_ui.components.widgets import countdown, local_time
 
 
 def status_badge(ticket: Any, server_now_ms: Any) -> rx.Component:
@@ -40,7 +40,13 @@ def ticket_card(ticket: Any, server_now_ms: Any) -> rx.Component:  # a TicketVie
                 ),
                 rx.heading(ticket.title, size="4", class_name="ticket-title"),
                 rx.text(ticket.event_name, weight="medium"),
-                rx.text(ticket.venue, " · ", ticket.starts_label, color_scheme="gray", size="2"),
+                rx.text(
+                    ticket.venue,
+                    " · ",
+                    local_time(ticket.starts_at, ticket.starts_label),
+                    color_scheme="gray",
+                    size="2",
+                ),
                 rx.text(ticket.seat_label, color_scheme="gray", size="2"),
                 rx.hstack(
                     rx.text(ticket.price_label, size="5", weight="bold", data_testid="price"),

@@ -41,6 +41,20 @@ class CardForm(rx.Component):
     on_action_done: rx.EventHandler[lambda ok, message: [ok, message]]
 
 
+class LocalTime(rx.Component):
+    """An ISO-8601 moment shown in the browser's time zone and locale."""
+
+    library = _library("local_time.jsx")
+    tag = "LocalTime"
+
+    iso: rx.Var[str]
+    fallback: rx.Var[str]
+
+
+def local_time(iso: Any, fallback: Any) -> rx.Component:
+    return LocalTime.create(iso=iso, fallback=fallback)
+
+
 def countdown(deadline_ms: Any, server_now_ms: Any, **props: Any) -> rx.Component:
     return Countdown.create(deadline_ms=deadline_ms, server_now_ms=server_now_ms, **props)
 

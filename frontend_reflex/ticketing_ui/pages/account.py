@@ -14,7 +14,7 @@ from ticketing_ui.components.layout import (
     spinner_button,
 )
 from ticketing_ui.components.tickets import status_badge
-from ticketing_ui.components.widgets import countdown
+from ticketing_ui.components.widgets import countdown, local_time
 from ticketing_ui.state.account import AuthState, ProfileState
 from ticketing_ui.state.orders import ListingsState, OrdersState
 
@@ -105,8 +105,8 @@ def order_row(order: Any) -> rx.Component:  # an OrderView Var
         rx.flex(
             rx.vstack(
                 rx.text(order.title, weight="bold"),
-                rx.text(order.event_name, " · ", order.starts_label, color_scheme="gray",
-                        size="2"),
+                rx.text(order.event_name, " · ", local_time(order.starts_at, order.starts_label),
+                        color_scheme="gray", size="2"),
                 spacing="1",
             ),
             rx.hstack(
@@ -174,8 +174,8 @@ def listing_row(ticket: Any, owned: bool) -> rx.Component:  # a TicketView Var
         rx.flex(
             rx.vstack(
                 rx.link(rx.text(ticket.title, weight="bold"), href="/tickets/" + ticket.id),
-                rx.text(ticket.event_name, " · ", ticket.starts_label, color_scheme="gray",
-                        size="2"),
+                rx.text(ticket.event_name, " · ", local_time(ticket.starts_at, ticket.starts_label),
+                        color_scheme="gray", size="2"),
                 spacing="1",
             ),
             rx.hstack(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ticketing_ui.components.layout import page
-from ticketing_ui.components.widgets import card_form, countdown
+from ticketing_ui.components.widgets import card_form, countdown, local_time
 from ticketing_ui.state.checkout import CheckoutState
 
 ORDER = CheckoutState.order
@@ -15,7 +15,12 @@ def summary() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading(ORDER.title, size="5"),
-            rx.text(ORDER.event_name, " · ", ORDER.starts_label, color_scheme="gray"),
+            rx.text(
+                ORDER.event_name,
+                " · ",
+                local_time(ORDER.starts_at, ORDER.starts_label),
+                color_scheme="gray",
+            ),
             rx.text(ORDER.price_label, size="7", weight="bold", data_testid="order-price"),
             rx.badge(ORDER.status_label, size="2", data_testid="order-status"),
             spacing="2",

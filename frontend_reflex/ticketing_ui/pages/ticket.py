@@ -6,6 +6,7 @@ import reflex as rx
 
 from ticketing_ui.components.layout import error_text, form_error, page, spinner_button
 from ticketing_ui.components.tickets import status_badge
+from ticketing_ui.components.widgets import local_time
 from ticketing_ui.state.ticket import TicketState
 
 T = TicketState.ticket
@@ -97,7 +98,12 @@ def ticket_page() -> rx.Component:
                         ),
                         rx.heading(T.title, size="8", data_testid="ticket-title"),
                         rx.text(T.event_name, size="5", weight="medium"),
-                        rx.text(T.venue, " · ", T.starts_label, color_scheme="gray"),
+                        rx.text(
+                            T.venue,
+                            " · ",
+                            local_time(T.starts_at, T.starts_label),
+                            color_scheme="gray",
+                        ),
                         rx.text(T.seat_label, color_scheme="gray"),
                         rx.text("Sold by ", T.seller_name, color_scheme="gray", size="2"),
                         rx.text(T.price_label, size="8", weight="bold", data_testid="price"),

@@ -122,14 +122,11 @@ class CheckoutState(SessionState):
         )
         return None
 
-    def apply_live(self, message: dict[str, Any]) -> None:
+    async def apply_live(self, message: dict[str, Any]) -> None:
         body = message.get("order")
         if message.get("orderId") != self.order.id or not isinstance(body, dict):
             return
-        view = OrderView.of(body)
-        if view.version < self.order.version:
-            return
-        self.order = view
+        self.order = self.order.merged(body)
         self.server_now_ms = now_ms()
-        if self.phase not in {"paying", "action"} or view.status != "created":
-            self.phase = self._phase_of(view)
+        if self.phase not in {"paying", "action"} or self.order.status != "created":
+            self.phase = self._phase_of(self.order)

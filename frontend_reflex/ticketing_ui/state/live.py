@@ -8,6 +8,7 @@ the page on screen, whose view then updates without a reload.
 from __future__ import annotations
 
 import logging
+from contextlib import aclosing
 from typing import Any
 
 import reflex as rx
@@ -68,9 +69,10 @@ class LiveState(SessionState):
                     return not restart and tab_connected(client_token)
 
                 topics = ["tickets", "me"] if token else ["tickets"]
-                async for message in live.follow(topics, token, keep_going):
-                    async with self:
-                        await self._dispatch(message)
+                async with aclosing(live.follow(topics, token, keep_going)) as messages:
+                    async for message in messages:
+                        async with self:
+                            await self._dispatch(message)
         except Exception:
             log.exception("live follower of tab %s failed", client_token)
         finally:
@@ -81,5 +83,5 @@ class LiveState(SessionState):
         for prefix, state_class in PAGES:
             if path.startswith(prefix) if prefix != "/" else path == "/":
                 state = await self.get_state(state_class)
-                state.apply_live(message)
+                await state.apply_live(message)
                 return

@@ -145,7 +145,7 @@ class MarketState(SessionState):
         self.date_from = self.date_to = self.min_price = self.max_price = ""
         await self.fetch()
 
-    def apply_live(self, message: dict[str, Any]) -> None:
+    async def apply_live(self, message: dict[str, Any]) -> None:
         kind = message.get("type", "")
         self.server_now_ms = now_ms()
         if kind == "snapshot" and message.get("topic") == "tickets":

@@ -22,7 +22,12 @@ class OrdersState(SessionState):
         await self.refresh_session()
         if not self.signed_in:
             return self.redirect_to_sign_in()
-        self.loading, self.error = True, ""
+        self.loading = True
+        await self.fetch()
+        return None
+
+    async def fetch(self) -> None:
+        self.error = ""
         try:
             body = await api.call("GET", "/api/orders", token=self.token)
             self.orders = [OrderView.of(item) for item in body["items"]]
@@ -31,22 +36,19 @@ class OrdersState(SessionState):
         finally:
             self.loading = False
             self.tick_clock()
-        return None
 
-    def apply_live(self, message: dict[str, Any]) -> None:
+    async def apply_live(self, message: dict[str, Any]) -> None:
         body = message.get("order")
         if not str(message.get("type", "")).startswith("order.") or not isinstance(body, dict):
             return
-        view = OrderView.of(body)
-        if view.buyer_id != self.user_id:
-            return
+        if body.get("buyerId") != self.user_id:
+            return  # a sale of mine: it shows under My tickets
         self.server_now_ms = now_ms()
         for index, current in enumerate(self.orders):
-            if current.id == view.id:
-                if view.version >= current.version:
-                    self.orders[index] = view
+            if current.id == message.get("orderId"):
+                self.orders[index] = current.merged(body)
                 return
-        self.orders = [view, *self.orders]
+        await self.fetch()  # a new order (from another tab): its details come from the API
 
 
 class ListingsState(SessionState):
@@ -112,7 +114,7 @@ class ListingsState(SessionState):
         self.notify("Your ticket is on sale again.")
         return rx.redirect(f"/tickets/{ticket['id']}")
 
-    def apply_live(self, message: dict[str, Any]) -> None:
+    async def apply_live(self, message: dict[str, Any]) -> None:
         body = message.get("ticket")
         if not isinstance(body, dict):
             return

@@ -88,7 +88,7 @@ class TicketState(SessionState):
         self.ticket = TicketView.of(body)
         self.price_saved = f"Price changed to {self.ticket.price_label}."
 
-    def apply_live(self, message: dict[str, Any]) -> None:
+    async def apply_live(self, message: dict[str, Any]) -> None:
         body = message.get("ticket")
         if message.get("ticketId") != self.ticket.id or not isinstance(body, dict):
             return

@@ -102,6 +102,7 @@ def test_an_unpaid_lock_runs_out_and_both_see_the_ticket_available(
         expect(buyer.get_by_test_id("checkout-outcome")).to_contain_text(
             "Time ran out", timeout=EXPIRY_MS
         )
+        expect(buyer.get_by_test_id("checkout")).to_contain_text("Nobody pays for this one")
         shots.take(buyer, "buyer-expired")
         expect(seller.get_by_test_id("ticket-detail")).to_have_attribute(
             "data-status", "available", timeout=LIVE_MS
@@ -128,6 +129,7 @@ def test_a_declined_card_cancels_the_order_and_unlocks_the_ticket(
         expect(buyer.get_by_test_id("checkout-outcome")).to_contain_text(
             "declined", timeout=LIVE_MS
         )
+        expect(buyer.get_by_test_id("order-status")).to_have_text("Card declined")
         shots.take(buyer, "buyer-declined")
 
         expect(seller.get_by_test_id("ticket-detail")).to_have_attribute(

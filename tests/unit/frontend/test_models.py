@@ -177,3 +177,20 @@ def test_order_status_labels(status: str, reason: str | None, label: str) -> Non
     view = OrderView.of(order_body(status=status, cancelReason=reason))
     assert view.status_label == label
     assert view.cancel_reason == (reason or "")
+
+
+def test_a_live_order_message_moves_the_status_on_and_keeps_the_ticket_details() -> None:
+    order = OrderView(id="o1", title="Front row", event_name="The Band", status="created")
+
+    expired = order.merged({"id": "o1", "status": "expired", "cancelReason": "expired"})
+    declined = order.merged({"status": "cancelled", "cancelReason": "payment_failed"})
+
+    assert (expired.title, expired.event_name) == ("Front row", "The Band")
+    assert (expired.status, expired.status_label) == ("expired", "Expired")
+    assert declined.status_label == "Card declined"
+
+
+def test_a_late_created_message_never_reopens_a_final_order() -> None:
+    paid = OrderView(id="o1", status="complete", status_label="Paid")
+
+    assert paid.merged({"status": "created"}) == paid
