@@ -24,6 +24,9 @@ from backend.live.journal import Delivery, Journal
 TOPIC = re.compile(r"^(tickets|me|ticket:[0-9a-f]{24})$")
 MAX_TOPICS = 50
 SLOW_CLIENT_CODE = 4008
+# How long the 4008 close frame may wait behind a full socket buffer for a slow reader;
+# past it the connection is cut without one.
+SLOW_CLOSE_GRACE_SECONDS = 10.0
 
 
 def frame(**body: Any) -> str:

@@ -12,7 +12,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from backend.common.auth import current_user
 from backend.common.runtime import runtime_of
-from backend.live.connection import SLOW_CLIENT_CODE, LiveClient, frame
+from backend.live.connection import (
+    SLOW_CLIENT_CODE,
+    SLOW_CLOSE_GRACE_SECONDS,
+    LiveClient,
+    frame,
+)
 from backend.live.hub import Hub
 from backend.live.journal import Journal
 
@@ -72,7 +77,9 @@ async def live(websocket: WebSocket) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
     if client.dropped is not None:
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(SLOW_CLIENT_CODE, client.dropped), 1.0)
+            await asyncio.wait_for(
+                websocket.close(SLOW_CLIENT_CODE, client.dropped), SLOW_CLOSE_GRACE_SECONDS
+            )
     else:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close()

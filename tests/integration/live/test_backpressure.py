@@ -118,12 +118,6 @@ async def test_a_stalled_client_is_closed_with_4008_while_a_fast_one_gets_everyt
     assert cursors(fast.seen) == list(range(1, produced + 4))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: backend/live/routes.py gives the 4008 close frame 1 s to get past a full "
-    "socket buffer, then returns without it: a slow client that reads later gets an "
-    "abnormal 1006 instead of 4008 and its reason",
-)
 async def test_a_stalled_client_reading_later_still_learns_it_was_dropped_as_slow(
     gateway: Gateway, fast: LiveClient
 ) -> None:
