@@ -260,6 +260,46 @@ async def test_unicode_edge_cases_in_titles_and_names_are_refused_or_stored_norm
     report(failures)
 
 
+EMAILS = {
+    "NUL": r'"ada\u0000@example.com"',
+    "lone surrogate": r'"\ud800ada@example.com"',
+    "right-to-left override": r'"ada\u202e@example.com"',
+    "zero-width space": r'"ada\u200b@example.com"',
+    "very long": json.dumps("a" * 10_000 + "@example.com"),
+}
+
+
+async def test_unicode_edge_cases_in_emails_are_refused_and_nothing_is_stored(
+    stack: Stack,
+) -> None:
+    failures = []
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        for name, literal in EMAILS.items():
+            body = raw_body({"email": "x", "password": PASSWORD}, "email", literal)
+            response = await http.post(
+                "/api/users/signup", content=body, headers={"content-type": "application/json"}
+            )
+            problem = response_problem(response, {400})
+            if problem is None and [i["field"] for i in response.json()["errors"]] != ["email"]:
+                problem = f"refused on {response.json()['errors']}"
+            if problem:
+                failures.append(f"signup email [{name}]: {problem}")
+            signin = await http.post(
+                "/api/users/token",
+                content=body,
+                headers={"content-type": "application/json"},
+            )
+            if signin.status_code not in (400, 401) or response_problem(signin, {400, 401}):
+                failures.append(f"token email [{name}]: {signin.status_code} {signin.text[:200]}")
+        # An internationalised address (RFC 6531) is an address: emoji included.
+        emoji = await http.post(
+            "/api/users/signup", json={"email": "\U0001f3b8@example.com", "password": PASSWORD}
+        )
+        assert emoji.status_code == 201, emoji.text
+        assert emoji.json()["email"] == "\U0001f3b8@example.com"
+    report(failures)
+
+
 async def test_passwords_with_lone_surrogates_are_refused_and_nul_is_kept(
     stack: Stack,
 ) -> None:
