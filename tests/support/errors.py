@@ -43,3 +43,13 @@ def error_items(response: httpx.Response, *statuses: int) -> list[dict[str, Any]
     assert problem is None, problem
     items: list[dict[str, Any]] = response.json()["errors"]
     return items
+
+
+def refusal_problem(response: httpx.Response, statuses: set[int], field: str) -> str | None:
+    """What is wrong with ``response`` as a refusal naming exactly ``field``."""
+    problem = response_problem(response, statuses)
+    if problem is None:
+        fields = [item["field"] for item in response.json()["errors"]]
+        if fields != [field]:
+            problem = f"refused on {fields}, not {field}"
+    return problem
