@@ -93,7 +93,10 @@ def create_gateway(routes: Sequence[tuple[str, str]], fallback: str | None = Non
         headers.append(("x-forwarded-host", request.headers.get("host", "")))
         headers.append(("x-forwarded-for", request.client.host if request.client else ""))
         headers.append(("x-forwarded-proto", request.url.scheme))
-        url = httpx.URL(upstream + request.url.path, query=request.url.query.encode())
+        # The path as the client sent it (still percent-encoded): decoded, a %00 or %2F
+        # would change meaning or make no valid URL.
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        url = httpx.URL(upstream).copy_with(raw_path=raw_path + _query(request))
         # Buffered (bodies are small), so that httpx can replay it on a fresh connection.
         outgoing = state["client"].build_request(
             request.method, url, headers=headers, content=await request.body()
@@ -184,6 +187,11 @@ async def _pipe(client: WebSocket, upstream: ClientConnection) -> None:
             await client.close(code=code, reason=upstream.close_reason or "")
     else:
         await upstream.close()
+
+
+def _query(request: Request) -> bytes:
+    query = request.scope.get("query_string", b"")
+    return b"?" + query if query else b""
 
 
 def create_gateway_from_env() -> Starlette:

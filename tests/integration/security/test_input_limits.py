@@ -467,11 +467,6 @@ async def test_malformed_order_id_is_refused_without_waiting_for_the_order(
         assert error_items(response, 404) == [{"message": "Order not found", "field": "orderId"}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dev gateway (backend/devstack/gateway.py) answers a NUL in the path with a "
-    "plain-text 500: httpx refuses the upstream URL it builds from the decoded path",
-)
 async def test_dev_gateway_answers_nul_in_a_path_with_404(stack: Stack) -> None:
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
         error_items(await http.get("/api/tickets/%00"), 404)
