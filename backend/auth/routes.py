@@ -17,6 +17,7 @@ from backend.auth.schemas import (
 )
 from backend.auth.throttle import SigninThrottle
 from backend.common.auth import (
+    Revocations,
     clear_session_cookie,
     current_user,
     issue_token,
@@ -68,8 +69,12 @@ async def signin(request: Request) -> Response:
 
 
 async def signout(request: Request) -> Response:
+    """Ends this session: the token it was made with (cookie or Bearer) stops working."""
+    runtime = runtime_of(request)
+    if (user := current_user(request)) is not None:
+        await Revocations(runtime.redis, runtime.keys).revoke(user)
     response = respond({}, 200)
-    clear_session_cookie(response, runtime_of(request).settings)
+    clear_session_cookie(response, runtime.settings)
     return response
 
 

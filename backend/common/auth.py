@@ -2,21 +2,30 @@
 
 The token travels in an HttpOnly cookie for browsers and as ``Authorization: Bearer``
 for bots. Verification is done by Starlette's pure-ASGI ``AuthenticationMiddleware``
-(so WebSockets are covered too) with the backend below.
+(so WebSockets are covered too) with the backend below. Signing out revokes the token
+that signed out (its ``jti`` is kept in Redis until the token would have expired).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import jwt
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from backend.common.errors import NotAuthorized
+from backend.common.keys import RedisKeys
+from backend.common.runtime import runtime_of
 from backend.common.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "session"
 ALGORITHM = "HS256"
@@ -26,6 +35,9 @@ ALGORITHM = "HS256"
 class CurrentUser(BaseUser):
     id: str
     email: str
+    # Which token signed this user in, and until when it is valid (to revoke it).
+    token_id: str = field(default="", compare=False)
+    expires_at: int = field(default=0, compare=False)
 
     @property
     def is_authenticated(self) -> bool:
@@ -49,7 +61,13 @@ class IssuedToken:
 def issue_token(*, user_id: str, email: str, key: str, ttl_seconds: int) -> IssuedToken:
     now = datetime.now(UTC).replace(microsecond=0)
     expires_at = now + timedelta(seconds=ttl_seconds)
-    claims = {"sub": user_id, "email": email, "iat": now, "exp": expires_at}
+    claims = {
+        "sub": user_id,
+        "email": email,
+        "iat": now,
+        "exp": expires_at,
+        "jti": secrets.token_hex(16),
+    }
     return IssuedToken(jwt.encode(claims, key, algorithm=ALGORITHM), expires_at)
 
 
@@ -64,7 +82,35 @@ def verify_token(token: str, *, key: str) -> CurrentUser | None:
     sub, email = claims.get("sub"), claims.get("email")
     if not isinstance(sub, str) or not isinstance(email, str) or not sub:
         return None
-    return CurrentUser(id=sub, email=email)
+    jti = claims.get("jti")
+    return CurrentUser(
+        id=sub,
+        email=email,
+        token_id=jti if isinstance(jti, str) else "",
+        expires_at=int(claims["exp"]),
+    )
+
+
+class Revocations:
+    """Tokens signed out before they expired. A Redis failure while checking is logged
+    and lets the (validly signed, unexpired) token through: revocation must not turn a
+    Redis blip into everyone being signed out."""
+
+    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+        self.redis, self.keys = redis, keys
+
+    async def revoke(self, user: CurrentUser) -> None:
+        if user.token_id:
+            await self.redis.set(self.keys.revoked_token(user.token_id), "1", exat=user.expires_at)
+
+    async def is_revoked(self, user: CurrentUser) -> bool:
+        if not user.token_id:
+            return False
+        try:
+            return bool(await self.redis.exists(self.keys.revoked_token(user.token_id)))
+        except RedisError as exc:
+            log.warning("auth.revocation_unchecked", error=type(exc).__name__)
+            return False
 
 
 def token_from(conn: HTTPConnection) -> str | None:
@@ -87,6 +133,9 @@ class JWTAuthBackend(AuthenticationBackend):
             return None
         user = verify_token(token, key=self.key)
         if user is None:
+            return None
+        runtime = runtime_of(conn)
+        if await Revocations(runtime.redis, runtime.keys).is_revoked(user):
             return None
         return AuthCredentials(["authenticated"]), user
 

@@ -33,6 +33,10 @@ class RedisKeys:
     def signin_failures(self, email: str) -> str:
         return self._key("auth", "signin-failures", email)
 
+    def revoked_token(self, token_id: str) -> str:
+        """A signed-out session token (its ``jti``), kept until it would have expired."""
+        return self._key("auth", "revoked", token_id)
+
     def expirations(self) -> str:
         """Sorted set of pending order deadlines (score: epoch ms)."""
         return self._key("expiration", "deadlines")

@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from backend.common.auth import CurrentUser, verify_token
+from backend.common.auth import CurrentUser, Revocations, verify_token
 from backend.live.journal import Delivery, Journal
 
 TOPIC = re.compile(r"^(tickets|me|ticket:[0-9a-f]{24})$")
@@ -47,11 +47,13 @@ class LiveClient:
         jwt_key: str,
         queue_size: int,
         max_frame_bytes: int,
+        revocations: Revocations | None = None,
     ) -> None:
         self.websocket = websocket
         self.journal = journal
         self.user = user
         self.jwt_key = jwt_key
+        self.revocations = revocations
         self.max_frame_bytes = max_frame_bytes
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
         self.topics: dict[str, int] = {}  # active topic -> cursor its snapshot was taken at
@@ -104,7 +106,7 @@ class LiveClient:
             if op == "ping":
                 self._enqueue(frame(type="pong"))
             elif op == "auth":
-                self._authenticate(request.get("token"))
+                await self._authenticate(request.get("token"))
             elif op == "subscribe":
                 await self._subscribe(self._topics(request), request.get("since"))
             elif op == "unsubscribe":
@@ -117,9 +119,9 @@ class LiveClient:
         except ProtocolError as exc:
             self._enqueue(frame(type="error", message=str(exc)))
 
-    def _authenticate(self, token: object) -> None:
+    async def _authenticate(self, token: object) -> None:
         user = verify_token(token, key=self.jwt_key) if isinstance(token, str) else None
-        if user is None:
+        if user is None or (self.revocations and await self.revocations.is_revoked(user)):
             raise ProtocolError("invalid or expired token")
         self.user = user
         self._enqueue(frame(type="authenticated", userId=user.id))

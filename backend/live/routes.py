@@ -10,7 +10,7 @@ import structlog
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from backend.common.auth import current_user
+from backend.common.auth import Revocations, current_user
 from backend.common.runtime import runtime_of
 from backend.live.connection import (
     SLOW_CLIENT_CODE,
@@ -61,6 +61,7 @@ async def live(websocket: WebSocket) -> None:
         jwt_key=settings.jwt_key,
         queue_size=settings.live_queue_size,
         max_frame_bytes=settings.live_max_frame_bytes,
+        revocations=Revocations(runtime_of(websocket).redis, runtime_of(websocket).keys),
     )
     hub.add(client)
     tasks = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 from urllib.parse import quote
@@ -98,7 +99,10 @@ class SessionState(rx.State):
         return rx.redirect(f"/signin?next={quote(here, safe='/')}")
 
     @rx.event
-    def sign_out(self) -> EventSpec:
+    async def sign_out(self) -> EventSpec:
+        if self.token:  # the API revokes the token, wherever else it was copied
+            with contextlib.suppress(api.ApiError):
+                await api.call("POST", "/api/users/signout", token=self.token)
         self.token = ""
         self.set_user(None)
         request_live_restart(self.router.session.client_token)
