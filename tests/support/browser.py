@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 
@@ -30,6 +31,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 VISA = "4242424242424242"
 DECLINED = "4000000000000341"
 _people = itertools.count(1)
+_emails: WeakKeyDictionary[Page, str] = WeakKeyDictionary()
 
 
 def launch(playwright: Playwright) -> Browser:
@@ -59,10 +61,17 @@ def person(browser: Browser, base_url: str, role: str) -> Iterator[Page]:
     context.set_default_timeout(30_000)
     page = context.new_page()
     try:
-        sign_up(page, f"{role}-{next(_people)}-{datetime.now():%H%M%S%f}@example.com", role)
+        email = f"{role}-{next(_people)}-{datetime.now():%H%M%S%f}@example.com"
+        sign_up(page, email, role)
+        _emails[page] = email
         yield page
     finally:
         context.close()
+
+
+def email_of(page: Page) -> str:
+    """The email a ``person`` signed up with."""
+    return _emails[page]
 
 
 def sign_up(page: Page, email: str, name: str) -> None:

@@ -10,7 +10,17 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.web.conftest import LOCK_TTL_SECONDS
-from tests.support.browser import DECLINED, VISA, Shots, card, enter_card, list_ticket, person
+from tests.support.api import PASSWORD
+from tests.support.browser import (
+    DECLINED,
+    VISA,
+    Shots,
+    card,
+    email_of,
+    enter_card,
+    list_ticket,
+    person,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -83,8 +93,19 @@ def test_listing_locking_and_paying_are_seen_live_by_both(
         shots.take(seller, "seller-sees-sold")
 
         buyer.goto("/listings")
-        expect(buyer.get_by_test_id("owned-row")).to_contain_text("Live listing in the browser")
+        owned = buyer.get_by_test_id("owned-row")
+        expect(owned).to_contain_text("Live listing in the browser")
         shots.take(buyer, "buyer-owns-ticket")
+
+        # The new owner sells it on, and the old seller's market shows it again.
+        owned.get_by_test_id("relist").click()
+        owned.get_by_label("Resale price").fill("99")
+        owned.get_by_role("button", name="List again").click()
+        expect(buyer.get_by_test_id("ticket-detail")).to_have_attribute("data-status", "available")
+        expect(buyer.get_by_test_id("price")).to_have_text("$99.00")
+        seller.goto("/")
+        expect(card(seller, ticket_id)).to_contain_text("$99.00")
+        shots.take(seller, "seller-sees-resale")
 
 
 def test_an_unpaid_lock_runs_out_and_both_see_the_ticket_available(
@@ -139,3 +160,14 @@ def test_a_declined_card_cancels_the_order_and_unlocks_the_ticket(
         buyer.goto("/orders")
         expect(buyer.get_by_test_id("order-row").first).to_contain_text("Card declined")
         shots.take(buyer, "buyer-orders")
+
+        # Signing out ends the session; signing in again brings the orders back.
+        buyer.get_by_test_id("sign-out").click()
+        expect(buyer.get_by_role("link", name="Sign in")).to_be_visible()
+        buyer.goto("/orders")
+        buyer.wait_for_url(re.compile(r"/signin"))
+        buyer.locator("#email").fill(email_of(buyer))
+        buyer.locator("#password").fill(PASSWORD)
+        shots.take(buyer, "buyer-signs-in")
+        buyer.get_by_test_id("signin-submit").click()
+        expect(buyer.get_by_test_id("order-row").first).to_contain_text("Card declined")
