@@ -67,8 +67,6 @@ class Settings(BaseSettings):
                 raise ValueError("JWT_KEY must be set outside development")
             if len(self.jwt_key) < 32:
                 raise ValueError("JWT_KEY must be at least 32 characters in production")
-            if self.stripe_secret_key == DEV_STRIPE_SECRET_KEY:
-                raise ValueError("STRIPE_SECRET_KEY must be set outside development")
         return self
 
     @property

@@ -15,6 +15,13 @@ OPERATOR_SECRETS: dict[str, tuple[str, ...]] = {
     "stripe-secret": ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY"),
 }
 
+# Secret settings only one service needs: that service must have them and no other
+# Deployment may be given them (least privilege).
+ONLY_FOR: dict[str, str] = {
+    "STRIPE_SECRET_KEY": "payments",
+    "STRIPE_PUBLISHABLE_KEY": "payments",
+}
+
 # Settings whose development default is also right in production: a backend Deployment may
 # leave them unset. Every other setting must be set for every backend Deployment.
 DEFAULTS_FINE_IN_PRODUCTION: frozenset[str] = frozenset(

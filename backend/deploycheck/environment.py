@@ -1,5 +1,6 @@
 """Check (c), configuration: every backend Deployment sets every setting production needs
-(derived from backend.common.settings.Settings, minus the documented allow-list)."""
+(derived from backend.common.settings.Settings, minus the documented allow-list), and the
+secrets only one service needs reach that service alone."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from backend.deploycheck.contract import (
     DEFAULTS_FINE_IN_PRODUCTION,
+    ONLY_FOR,
     OPERATOR_SECRETS,
     settings_variables,
 )
@@ -30,14 +32,23 @@ def check_environment(project: Project) -> list[Problem]:
     required = required_variables()
     for template in pod_templates(project):
         for container in template.containers():
-            if not entrypoints(container):
+            factories = entrypoints(container)
+            if not factories:
                 continue  # not a backend service
+            services = {factory.split(".")[1] for factory in factories}
             where = f"{template.owner.where} container {container.get('name')}"
             present = _variables(project, container)
             problems.extend(
                 Problem(CHECK, where, f"{' or '.join(names)} is not set")
                 for names in required.values()
                 if not present.intersection(names)
+                and all(ONLY_FOR.get(name, service) == service
+                        for name in names for service in services)
+            )  # fmt: skip
+            problems.extend(
+                Problem(CHECK, where, f"{name} is given, but only {owner} may have it")
+                for name, owner in ONLY_FOR.items()
+                if name in present and owner not in services
             )
     return problems
 

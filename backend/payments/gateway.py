@@ -11,7 +11,7 @@ from enum import StrEnum
 import stripe
 
 from backend.common.events import Money
-from backend.common.settings import Settings
+from backend.common.settings import DEV_STRIPE_SECRET_KEY, Settings
 
 
 class IntentState(StrEnum):
@@ -44,6 +44,9 @@ _STATES = {
 
 class PaymentGateway:
     def __init__(self, settings: Settings) -> None:
+        # Only payments holds the Stripe secret (the other services are never given it).
+        if settings.is_production and settings.stripe_secret_key == DEV_STRIPE_SECRET_KEY:
+            raise ValueError("STRIPE_SECRET_KEY must be set outside development")
         base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
         self._http = stripe.HTTPXClient(allow_sync_methods=False)
         self.client = stripe.StripeClient(

@@ -53,3 +53,29 @@ def test_variable_from_an_env_from_secret_counts_as_set(tree: Path) -> None:
     edit_doc(tree / "deploy/k8s/auth.yaml", "Deployment", env_from_secret)
 
     assert messages(tree, "environment") == ""
+
+
+def test_the_stripe_secret_given_to_another_service_is_reported(tree: Path) -> None:
+    def give_stripe_secret(deployment: Doc) -> None:
+        ref = {"secretKeyRef": {"name": "stripe-secret", "key": "STRIPE_SECRET_KEY"}}
+        container(deployment)["env"].append({"name": "STRIPE_SECRET_KEY", "valueFrom": ref})
+
+    edit_doc(tree / "deploy/k8s/tickets.yaml", "Deployment", give_stripe_secret)
+
+    assert messages(tree, "environment") == (
+        "environment: deploy/k8s/tickets.yaml: Deployment/tickets container tickets: "
+        "STRIPE_SECRET_KEY is given, but only payments may have it"
+    )
+
+
+def test_the_stripe_secret_missing_from_payments_is_reported(tree: Path) -> None:
+    def drop_stripe_secret(deployment: Doc) -> None:
+        env = container(deployment)["env"]
+        container(deployment)["env"] = [e for e in env if e["name"] != "STRIPE_SECRET_KEY"]
+
+    edit_doc(tree / "deploy/k8s/payments.yaml", "Deployment", drop_stripe_secret)
+
+    assert messages(tree, "environment") == (
+        "environment: deploy/k8s/payments.yaml: Deployment/payments container payments: "
+        "STRIPE_SECRET_KEY is not set"
+    )
