@@ -13,7 +13,7 @@ from backend.devstack.processes import free_port
 from tests.support.browser import Shots, launch
 from tests.support.devstack_process import run_command_stack
 
-LOCK_TTL_SECONDS = 30
+LOCK_TTL_SECONDS = 45  # long enough to pay on a loaded machine, short enough to wait out
 
 
 @pytest.fixture(scope="module")
