@@ -15,7 +15,13 @@ from backend.devstack.processes import Child, spawn, wait_for_port
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend_reflex"
 # What the build prints that is worth showing while the user waits.
-PROGRESS = ("Initializing", "Installing", "Compiling", "Creating Production Build", "App running")
+PROGRESS = (
+    "Initializing",
+    "Installing",
+    "Compiling",
+    "Creating Production Build",
+    "App running",
+)
 
 
 def frontend_env(public_url: str, routes: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -55,7 +61,7 @@ def wait_frontend(child: Child, log: Path, *, timeout: float, echo: bool = True)
         if echo:
             lines = log.read_text(errors="replace").splitlines() if log.exists() else []
             for line in lines[seen:]:
-                if line.strip().startswith(PROGRESS):
+                if any(step in line for step in PROGRESS):
                     print(f"  frontend: {line.strip()[:100]}", flush=True)
             seen = len(lines)
         remaining = deadline - time.monotonic()

@@ -25,7 +25,6 @@ from ticketing_ui.state.session import SessionState
 from ticketing_ui.state.ticket import TicketState
 
 app = rx.App(
-    theme=rx.theme(accent_color="iris", gray_color="slate", radius="large", scaling="100%"),
     stylesheets=["/styles.css"],
     head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1")],
 )
