@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 VISA = "4242424242424242"
 DECLINED = "4000000000000341"
+THREE_D_SECURE = "4000002500003155"
 _people = itertools.count(1)
 _emails: WeakKeyDictionary[Page, str] = WeakKeyDictionary()
 

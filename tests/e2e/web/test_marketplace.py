@@ -8,11 +8,13 @@ import re
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.web.conftest import LOCK_TTL_SECONDS
 from tests.support.api import PASSWORD
 from tests.support.browser import (
     DECLINED,
+    THREE_D_SECURE,
     VISA,
     Shots,
     card,
@@ -171,3 +173,35 @@ def test_a_declined_card_cancels_the_order_and_unlocks_the_ticket(
         shots.take(buyer, "buyer-signs-in")
         buyer.get_by_test_id("signin-submit").click()
         expect(buyer.get_by_test_id("order-row").first).to_contain_text("Card declined")
+
+
+def test_a_card_that_needs_3d_secure_pays_once_the_buyer_authenticates(
+    browser: Browser, web_url: str, shots: Shots
+) -> None:
+    with person(browser, web_url, "seller") as seller, person(browser, web_url, "buyer") as buyer:
+        ticket_id = list_ticket(seller, "3-D Secure test", price="64.00")
+        buy(buyer, ticket_id)
+
+        enter_card(buyer, THREE_D_SECURE)
+        buyer.get_by_test_id("pay-button").click()
+        # localstripe's Stripe.js asks for the card holder's approval, as the bank would:
+        # for the card's setup, then for the payment. Approve each challenge as it comes.
+        outcome = buyer.get_by_test_id("checkout-outcome")
+        approve = buyer.get_by_role("button", name="Complete authentication")
+        challenges = 0
+        for _ in range(LIVE_MS // 2_000):  # bounded: each look waits at most 2 s
+            if outcome.is_visible():
+                break
+            try:
+                approve.wait_for(timeout=2_000)
+            except PlaywrightTimeoutError:
+                continue
+            challenges += 1
+            shots.take(buyer, f"buyer-3d-secure-challenge-{challenges}")
+            approve.click()
+        expect(outcome).to_contain_text("Paid", timeout=LIVE_MS)
+        assert challenges >= 1
+        shots.take(buyer, "buyer-paid-after-3d-secure")
+        expect(seller.get_by_test_id("ticket-detail")).to_have_attribute(
+            "data-status", "sold", timeout=LIVE_MS
+        )
