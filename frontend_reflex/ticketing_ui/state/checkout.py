@@ -32,7 +32,13 @@ class CheckoutState(SessionState):
         return FINAL.get(order.status, "pay")
 
     async def _new_card_setup(self) -> None:
-        setup = await api.call("POST", "/api/payments/card-setup", token=self.token)
+        """A fresh SetupIntent for the card form (each can be confirmed once)."""
+        self.client_secret = ""  # the pay button waits for it
+        try:
+            setup = await api.call("POST", "/api/payments/card-setup", token=self.token)
+        except api.ApiError as exc:
+            self.message = f"The card form is not available: {exc.message}"
+            return
         self.client_secret = str(setup["clientSecret"])
         self.publishable_key = str(setup["publishableKey"])
         self.stripe_js_url = str(setup["stripeJsUrl"])
