@@ -16,6 +16,9 @@ SORTS = {"date": "Date", "price": "Price: low to high", "-price": "Price: high t
          "newest": "Newest"}  # fmt: skip
 
 
+PRICE_HINT = "Enter a price such as 75 or 75.50."  # when ``cents`` finds none
+
+
 def cents(text: str) -> int | None:
     """``"75"`` or ``"75.50"`` (dollars) as cents; ``None`` when empty or not a price."""
     text = text.strip().replace(",", "")

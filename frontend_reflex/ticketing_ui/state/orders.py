@@ -8,7 +8,7 @@ import reflex as rx
 
 from ticketing_ui import api
 from ticketing_ui.models import OrderView, TicketView
-from ticketing_ui.state.market import cents
+from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState, now_ms
 
 
@@ -98,7 +98,7 @@ class ListingsState(SessionState):
     async def relist(self, form: dict[str, Any]) -> Any:
         amount = cents(str(form.get("price", "")))
         if not amount:
-            self.relist_error = "Enter a price such as 75 or 75.50."
+            self.relist_error = PRICE_HINT
             return None
         try:
             ticket = await api.call(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import reflex as rx
 
 from ticketing_ui import api
-from ticketing_ui.state.market import cents
+from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState
 
 
@@ -52,7 +52,7 @@ class SellState(SessionState):
         local: dict[str, str] = {}
         amount = cents(str(form.get("price", "")))
         if not amount:
-            local["price.amount"] = "Enter a price such as 75 or 75.50."
+            local["price.amount"] = PRICE_HINT
         starts = local_to_iso(str(form.get("startsAt", "")), self.time_zone)
         if starts is None:
             local["event.startsAt"] = "Pick the date and time of the event."

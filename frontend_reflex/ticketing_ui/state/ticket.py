@@ -9,7 +9,7 @@ import reflex as rx
 
 from ticketing_ui import api
 from ticketing_ui.models import TicketView
-from ticketing_ui.state.market import cents
+from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState, now_ms
 
 
@@ -69,7 +69,7 @@ class TicketState(SessionState):
         self.price_error, self.price_saved = "", ""
         amount = cents(str(form.get("price", "")))
         if not amount:
-            self.price_error = "Enter a price such as 75 or 75.50."
+            self.price_error = PRICE_HINT
             return
         self.saving = True
         yield
