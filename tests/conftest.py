@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
-from backend.devstack.processes import free_port, start_mongo, start_redis, start_stripe
+from tools.devstack.processes import free_port, start_mongo, start_redis, start_stripe
 
 # The whole-stack fixtures (stack, market_settings, signed-up users) for every folder;
 # folders that also need the live gateway override ``stack``.

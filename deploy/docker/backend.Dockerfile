@@ -16,7 +16,7 @@ WORKDIR /app
 # Dependencies first: this layer is rebuilt only when the lock changes, not on every edit.
 COPY pyproject.toml uv.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-group frontend --no-group local --no-install-project
+    uv sync --frozen --no-dev --no-group frontend --no-group tools --no-install-project
 
 FROM python:3.13.9-slim-bookworm AS base
 RUN groupadd --system --gid 10001 app \

@@ -27,6 +27,8 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-default-groups --group frontend --no-install-project
+# The route table (API_INGRESS): the web app calls each API where the Ingress sends it.
+COPY deploy/k8s/ingress.yaml ./deploy/k8s/ingress.yaml
 COPY --chown=10001:10001 frontend_reflex ./frontend_reflex
 USER 10001:10001
 WORKDIR /app/frontend_reflex

@@ -1,9 +1,9 @@
 """Configuration of the web app, from the environment (one place).
 
 The app is a client of the marketplace's public REST and WebSocket APIs. ``API_URL`` is
-the origin those are reached at (the local runner's gateway, or the ingress);
-``API_ROUTES`` (``/api/users=http://auth:8000,...``) sends each API prefix to its own
-service instead, as inside a Kubernetes cluster.
+the origin those are reached at (the local runner's gateway, or the ingress). Inside a
+Kubernetes cluster ``API_INGRESS`` names the Ingress manifest (copied into the image)
+instead: each API prefix is then sent straight to ``http://<its service>:<port>``.
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+
+from ticketing_ui.ingress import Route, read_ingress, route_for
 
 
 @dataclass(frozen=True, slots=True)
 class UiSettings:
     api_url: str
-    api_routes: tuple[tuple[str, str], ...]
+    api_routes: tuple[Route, ...]
     public_url: str
 
     @property
@@ -24,28 +27,22 @@ class UiSettings:
         return self.public_url.startswith("https://")
 
     def base_for(self, path: str) -> str:
-        """The upstream serving ``path`` (longest matching prefix, else ``api_url``)."""
-        for prefix, url in self.api_routes:
-            if path == prefix or path.startswith(prefix + "/"):
-                return url
-        return self.api_url
+        """The upstream serving ``path``: its service by the ingress, else ``api_url``."""
+        route = route_for(path, self.api_routes)
+        return f"http://{route.service}:{route.port}" if route else self.api_url
 
 
-def parse_routes(text: str) -> tuple[tuple[str, str], ...]:
-    routes: list[tuple[str, str]] = []
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        prefix, sep, url = item.partition("=")
-        if not sep or not prefix.startswith("/") or not url.startswith(("http://", "https://")):
-            raise ValueError(f"API_ROUTES: expected /prefix=http://host:port, got {item!r}")
-        routes.append((prefix.rstrip("/"), url.rstrip("/")))
-    return tuple(sorted(routes, key=lambda route: len(route[0]), reverse=True))
+def api_routes(routes: tuple[Route, ...]) -> tuple[Route, ...]:
+    """The ingress routes of the APIs (not the catch-all ``/``, which is this app)."""
+    return tuple(route for route in routes if route.prefix.startswith("/api"))
 
 
 @cache
 def ui_settings() -> UiSettings:
     public_url = os.environ.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
+    ingress = os.environ.get("API_INGRESS", "")
     return UiSettings(
         api_url=os.environ.get("API_URL", public_url).rstrip("/"),
-        api_routes=parse_routes(os.environ.get("API_ROUTES", "")),
+        api_routes=api_routes(read_ingress(Path(ingress))) if ingress else (),
         public_url=public_url,
     )

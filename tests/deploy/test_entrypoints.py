@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.deploycheck.entrypoints import factory_error
 from tests.deploy.tree import Doc, container, edit_doc, messages
+from tools.deploycheck.entrypoints import factory_error
 
 pytestmark = pytest.mark.unit
 

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from backend.deploycheck.contract import DEFAULTS_FINE_IN_PRODUCTION, settings_variables
-from backend.deploycheck.environment import required_variables
-from backend.devstack.stack import SERVICES
 from tests.deploy.tree import Doc, container, edit_doc, messages
+from tools.deploycheck.contract import DEFAULTS_FINE_IN_PRODUCTION, settings_variables
+from tools.deploycheck.environment import required_variables
+from tools.devstack.stack import SERVICES
 
 pytestmark = pytest.mark.unit
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.deploycheck.__main__ import main
 from tests.deploy.tree import Doc, edit_doc
+from tools.deploycheck.__main__ import main
 
 pytestmark = pytest.mark.unit
 

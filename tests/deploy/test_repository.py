@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from backend.deploycheck.__main__ import main
-from backend.deploycheck.checks import run_checks
-from backend.deploycheck.project import load_project
 from tests.deploy.tree import REPOSITORY
+from tools.deploycheck.__main__ import main
+from tools.deploycheck.checks import run_checks
+from tools.deploycheck.project import load_project
 
 pytestmark = pytest.mark.unit
 

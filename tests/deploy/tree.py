@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from backend.deploycheck.checks import CHECKS
-from backend.deploycheck.project import Problem, load_project
+from tools.deploycheck.checks import CHECKS
+from tools.deploycheck.project import Problem, load_project
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 # What the checks read: the deploy tree, Skaffold's config, and the build context it syncs.

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from backend.devstack.processes import free_port
 from tests.support.devstack_process import ROOT, run_command_stack
+from tools.devstack.processes import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.devstack.processes import free_port
 from tests.support.api import PASSWORD, ticket_body
 from tests.support.devstack_process import run_command_stack
+from tools.devstack.processes import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

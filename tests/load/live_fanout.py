@@ -57,7 +57,7 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from backend.devstack.processes import Child, free_port, start_mongo, start_redis, start_stripe
+from tools.devstack.processes import Child, free_port, start_mongo, start_redis, start_stripe
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT_KEY = "load-bench-jwt-key-0123456789abcdef0123456789abcdef"

@@ -1,4 +1,4 @@
-"""The marketplace as separate processes, as ``backend/dev.py`` runs it, for chaos and soak.
+"""The marketplace as separate processes, as ``tools/dev.py`` runs it, for chaos and soak.
 
 A private redis-server, the mongoeco wire server and localstripe on free loopback ports,
 then every service as its own ``uvicorn --factory`` process on a port of its own. A
@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from ticketing_ui.ingress import read_ingress
 
-from backend.devstack.processes import Child, free_port, start_mongo, start_redis, start_stripe
-from backend.devstack.stack import SERVICES
+from tools.devstack.processes import Child, free_port, start_mongo, start_redis, start_stripe
+from tools.devstack.stack import INGRESS, SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT_KEY = "chaos-jwt-key-0123456789abcdef0123456789abcdef"
 STRIPE_SECRET_KEY = "sk_test_localstripe"
 FACTORIES = {spec.name: spec.factory for spec in SERVICES}
-PREFIXES = {prefix: spec.name for spec in SERVICES for prefix in spec.prefixes}
 
 
 def rss_mb(pid: int) -> float | None:
@@ -70,8 +70,12 @@ class ProcessStack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def routes(self) -> dict[str, str]:
-        """Public path prefix -> the base URL of the service that serves it."""
-        return {prefix: self.url(name) for prefix, name in PREFIXES.items()}
+        """Public API path prefix -> the base URL of the service that serves it."""
+        return {
+            route.prefix: self.url(route.service)
+            for route in read_ingress(INGRESS)
+            if route.service in FACTORIES
+        }
 
     # -- infrastructure --------------------------------------------------------------
     def start_infra(self, settings: Mapping[str, str]) -> None:

@@ -1,9 +1,9 @@
 """Start the whole marketplace exactly as a developer does, with the README's run command.
 
-``run_command_stack`` runs ``uv run python -m backend.dev --port N --data DIR [--memory]``
+``run_command_stack`` runs ``uv run python -m tools.dev --port N --data DIR [--memory]``
 as a child in its own process group, waits for its "Ticketing is running at <url>" line,
 yields the base URL and the ``Popen``, and always stops it again: SIGTERM to the process it
-started (``uv`` hands it on to ``backend.dev``, which stops every child in order), and only
+started (``uv`` hands it on to ``tools.dev``, which stops every child in order), and only
 if that does not end it in time, SIGKILL to the process group it created. Its output goes
 to a log file under ``artifacts/logs/``; a stack that does not come up fails with the tail
 of that log and of the services' own logs.
@@ -38,11 +38,11 @@ class StackDidNotStart(RuntimeError):
 
 
 def base_command() -> list[str]:
-    """``uv run python -m backend.dev``: what ``./scripts/dev`` runs once bootstrapped."""
+    """``uv run python -m tools.dev``: what ``./scripts/dev`` runs once bootstrapped."""
     uv = shutil.which("uv")
     if uv is None:
         raise StackDidNotStart("`uv` is not on PATH: the README's run command needs it")
-    return [uv, "run", "python", "-m", "backend.dev"]
+    return [uv, "run", "python", "-m", "tools.dev"]
 
 
 def run_command(port: int, data_dir: Path, *, memory: bool, extra_args: Sequence[str]) -> list[str]:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
-from backend.devstack.processes import free_port
+from tools.devstack.processes import free_port
 
 
 @asynccontextmanager

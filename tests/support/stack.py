@@ -9,11 +9,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from ticketing_ui.ingress import read_ingress
 
 from backend.common.settings import Settings
-from backend.devstack.gateway import create_gateway
-from backend.devstack.stack import SERVICES
 from tests.support.servers import serve
+from tools.devstack.gateway import create_gateway
+from tools.devstack.stack import INGRESS, SERVICES
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,12 @@ async def running_stack(
 ) -> AsyncIterator[Stack]:
     async with AsyncExitStack() as exits:
         services: dict[str, str] = {}
-        routes: list[tuple[str, str]] = []
         for spec in SERVICES:
             if only is not None and spec.name not in only:
                 continue
             create_app = _factory(spec.factory)
             url = await exits.enter_async_context(serve(create_app(settings)))
             services[spec.name] = url
-            routes.extend((prefix, url) for prefix in spec.prefixes)
-        gateway = await exits.enter_async_context(serve(create_gateway(routes)))
-        yield Stack(url=gateway, services=services)
+        gateway = create_gateway(read_ingress(INGRESS), services)
+        gateway_url = await exits.enter_async_context(serve(gateway))
+        yield Stack(url=gateway_url, services=services)

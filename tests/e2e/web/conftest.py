@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from backend.devstack.processes import free_port
 from tests.support.browser import Shots, launch
 from tests.support.devstack_process import run_command_stack
+from tools.devstack.processes import free_port
 
 LOCK_TTL_SECONDS = 45  # long enough to pay on a loaded machine, short enough to wait out
 

@@ -14,16 +14,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
+from ticketing_ui.ingress import Route as IngressRoute
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve as ws_serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
-from backend.devstack.gateway import create_gateway
-from backend.devstack.processes import free_port
 from tests.support.errors import error_items
 from tests.support.servers import serve
+from tools.devstack.gateway import create_gateway
+from tools.devstack.processes import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -89,12 +90,17 @@ def upstream_app() -> Starlette:
     )
 
 
+# As the Ingress manifest reads: ``/svc`` to its service, ``/`` to the web app.
+ROUTES = (IngressRoute("/svc", "svc", 8000), IngressRoute("", "web", 3000))
+
+
 @asynccontextmanager
 async def routed(*, fallback: bool) -> AsyncIterator[str]:
     """A gateway sending ``/svc`` (and, with ``fallback``, everything else) upstream."""
     async with AsyncExitStack() as exits:
         upstream = await exits.enter_async_context(serve(upstream_app()))
-        app = create_gateway([("/svc", upstream)], fallback=upstream if fallback else None)
+        routes = ROUTES if fallback else ROUTES[:1]
+        app = create_gateway(routes, {"svc": upstream, "web": upstream})
         yield await exits.enter_async_context(serve(app))
 
 
@@ -176,7 +182,8 @@ async def test_unknown_prefix_without_fallback_is_404_in_the_error_structure() -
 
 async def test_upstream_down_is_502_in_the_error_structure() -> None:
     nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    async with serve(create_gateway([("/svc", nobody)])) as url, client(url) as http:
+    gateway = create_gateway(ROUTES[:1], {"svc": nobody})
+    async with serve(gateway) as url, client(url) as http:
         response = await http.get("/svc/echo")
     assert error_items(response, 502) == [{"message": "Service unavailable", "field": None}]
 
@@ -238,8 +245,8 @@ async def test_websocket_upstream_that_drops_the_connection_closes_the_client_wi
 
     port = free_port()
     async with ws_serve(drop, "127.0.0.1", port):
-        routes = [("/svc", f"http://127.0.0.1:{port}")]
-        async with serve(create_gateway(routes)) as url, connect(ws_url(url, "/svc/x")) as ws:
+        gateway = create_gateway(ROUTES[:1], {"svc": f"http://127.0.0.1:{port}"})
+        async with serve(gateway) as url, connect(ws_url(url, "/svc/x")) as ws:
             assert await ws.recv() == "hi"
             with pytest.raises(ConnectionClosed) as closed:
                 await ws.recv()

@@ -7,8 +7,8 @@ import asyncio
 import httpx
 import pytest
 
-from backend.devstack.seed import BUYER, PASSWORD, SELLER, TICKETS, DemoUser, seed
 from tests.support.stack import Stack
+from tools.devstack.seed import BUYER, PASSWORD, SELLER, TICKETS, DemoUser, seed
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ async def stack(market_settings: Settings) -> AsyncIterator[Stack]:
 async def ui_api(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Stack]:
     """The web app's settings pointed at ``stack``'s gateway, with a client of this loop."""
     monkeypatch.setenv("API_URL", stack.url)
-    monkeypatch.delenv("API_ROUTES", raising=False)
+    monkeypatch.delenv("API_INGRESS", raising=False)
     ui_settings.cache_clear()
     api._client = None  # the pooled client binds to the loop it was first used in
     yield stack

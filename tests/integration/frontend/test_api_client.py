@@ -15,10 +15,10 @@ from ticketing_ui.live import follow
 from ticketing_ui.models import TicketView
 from ticketing_ui.settings import ui_settings
 
-from backend.devstack.processes import free_port
 from tests.support.api import PASSWORD, User, ticket_body
 from tests.support.rest_stack import SignUp
 from tests.support.stack import Stack
+from tools.devstack.processes import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -1,56 +1,34 @@
-"""The web app's settings: API routes from ``API_ROUTES``, the upstream for a path, cookies."""
+"""The web app's settings: API routes from the Ingress (``API_INGRESS``), the upstream for a
+path, cookies."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from ticketing_ui.settings import UiSettings, parse_routes, ui_settings
+from ticketing_ui.ingress import Route
+from ticketing_ui.settings import UiSettings, api_routes, ui_settings
 
 pytestmark = pytest.mark.unit
 
-
-def settings(routes: str = "", public_url: str = "http://localhost:8000") -> UiSettings:
-    return UiSettings(
-        api_url="http://gateway", api_routes=parse_routes(routes), public_url=public_url
-    )
+INGRESS = Path(__file__).resolve().parents[3] / "deploy/k8s/ingress.yaml"
 
 
-def test_parse_routes_reads_prefix_url_pairs_longest_prefix_first() -> None:
-    routes = parse_routes(" /api=http://api:8000 , /api/users/=http://auth:8000/,,")
-    assert routes == (("/api/users", "http://auth:8000"), ("/api", "http://api:8000"))
+def settings(
+    routes: tuple[Route, ...] = (), public_url: str = "http://localhost:8000"
+) -> UiSettings:
+    return UiSettings(api_url="http://gateway", api_routes=routes, public_url=public_url)
 
 
-def test_parse_routes_of_empty_text_is_empty() -> None:
-    assert parse_routes("") == ()
-    assert parse_routes(" , ") == ()
+def test_api_routes_leave_out_the_catch_all_which_is_the_web_app() -> None:
+    routes = (Route("/api/users", "auth", 8000), Route("", "frontend", 3000))
+    assert api_routes(routes) == (Route("/api/users", "auth", 8000),)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "/api/users",  # no "="
-        "api/users=http://auth:8000",  # prefix without a leading slash
-        "/api/users=auth:8000",  # no scheme
-        "/api/users=ftp://auth:8000",  # not HTTP
-        "/api/users=http://auth:8000,/api/tickets",  # one bad item among good ones
-    ],
-)
-def test_parse_routes_refuses_malformed_items(text: str) -> None:
-    with pytest.raises(ValueError, match="API_ROUTES"):
-        parse_routes(text)
-
-
-def test_base_for_picks_the_longest_matching_prefix() -> None:
-    ui = settings("/api=http://api,/api/users=http://auth,/api/users/admin=http://admin")
-    assert ui.base_for("/api/users/admin/x") == "http://admin"
-    assert ui.base_for("/api/users/signin") == "http://auth"
-    assert ui.base_for("/api/users") == "http://auth"
-    assert ui.base_for("/api/tickets") == "http://api"
-
-
-def test_base_for_matches_whole_path_segments_only() -> None:
-    ui = settings("/api/user=http://auth")
-    assert ui.base_for("/api/users/signin") == "http://gateway"
-    assert ui.base_for("/api/user/x") == "http://auth"
+def test_base_for_sends_a_path_to_its_service_by_name_and_port() -> None:
+    ui = settings((Route("/api/users", "auth", 8000), Route("/api", "api", 9000)))
+    assert ui.base_for("/api/users/signin") == "http://auth:8000"
+    assert ui.base_for("/api/tickets") == "http://api:9000"
 
 
 def test_base_for_without_routes_is_the_api_url() -> None:
@@ -65,13 +43,15 @@ def test_cookies_are_secure_only_for_an_https_public_url() -> None:
 def test_ui_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PUBLIC_URL", "https://tickets.example.com/")
     monkeypatch.delenv("API_URL", raising=False)
-    monkeypatch.setenv("API_ROUTES", "/api/live=http://live:8000")
+    monkeypatch.setenv("API_INGRESS", str(INGRESS))
     ui_settings.cache_clear()
     try:
         ui = ui_settings()
         assert ui.public_url == "https://tickets.example.com"
         assert ui.api_url == "https://tickets.example.com"  # API_URL defaults to the origin
         assert ui.base_for("/api/live") == "http://live:8000"
+        assert ui.base_for("/api/users/signin") == "http://auth:8000"
+        assert ui.base_for("/somewhere") == "https://tickets.example.com"
         assert ui.secure_cookies
     finally:
         ui_settings.cache_clear()

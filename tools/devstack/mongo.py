@@ -1,6 +1,6 @@
 """Run the ``mongoeco`` MongoDB wire-protocol server on loopback.
 
-``python -m backend.devstack.mongo --port 27017 [--data DIR]`` serves a memory engine,
+``python -m tools.devstack.mongo --port 27017 [--data DIR]`` serves a memory engine,
 or a SQLite-backed one that persists in DIR.
 """
 

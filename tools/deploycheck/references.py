@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.deploycheck.contract import OPERATOR_DOCS, OPERATOR_SECRETS
-from backend.deploycheck.project import Manifest, Problem, Project, mapping, sequence
-from backend.deploycheck.workloads import PodTemplate, pod_templates, selects
+from tools.deploycheck.contract import OPERATOR_DOCS, OPERATOR_SECRETS
+from tools.deploycheck.project import Manifest, Problem, Project, mapping, sequence
+from tools.deploycheck.workloads import PodTemplate, pod_templates, selects
 
 CHECK = "references"
 

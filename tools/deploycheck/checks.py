@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from backend.deploycheck.dockerfiles import check_dockerfiles
-from backend.deploycheck.entrypoints import check_entrypoints
-from backend.deploycheck.environment import check_environment
-from backend.deploycheck.project import Problem, Project
-from backend.deploycheck.references import check_references
-from backend.deploycheck.schema import check_schemas
-from backend.deploycheck.services import check_services
-from backend.deploycheck.skaffold import check_skaffold
+from tools.deploycheck.dockerfiles import check_dockerfiles
+from tools.deploycheck.entrypoints import check_entrypoints
+from tools.deploycheck.environment import check_environment
+from tools.deploycheck.project import Problem, Project
+from tools.deploycheck.references import check_references
+from tools.deploycheck.schema import check_schemas
+from tools.deploycheck.services import check_services
+from tools.deploycheck.skaffold import check_skaffold
 
 Check = Callable[[Project], list[Problem]]
 

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from backend.deploycheck.contract import MANIFESTS_DIR, SKAFFOLD_FILE
-from backend.deploycheck.project import Problem, Project, mapping, raw_yaml_globs, sequence
-from backend.deploycheck.workloads import pod_templates
+from tools.deploycheck.contract import MANIFESTS_DIR, SKAFFOLD_FILE
+from tools.deploycheck.project import Problem, Project, mapping, raw_yaml_globs, sequence
+from tools.deploycheck.workloads import pod_templates
 
 CHECK = "skaffold"
 SCHEMA = re.compile(r"^skaffold/v4beta\d+$")

@@ -1,4 +1,4 @@
-"""Run the whole marketplace locally with embedded defaults: ``python -m backend.dev``.
+"""Run the whole marketplace locally with embedded defaults: ``python -m tools.dev``.
 
 Starts (unless configured to use existing ones) a private redis-server, the mongoeco
 wire server persisting under ``.data/`` and localstripe on loopback, then every service
@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from backend.devstack.frontend import start_frontend, wait_frontend
-from backend.devstack.processes import (
+from tools.devstack.frontend import FRONTEND_DIR, start_frontend, wait_frontend
+from tools.devstack.processes import (
     Child,
     free_port,
     spawn,
@@ -27,15 +27,15 @@ from backend.devstack.processes import (
     start_redis,
     start_stripe,
 )
-from backend.devstack.seed import BUYER, SELLER, seed
-from backend.devstack.seed import PASSWORD as DEMO_PASSWORD
-from backend.devstack.stack import SERVICES
+from tools.devstack.seed import BUYER, SELLER, seed
+from tools.devstack.seed import PASSWORD as DEMO_PASSWORD
+from tools.devstack.stack import INGRESS, SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m backend.dev", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.dev", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--data", type=Path, default=ROOT / ".data", help="local data folder")
     parser.add_argument("--memory", action="store_true", help="keep MongoDB data in memory only")
@@ -73,9 +73,9 @@ def start_infrastructure(args: argparse.Namespace, logs: Path, children: list[Ch
     env.setdefault("PUBLIC_URL", f"http://localhost:{args.port}")
 
 
-def spawn_services(logs: Path, children: list[Child]) -> list[tuple[str, str]]:
-    """Every service as its own uvicorn process; returns (path prefix, upstream) routes."""
-    routes: list[tuple[str, str]] = []
+def spawn_services(logs: Path, children: list[Child]) -> dict[str, str]:
+    """Every service as its own uvicorn process; returns service name → its local URL."""
+    upstreams: dict[str, str] = {}
     for spec in SERVICES:
         port = free_port()
         argv = [sys.executable, "-m", "uvicorn", "--factory", spec.factory,
@@ -83,33 +83,38 @@ def spawn_services(logs: Path, children: list[Child]) -> list[tuple[str, str]]:
                 # longer than the gateway keeps idle connections (5 s)
                 "--timeout-keep-alive", "30"]  # fmt: skip
         children.append(spawn(spec.name, argv, port, log=logs / f"{spec.name}.log"))
-        routes.extend((prefix, f"http://127.0.0.1:{port}") for prefix in spec.prefixes)
-    return routes
+        upstreams[spec.name] = f"http://127.0.0.1:{port}"
+    return upstreams
 
 
 def run(args: argparse.Namespace, logs: Path, children: list[Child]) -> int:
     env = os.environ
     start_infrastructure(args, logs, children)
-    routes = spawn_services(logs, children)
-    env["GATEWAY_ROUTES"] = ",".join(f"{p}={u}" for p, u in routes)
+    upstreams = spawn_services(logs, children)
+    gateway_url = f"http://127.0.0.1:{args.port}"
     frontend: Child | None = None
     if not args.api_only:  # it builds while the services start
         port = free_port()
         print("Building the web app (the first run installs its npm packages)…", flush=True)
-        frontend = start_frontend(port, env["PUBLIC_URL"], routes, log=logs / "frontend.log")
+        frontend = start_frontend(port, env["PUBLIC_URL"], gateway_url, log=logs / "frontend.log")
         children.append(frontend)
-        env["GATEWAY_FALLBACK"] = f"http://127.0.0.1:{port}"
+        upstreams["frontend"] = f"http://127.0.0.1:{port}"
     for child in children:  # the services start in parallel
         if child is not frontend:
             child.wait_ready(timeout=60)
     if frontend is not None:
         wait_frontend(frontend, logs / "frontend.log", timeout=args.frontend_timeout)
     gateway = [sys.executable, "-m", "uvicorn", "--factory",
-               "backend.devstack.gateway:create_gateway_from_env",
+               "tools.devstack.gateway:create_gateway_from_env",
                "--host", "127.0.0.1", "--port", str(args.port), "--no-access-log"]  # fmt: skip
-    children.append(start("gateway", gateway, args.port, log=logs / "gateway.log"))
+    gateway_env = {
+        "GATEWAY_INGRESS": str(INGRESS),
+        "GATEWAY_UPSTREAMS": ",".join(f"{name}={url}" for name, url in upstreams.items()),
+        "PYTHONPATH": str(FRONTEND_DIR),  # the route table is read by ticketing_ui.ingress
+    }
+    children.append(start("gateway", gateway, args.port, log=logs / "gateway.log", env=gateway_env))
     if args.seed:
-        listed = seed(f"http://127.0.0.1:{args.port}")
+        listed = seed(gateway_url)
         print(f"Demo data: {listed} new tickets. Sign in as {SELLER.email} or {BUYER.email}, "
               f"password {DEMO_PASSWORD}", flush=True)  # fmt: skip
     print(f"Ticketing is running at http://localhost:{args.port}  (logs: {logs})", flush=True)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.deploycheck.contract import (
+from tools.deploycheck.contract import (
     DEFAULTS_FINE_IN_PRODUCTION,
     ONLY_FOR,
     OPERATOR_SECRETS,
     settings_variables,
 )
-from backend.deploycheck.project import Problem, Project, mapping, sequence
-from backend.deploycheck.workloads import entrypoints, pod_templates
+from tools.deploycheck.project import Problem, Project, mapping, sequence
+from tools.deploycheck.workloads import entrypoints, pod_templates
 
 CHECK = "environment"
 

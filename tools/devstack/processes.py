@@ -91,10 +91,16 @@ def spawn(
 
 
 def start(
-    name: str, argv: Sequence[str], port: int, *, log: Path | None = None, timeout: float = 30.0
+    name: str,
+    argv: Sequence[str],
+    port: int,
+    *,
+    log: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 30.0,
 ) -> Child:
     """Start a child and wait until it listens on its port."""
-    child = spawn(name, argv, port, log=log)
+    child = spawn(name, argv, port, log=log, env=env)
     try:
         child.wait_ready(timeout)
     except BaseException:
@@ -112,12 +118,12 @@ def start_redis(port: int, *, log: Path | None = None) -> Child:
 
 
 def start_mongo(port: int, *, data_dir: Path | None = None, log: Path | None = None) -> Child:
-    argv = [sys.executable, "-m", "backend.devstack.mongo", "--port", str(port)]
+    argv = [sys.executable, "-m", "tools.devstack.mongo", "--port", str(port)]
     if data_dir is not None:
         argv += ["--data", str(data_dir)]
     return start("mongo", argv, port, log=log)
 
 
 def start_stripe(port: int, *, log: Path | None = None) -> Child:
-    argv = [sys.executable, "-m", "backend.devstack.stripe", "--port", str(port)]
+    argv = [sys.executable, "-m", "tools.devstack.stripe", "--port", str(port)]
     return start("localstripe", argv, port, log=log)

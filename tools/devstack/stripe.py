@@ -2,7 +2,7 @@
 
 Its own CLI listens on every interface and re-pickles the whole store to a fixed path
 in /tmp on every write; this entry point does neither.
-``python -m backend.devstack.stripe --port 8420``
+``python -m tools.devstack.stripe --port 8420``
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``python -m backend.deploycheck [--root DIR] [--only CHECK ...]``: print every problem;
+"""``python -m tools.deploycheck [--root DIR] [--only CHECK ...]``: print every problem;
 exit 1 if there is any."""
 
 from __future__ import annotations
@@ -7,14 +7,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from backend.deploycheck.checks import CHECKS, run_checks
-from backend.deploycheck.project import load_project
+from tools.deploycheck.checks import CHECKS, run_checks
+from tools.deploycheck.project import load_project
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backend.deploycheck", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.deploycheck", description=__doc__)
     parser.add_argument("--root", type=Path, default=REPOSITORY, help="repository to check")
     parser.add_argument("--only", action="append", choices=list(CHECKS), help="run one check")
     args = parser.parse_args(argv)

@@ -1,14 +1,15 @@
-"""One origin for the local run: a small reverse proxy mirroring the ingress routes.
+"""One origin for the local run: a small reverse proxy routing by the Ingress.
 
-In Kubernetes ingress-nginx does this; locally every ``/api/<area>`` prefix is sent to
-its service's port and everything else to the frontend.
+In Kubernetes ingress-nginx does this; locally the same route table
+(``deploy/k8s/ingress.yaml``, read by ``ticketing_ui.ingress``) sends each prefix to the
+local address of the service it names.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from http.cookiejar import Cookie, CookieJar
 
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from ticketing_ui import ingress
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
@@ -56,17 +58,14 @@ class _NoCookies(CookieJar):
         return None
 
 
-def pick_upstream(path: str, routes: Sequence[tuple[str, str]], fallback: str | None) -> str | None:
-    for prefix, upstream in routes:
-        if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
-            return upstream
-    return fallback
-
-
-def create_gateway(routes: Sequence[tuple[str, str]], fallback: str | None = None) -> Starlette:
-    """``routes`` are (path prefix, upstream base URL), longest prefixes first."""
-    ordered = sorted(routes, key=lambda r: len(r[0]), reverse=True)
+def create_gateway(routes: Sequence[ingress.Route], upstreams: Mapping[str, str]) -> Starlette:
+    """``routes`` (longest prefix first) name services; ``upstreams`` maps a service name
+    to its local base URL. A path whose service is not running is answered 404."""
     state: dict[str, httpx.AsyncClient] = {}
+
+    def pick_upstream(path: str) -> str | None:
+        route = ingress.route_for(path, routes)
+        return upstreams.get(route.service) if route else None
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -77,7 +76,7 @@ def create_gateway(routes: Sequence[tuple[str, str]], fallback: str | None = Non
             yield
 
     async def proxy(request: Request) -> Response:
-        upstream = pick_upstream(request.url.path, ordered, fallback)
+        upstream = pick_upstream(request.url.path)
         if upstream is None:
             return JSONResponse({"errors": [{"message": "Not found", "field": None}]}, 404)
         headers = [
@@ -119,7 +118,7 @@ def create_gateway(routes: Sequence[tuple[str, str]], fallback: str | None = Non
         return response
 
     async def proxy_websocket(websocket: WebSocket) -> None:
-        upstream = pick_upstream(websocket.url.path, ordered, fallback)
+        upstream = pick_upstream(websocket.url.path)
         if upstream is None:
             await websocket.close(code=1008, reason="no such endpoint")
             return
@@ -195,9 +194,11 @@ def _query(request: Request) -> bytes:
 
 
 def create_gateway_from_env() -> Starlette:
-    """Factory for uvicorn: ``GATEWAY_ROUTES="/api/users=http://127.0.0.1:9001,..."``."""
+    """Factory for uvicorn: ``GATEWAY_INGRESS`` (the manifest's path) and
+    ``GATEWAY_UPSTREAMS="auth=http://127.0.0.1:9001,..."`` (service name = local URL)."""
     import os
+    from pathlib import Path
 
-    pairs = [item.split("=", 1) for item in os.environ.get("GATEWAY_ROUTES", "").split(",") if item]
-    fallback = os.environ.get("GATEWAY_FALLBACK") or None
-    return create_gateway([(prefix, upstream) for prefix, upstream in pairs], fallback)
+    pairs = (item.split("=", 1) for item in os.environ["GATEWAY_UPSTREAMS"].split(",") if item)
+    routes = ingress.read_ingress(Path(os.environ["GATEWAY_INGRESS"]))
+    return create_gateway(routes, dict(pairs))

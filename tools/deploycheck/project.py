@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from backend.deploycheck.contract import DOCKERFILES_DIR, MANIFESTS_DIR, SKAFFOLD_FILE
+from tools.deploycheck.contract import DOCKERFILES_DIR, MANIFESTS_DIR, SKAFFOLD_FILE
 
 # Profile fields that replace the base configuration's (Skaffold's merge rule for these).
 PROFILE_SECTIONS = ("build", "manifests", "deploy", "portForward")

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from backend.deploycheck.project import Problem, Project
+from tools.deploycheck.project import Problem, Project
 
 CHECK = "hadolint"
 

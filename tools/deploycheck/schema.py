@@ -6,8 +6,8 @@ from __future__ import annotations
 import kubernetes_validate  # type: ignore[import-untyped]
 from kubernetes_validate import utils as validate_utils
 
-from backend.deploycheck.contract import KUBERNETES_VERSION
-from backend.deploycheck.project import Problem, Project
+from tools.deploycheck.contract import KUBERNETES_VERSION
+from tools.deploycheck.project import Problem, Project
 
 CHECK = "schema"
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
-from backend.devstack.processes import Child, spawn, wait_for_port
+from tools.devstack.processes import Child, spawn, wait_for_port
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend_reflex"
 # What the build prints that is worth showing while the user waits.
@@ -24,10 +23,10 @@ PROGRESS = (
 )
 
 
-def frontend_env(public_url: str, routes: Sequence[tuple[str, str]]) -> dict[str, str]:
+def frontend_env(public_url: str, api_url: str) -> dict[str, str]:
     return {
-        # the app reaches each API prefix straight at its service, as in Kubernetes
-        "API_ROUTES": ",".join(f"{prefix}={url}" for prefix, url in routes),
+        # the app's server side reaches the APIs through the local one-origin gateway
+        "API_URL": api_url,
         "PUBLIC_URL": public_url,
         # the browser reaches Reflex's own socket through the one origin
         "REFLEX_API_URL": public_url,
@@ -42,13 +41,11 @@ def frontend_env(public_url: str, routes: Sequence[tuple[str, str]]) -> dict[str
     }
 
 
-def start_frontend(
-    port: int, public_url: str, routes: Sequence[tuple[str, str]], *, log: Path
-) -> Child:
+def start_frontend(port: int, public_url: str, api_url: str, *, log: Path) -> Child:
     argv = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
             "--frontend-port", str(port), "--backend-port", str(port),
             "--backend-host", "127.0.0.1", "--loglevel", "info"]  # fmt: skip
-    env = frontend_env(public_url, routes)
+    env = frontend_env(public_url, api_url)
     log.write_text("")  # this run's build only: its progress is shown from this file
     return spawn("frontend", argv, port, log=log, cwd=FRONTEND_DIR, env=env, group=True)
 

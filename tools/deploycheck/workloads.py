@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from backend.deploycheck.project import Manifest, Project, mapping, sequence
+from tools.deploycheck.project import Manifest, Project, mapping, sequence
 
 # Kinds whose spec.template is a pod template.
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import importlib
 
-from backend.deploycheck.project import Problem, Project
-from backend.deploycheck.workloads import entrypoints, pod_templates
+from tools.deploycheck.project import Problem, Project
+from tools.deploycheck.workloads import entrypoints, pod_templates
 
 CHECK = "entrypoints"
 
