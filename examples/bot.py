@@ -1,12 +1,13 @@
 """A trading bot: watches the market live and buys any ticket under a price.
 
-    uv run python examples/bot.py --email bot@example.com --password 'a long secret' \
+    uv run python -m examples.bot --email bot@example.com --password 'a long secret' \
         --max-price 5000 [--url http://localhost:8000] [--pay pm_card_visa]
 
 It signs in for a bearer token (``POST /api/users/token``), subscribes to the ``tickets``
 topic of ``/api/live``, and for every ticket listed, unlocked or re-priced at or under
 ``--max-price`` cents starts a purchase (``POST /api/orders``) and pays it
 (``POST /api/payments``). It reconnects with ``since=<cursor>`` so it misses nothing.
+Every answer and frame is read with the marketplace's own models (``wire``).
 """
 
 from __future__ import annotations
@@ -21,27 +22,40 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from wire.live import Resync, Snapshot, TicketMessage, parse_frame
+from wire.orders import OrderPublic
+from wire.payments import PaymentPublic
+from wire.tickets import TicketPublic
+from wire.users import CurrentUserResponse, TokenResponse
+from wire.values import TicketStatus
+
 BUYABLE = {"ticket.listed", "ticket.unlocked", "ticket.price_changed"}
 
 
 async def token_for(http: httpx.AsyncClient, email: str, password: str) -> str:
     response = await http.post("/api/users/token", json={"email": email, "password": password})
     response.raise_for_status()
-    return str(response.json()["token"])
+    return TokenResponse.model_validate_json(response.content).token
 
 
-async def buy(http: httpx.AsyncClient, ticket: dict[str, Any], method: str) -> None:
-    price = ticket["price"]
-    order = await http.post("/api/orders", json={"ticketId": ticket["id"]})
-    if order.status_code != 201:
-        print(f"  missed {ticket['title']!r}: {order.json()['errors'][0]['message']}")
+def refusal(response: httpx.Response) -> str:
+    return str(response.json()["errors"][0]["message"])
+
+
+async def buy(http: httpx.AsyncClient, ticket: TicketPublic, method: str) -> None:
+    answer = await http.post("/api/orders", json={"ticketId": ticket.id})
+    if answer.status_code != 201:
+        print(f"  missed {ticket.title!r}: {refusal(answer)}")
         return
-    paid = await http.post(
-        "/api/payments", json={"orderId": order.json()["id"], "paymentMethodId": method}
+    order = OrderPublic.model_validate_json(answer.content)
+    paid = await http.post("/api/payments", json={"orderId": order.id, "paymentMethodId": method})
+    outcome = (
+        PaymentPublic.model_validate_json(paid.content).status.value
+        if paid.status_code < 400
+        else refusal(paid)
     )
-    outcome = paid.json().get("status") or paid.json()["errors"][0]["message"]
-    amount = f"{price['amount'] / 100:.2f} {price['currency']}"
-    print(f"  bought {ticket['title']!r} for {amount}: {outcome}")
+    amount = f"{ticket.price.amount / 100:.2f} {ticket.price.currency}"
+    print(f"  bought {ticket.title!r} for {amount}: {outcome}")
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -49,18 +63,20 @@ async def run(args: argparse.Namespace) -> None:
         token = await token_for(http, args.email, args.password)
         auth = {"Authorization": f"Bearer {token}"}
         http.headers.update(auth)
-        me = (await http.get("/api/users/currentuser")).json()["currentUser"]
+        me = CurrentUserResponse.model_validate_json(
+            (await http.get("/api/users/currentuser")).content
+        ).current_user
+        assert me is not None, "the token names no user"
         ws_url = "ws" + args.url.removeprefix("http") + "/api/live"
         cursor: int | None = None
         tried: set[str] = set()
 
-        def wanted(ticket: dict[str, Any] | None) -> bool:
+        def wanted(ticket: TicketPublic) -> bool:
             return (
-                ticket is not None
-                and ticket["status"] == "available"
-                and ticket["sellerId"] != me["id"]
-                and ticket["price"]["amount"] <= args.max_price
-                and ticket["id"] not in tried
+                ticket.status is TicketStatus.AVAILABLE
+                and ticket.seller_id != me.id
+                and ticket.price.amount <= args.max_price
+                and ticket.id not in tried
             )
 
         while True:
@@ -72,17 +88,17 @@ async def run(args: argparse.Namespace) -> None:
                     await ws.send(json.dumps(subscribe))
                     print(f"watching the market for tickets ≤ {args.max_price / 100:.2f}")
                     async for raw in ws:
-                        message = json.loads(raw)
-                        cursor = message.get("cursor", cursor)
-                        candidates: list[dict[str, Any]] = []
-                        if message["type"] == "snapshot":
-                            candidates = message.get("tickets") or []
-                        elif message["type"] in BUYABLE:
-                            candidates = [message["ticket"]]
-                        elif message["type"] == "resync":
+                        message = parse_frame(raw)
+                        cursor = message.cursor if message.cursor is not None else cursor
+                        candidates: list[TicketPublic] = []
+                        if isinstance(message, Snapshot):
+                            candidates = message.tickets or []
+                        elif isinstance(message, TicketMessage) and message.type in BUYABLE:
+                            candidates = [message.ticket]
+                        elif isinstance(message, Resync):
                             cursor = None  # too far behind: the snapshot that follows has it all
                         for ticket in filter(wanted, candidates):
-                            tried.add(ticket["id"])
+                            tried.add(ticket.id)
                             await buy(http, ticket, args.pay)
             except (ConnectionClosed, OSError) as exc:
                 print(f"connection lost ({exc}); reconnecting from cursor {cursor}")

@@ -9,6 +9,7 @@ ingress routes. Ctrl-C or SIGTERM stops every child it started.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import signal
 import socket
@@ -18,18 +19,11 @@ from pathlib import Path
 from types import FrameType
 
 from tools.devstack.frontend import FRONTEND_DIR, start_frontend, wait_frontend
-from tools.devstack.processes import (
-    Child,
-    free_port,
-    spawn,
-    start,
-    start_mongo,
-    start_redis,
-    start_stripe,
-)
+from tools.devstack.processes import Child, free_port, start, start_mongo, start_redis, start_stripe
 from tools.devstack.seed import BUYER, SELLER, seed
 from tools.devstack.seed import PASSWORD as DEMO_PASSWORD
-from tools.devstack.stack import INGRESS, SERVICES
+from tools.devstack.services import ServiceProcesses
+from tools.devstack.stack import INGRESS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,24 +67,13 @@ def start_infrastructure(args: argparse.Namespace, logs: Path, children: list[Ch
     env.setdefault("PUBLIC_URL", f"http://localhost:{args.port}")
 
 
-def spawn_services(logs: Path, children: list[Child]) -> dict[str, str]:
-    """Every service as its own uvicorn process; returns service name → its local URL."""
-    upstreams: dict[str, str] = {}
-    for spec in SERVICES:
-        port = free_port()
-        argv = [sys.executable, "-m", "uvicorn", "--factory", spec.factory,
-                "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-                # longer than the gateway keeps idle connections (5 s)
-                "--timeout-keep-alive", "30"]  # fmt: skip
-        children.append(spawn(spec.name, argv, port, log=logs / f"{spec.name}.log"))
-        upstreams[spec.name] = f"http://127.0.0.1:{port}"
-    return upstreams
-
-
 def run(args: argparse.Namespace, logs: Path, children: list[Child]) -> int:
     env = os.environ
     start_infrastructure(args, logs, children)
-    upstreams = spawn_services(logs, children)
+    services = ServiceProcesses(logs, dict(env))
+    services.spawn_all()  # they start in parallel, and the web app builds meanwhile
+    children.extend(services.children.values())
+    upstreams = services.upstreams()
     gateway_url = f"http://127.0.0.1:{args.port}"
     frontend: Child | None = None
     if not args.api_only:  # it builds while the services start
@@ -99,9 +82,7 @@ def run(args: argparse.Namespace, logs: Path, children: list[Child]) -> int:
         frontend = start_frontend(port, env["PUBLIC_URL"], gateway_url, log=logs / "frontend.log")
         children.append(frontend)
         upstreams["frontend"] = f"http://127.0.0.1:{port}"
-    for child in children:  # the services start in parallel
-        if child is not frontend:
-            child.wait_ready(timeout=60)
+    asyncio.run(services.wait_ready(within_s=60))
     if frontend is not None:
         wait_frontend(frontend, logs / "frontend.log", timeout=args.frontend_timeout)
     gateway = [sys.executable, "-m", "uvicorn", "--factory",

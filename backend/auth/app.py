@@ -6,17 +6,11 @@ from starlette.applications import Starlette
 
 from backend.auth import routes
 from backend.auth.models import User
-from backend.auth.schemas import (
-    CurrentUserResponse,
-    SigninRequest,
-    SignupRequest,
-    TokenResponse,
-    UpdateMeRequest,
-    UserPublic,
-)
+from backend.auth.schemas import SigninRequest, SignupRequest, UpdateMeRequest
 from backend.common.endpoint import Endpoint
 from backend.common.settings import Settings
 from backend.common.web import service_app
+from wire.users import CurrentUserResponse, TokenResponse, UserPublic
 
 SERVICE = "auth"
 

@@ -7,14 +7,7 @@ from starlette.responses import Response
 
 from backend.auth import service
 from backend.auth.models import User
-from backend.auth.schemas import (
-    CurrentUserResponse,
-    SigninRequest,
-    SignupRequest,
-    TokenResponse,
-    UpdateMeRequest,
-    UserPublic,
-)
+from backend.auth.schemas import SigninRequest, SignupRequest, UpdateMeRequest
 from backend.auth.throttle import SigninThrottle
 from backend.common.auth import (
     Revocations,
@@ -27,10 +20,11 @@ from backend.common.auth import (
 from backend.common.endpoint import respond
 from backend.common.errors import parse_body
 from backend.common.runtime import Runtime, runtime_of
+from wire.users import CurrentUserResponse, TokenResponse, UserPublic
 
 
 def _public(user: User) -> UserPublic:
-    return UserPublic(id=str(user.id), email=user.email, display_name=user.display_name)
+    return UserPublic.model_validate(user)
 
 
 def _throttle(runtime: Runtime) -> SigninThrottle:
@@ -56,8 +50,7 @@ def _signed_in(runtime: Runtime, user: User, status: int) -> Response:
 async def signup(request: Request) -> Response:
     data = await parse_body(request, SignupRequest)
     runtime = runtime_of(request)
-    user = await service.sign_up(data=data)
-    runtime.relay.notify()
+    user = await service.sign_up(data=data, uow=runtime.uow)
     return _signed_in(runtime, user, 201)
 
 
@@ -87,8 +80,9 @@ async def current(request: Request) -> Response:
 async def update_me(request: Request) -> Response:
     principal = require_user(request)
     data = await parse_body(request, UpdateMeRequest)
-    user = await service.update_profile(user_id=principal.id, data=data)
-    runtime_of(request).relay.notify()
+    user = await service.update_profile(
+        user_id=principal.id, data=data, uow=runtime_of(request).uow
+    )
     return respond(_public(user))
 
 

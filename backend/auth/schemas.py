@@ -1,13 +1,13 @@
-"""Request and response bodies of the auth API (camelCase on the wire)."""
+"""Request bodies of the auth API (camelCase on the wire); what it answers is in
+``wire.users``."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints, model_validator
 
-from backend.common.schemas import PLAIN_TEXT, CamelModel, RequestModel
+from backend.common.schemas import PLAIN_TEXT, RequestModel
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 DISPLAY_NAME_MAX = 60
@@ -51,18 +51,3 @@ class UpdateMeRequest(RequestModel):
         if self.display_name is None and self.password is None:
             raise ValueError("Nothing to change: give displayName and/or password")
         return self
-
-
-class UserPublic(CamelModel):
-    id: str
-    email: str
-    display_name: str
-
-
-class CurrentUserResponse(CamelModel):
-    current_user: UserPublic | None
-
-
-class TokenResponse(CamelModel):
-    token: str
-    expires_at: datetime

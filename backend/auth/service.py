@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from beanie import PydanticObjectId
-from bson.errors import InvalidId
 from pymongo.errors import DuplicateKeyError
 
 from backend.auth.models import User
@@ -11,30 +10,27 @@ from backend.auth.passwords import hash_password, verify_password
 from backend.auth.schemas import DISPLAY_NAME_MAX, SigninRequest, SignupRequest, UpdateMeRequest
 from backend.auth.throttle import SigninThrottle
 from backend.common.errors import BadRequest, Conflict, NotAuthorized
-from backend.common.events import UserCreated, UserUpdated
-from backend.common.outbox import OutboxEntry, outbox_push
+from backend.common.facts import UserCreated, UserUpdated
+from backend.common.ids import object_id_or_none
+from backend.common.unit_of_work import UnitOfWork
 
 _UPDATE_ATTEMPTS = 5
 
 
-async def sign_up(*, data: SignupRequest) -> User:
+async def sign_up(*, data: SignupRequest, uow: UnitOfWork) -> User:
     user_id = PydanticObjectId()
     display_name = data.display_name or data.email.split("@", 1)[0][:DISPLAY_NAME_MAX]
-    event = UserCreated(
-        user_id=str(user_id), email=data.email, display_name=display_name, version=0
-    )
+    fact = UserCreated(user_id=str(user_id), email=data.email, display_name=display_name, version=0)
     user = User(
         id=user_id,
         email=data.email,
         display_name=display_name,
         password_hash=await hash_password(data.password),
-        outbox=[OutboxEntry.of(event)],
     )
     try:
-        await user.insert()
+        return await uow.add(user, fact)
     except DuplicateKeyError:
         raise Conflict("Email is already in use", field="email") from None
-    return user
 
 
 async def sign_in(*, data: SigninRequest, throttle: SigninThrottle) -> User:
@@ -49,13 +45,11 @@ async def sign_in(*, data: SigninRequest, throttle: SigninThrottle) -> User:
 
 
 async def find_user(user_id: str) -> User | None:
-    try:
-        return await User.get(PydanticObjectId(user_id))
-    except InvalidId:
-        return None
+    oid = object_id_or_none(user_id)
+    return await User.get(oid) if oid is not None else None
 
 
-async def update_profile(*, user_id: str, data: UpdateMeRequest) -> User:
+async def update_profile(*, user_id: str, data: UpdateMeRequest, uow: UnitOfWork) -> User:
     """Change display name and/or password; bumps the version and emits ``UserUpdated``."""
     user = await find_user(user_id)
     if user is None:
@@ -69,24 +63,20 @@ async def update_profile(*, user_id: str, data: UpdateMeRequest) -> User:
         changes["password_hash"] = await hash_password(data.password)
     if data.display_name is not None:
         changes["display_name"] = data.display_name
-    collection = User.get_pymongo_collection()
+
+    def updated(new: User) -> list[UserUpdated]:
+        return [
+            UserUpdated(
+                user_id=user_id,
+                email=new.email,
+                display_name=new.display_name,
+                version=new.version,
+            )
+        ]
+
     for _ in range(_UPDATE_ATTEMPTS):
-        version = user.version + 1
-        event = UserUpdated(
-            user_id=user_id,
-            email=user.email,
-            display_name=data.display_name or user.display_name,
-            version=version,
-        )
-        # Compare-and-set on the version: the change and its event in one document write.
-        result = await collection.update_one(
-            {"_id": user.id, "version": user.version},
-            {"$set": {**changes, "version": version}, "$push": outbox_push(event)},
-        )
-        if result.modified_count == 1:
-            refreshed = await find_user(user_id)
-            assert refreshed is not None
-            return refreshed
+        if (changed := await uow.commit(user, changes, updated)) is not None:
+            return changed
         latest = await find_user(user_id)
         if latest is None:
             raise NotAuthorized()

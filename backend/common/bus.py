@@ -1,6 +1,6 @@
-"""Domain events over Redis Streams with consumer groups (at-least-once).
+"""Domain facts over Redis Streams with consumer groups (at-least-once).
 
-* ``EventBus.publish`` appends an event to its service's stream.
+* ``FactBus.publish`` appends an fact to its service's stream.
 * ``Consumer`` reads the streams a service subscribes to in its own group (so replicas
   share the work), acks only after the handler returned, reclaims messages left pending
   by a dead or failing consumer with XAUTOCLAIM, and after ``max_deliveries`` failed
@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -23,12 +23,29 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from backend.common.events import DomainEvent
+from backend.common.facts import Fact
 from backend.common.keys import RedisKeys
 
 log = structlog.get_logger(__name__)
 
-type Handler = Callable[[Any], Awaitable[None]]
+
+@dataclass(frozen=True, slots=True)
+class Subscription[E: Fact]:
+    """One fact type and its handler: mypy refuses a handler that takes another type."""
+
+    fact: type[E]
+    handler: Callable[[E], Awaitable[None]]
+
+
+# What a service's handlers module ends with: every subscription of that service.
+type Subscriptions = Sequence[Subscription[Any]]
+
+
+def subscribe[E: Fact](fact: type[E], handler: Callable[[E], Awaitable[None]]) -> Subscription[Any]:
+    """``Subscription(fact, handler)``, checked on its own: in a list of ``Subscriptions`` the
+    list's type would otherwise let mypy read the pair as ``Subscription[Any]``."""
+    return Subscription(fact, handler)
+
 
 # Domain streams are trimmed only far beyond any realistic backlog; trimming can
 # never outrun consumers in practice, and memory stays bounded.
@@ -40,7 +57,7 @@ type StreamRead = list[tuple[str, list[tuple[str, dict[str, str]]]]] | None
 
 
 class RetryLater(Exception):
-    """Raised by a handler that cannot apply an event yet (e.g. a skipped version)."""
+    """Raised by a handler that cannot apply a fact yet (e.g. a skipped version)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,20 +68,20 @@ class Envelope:
     data: str
 
     @classmethod
-    def of(cls, event: DomainEvent) -> Envelope:
-        return cls(type=event.type_name(), data=event.model_dump_json())
+    def of(cls, fact: Fact) -> Envelope:
+        return cls(type=fact.type_name(), data=fact.model_dump_json())
 
     def fields(self) -> dict[str, str]:
         return {"type": self.type, "data": self.data}
 
 
-class EventBus:
+class FactBus:
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.redis = redis
         self.keys = keys
 
-    async def publish(self, event: DomainEvent) -> str:
-        return await self.publish_envelope(event.STREAM, Envelope.of(event))
+    async def publish(self, fact: Fact) -> str:
+        return await self.publish_envelope(fact.STREAM, Envelope.of(fact))
 
     async def publish_envelope(self, stream: str, envelope: Envelope) -> str:
         msg_id = await self.redis.xadd(
@@ -89,7 +106,7 @@ class Consumer:
         keys: RedisKeys,
         *,
         group: str,
-        handlers: Mapping[type[DomainEvent], Handler],
+        subscriptions: Subscriptions,
         name: str | None = None,
         max_deliveries: int = 5,
         retry_after_ms: int = 5_000,
@@ -100,9 +117,9 @@ class Consumer:
         self.keys = keys
         self.group = group
         self.name = name or consumer_name(group)
-        self.handlers = {cls.type_name(): handler for cls, handler in handlers.items()}
-        self.types = {cls.type_name(): cls for cls in handlers}
-        self.streams = sorted({keys.stream(cls.STREAM) for cls in handlers})
+        self.handlers = {each.fact.type_name(): each.handler for each in subscriptions}
+        self.types = {each.fact.type_name(): each.fact for each in subscriptions}
+        self.streams = sorted({keys.stream(each.fact.STREAM) for each in subscriptions})
         self.max_deliveries = max_deliveries
         self.retry_after_ms = retry_after_ms
         self.block_ms = block_ms
@@ -113,7 +130,7 @@ class Consumer:
     async def ensure_groups(self) -> None:
         for stream in self.streams:
             try:
-                # From the start of the stream: events published before this
+                # From the start of the stream: facts published before this
                 # service first ran are still delivered to it.
                 await self.redis.xgroup_create(stream, self.group, id="0", mkstream=True)
             except ResponseError as exc:
@@ -197,18 +214,18 @@ class Consumer:
     ) -> None:
         type_name = fields.get("type", "")
         handler = self.handlers.get(type_name)
-        if handler is None:  # an event of this stream that this service does not consume
+        if handler is None:  # an fact of this stream that this service does not consume
             await self.redis.xack(stream, self.group, msg_id)
             return
         try:
-            event = self.types[type_name].model_validate_json(fields.get("data", ""))
+            fact = self.types[type_name].model_validate_json(fields.get("data", ""))
         except ValidationError as exc:
             # Can never succeed, however often it is retried.
-            await self._dead_letter(stream, msg_id, fields, f"invalid event: {exc}", deliveries)
+            await self._dead_letter(stream, msg_id, fields, f"invalid fact: {exc}", deliveries)
             return
-        bound = log.bind(group=self.group, event_type=type_name, event_id=event.id, msg_id=msg_id)
+        bound = log.bind(group=self.group, event_type=type_name, event_id=fact.id, msg_id=msg_id)
         try:
-            await handler(event)
+            await handler(fact)
         except asyncio.CancelledError:
             raise
         except RetryLater as exc:

@@ -1,6 +1,6 @@
-"""Transactional outbox: a state change and its events are written in one document.
+"""Transactional outbox: a state change and its facts are written in one document.
 
-Aggregates keep pending events in an ``outbox`` array written by the same single-document
+Aggregates keep pending facts in an ``outbox`` array written by the same single-document
 operation as the change itself. ``OutboxRelay`` publishes each pending entry to its stream
 and only then pulls it from the document: a crash between the two publishes it again
 (consumers are idempotent), it never loses it.
@@ -19,8 +19,8 @@ from pydantic import BaseModel
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
-from backend.common.bus import Envelope, EventBus
-from backend.common.events import DomainEvent
+from backend.common.bus import Envelope, FactBus
+from backend.common.facts import Fact
 
 log = structlog.get_logger(__name__)
 
@@ -32,22 +32,22 @@ class OutboxEntry(BaseModel):
     data: str
 
     @classmethod
-    def of(cls, event: DomainEvent) -> OutboxEntry:
-        envelope = Envelope.of(event)
-        return cls(id=event.id, stream=event.STREAM, type=envelope.type, data=envelope.data)
+    def of(cls, fact: Fact) -> OutboxEntry:
+        envelope = Envelope.of(fact)
+        return cls(id=fact.id, stream=fact.STREAM, type=envelope.type, data=envelope.data)
 
 
-def outbox_push(*events: DomainEvent) -> dict[str, Any]:
-    """The ``$push`` clause that appends events to a document's outbox in an update."""
-    entries = [OutboxEntry.of(event).model_dump() for event in events]
+def outbox_push(*facts: Fact) -> dict[str, Any]:
+    """The ``$push`` clause that appends facts to a document's outbox in an update."""
+    entries = [OutboxEntry.of(fact).model_dump() for fact in facts]
     return {"outbox": {"$each": entries}}
 
 
 class OutboxRelay:
-    """Moves outbox entries of the given document classes to the event bus."""
+    """Moves outbox entries of the given document classes to the fact bus."""
 
     def __init__(
-        self, documents: Sequence[type[Document]], bus: EventBus, *, poll_seconds: float = 0.5
+        self, documents: Sequence[type[Document]], bus: FactBus, *, poll_seconds: float = 0.5
     ) -> None:
         self.documents = list(documents)
         self.bus = bus
@@ -55,7 +55,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
-        """Called after a write with events, so they go out without waiting for the poll."""
+        """Called after a write with facts, so they go out without waiting for the poll."""
         self._wake.set()
 
     async def run(self) -> None:

@@ -13,13 +13,14 @@ from beanie import Document
 from redis.asyncio import BlockingConnectionPool, Redis
 from starlette.requests import HTTPConnection
 
-from backend.common.bus import Consumer, EventBus, Handler
+from backend.common.bus import Consumer, FactBus, Subscriptions
 from backend.common.db import MongoClient, open_database
-from backend.common.events import DomainEvent
 from backend.common.keys import RedisKeys
 from backend.common.locks import Locks
 from backend.common.outbox import OutboxRelay
 from backend.common.settings import Settings
+from backend.common.ticket_locks import TicketLocks
+from backend.common.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -31,18 +32,20 @@ class Runtime:
     redis: Redis
     mongo: MongoClient
     keys: RedisKeys
-    bus: EventBus
+    bus: FactBus
     locks: Locks
     relay: OutboxRelay
+    uow: UnitOfWork
+    ticket_locks: TicketLocks
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    def consumer(self, handlers: dict[type[DomainEvent], Handler]) -> Consumer:
+    def consumer(self, subscriptions: Subscriptions) -> Consumer:
         s = self.settings
         return Consumer(
             self.redis,
             self.keys,
             group=self.service,
-            handlers=handlers,
+            subscriptions=subscriptions,
             max_deliveries=s.bus_max_deliveries,
             retry_after_ms=s.bus_retry_after_ms,
             block_ms=s.bus_block_ms,
@@ -85,7 +88,7 @@ async def open_runtime(
     )
     mongo = await open_database(settings.mongo_url, settings.database_name(service), documents)
     keys = RedisKeys(settings.namespace)
-    bus = EventBus(redis, keys)
+    bus = FactBus(redis, keys)
     relay = OutboxRelay(
         [d for d in documents if "outbox" in d.model_fields],
         bus,
@@ -100,6 +103,8 @@ async def open_runtime(
         bus=bus,
         locks=Locks(redis),
         relay=relay,
+        uow=UnitOfWork(relay),
+        ticket_locks=TicketLocks(redis, keys),
     )
     try:
         yield runtime

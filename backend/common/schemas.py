@@ -8,8 +8,9 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict
+
+from wire.base import CamelModel
 
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
@@ -77,15 +78,6 @@ IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidato
 # field's bounds (``Annotated[int, Field(ge=1), WHOLE_NUMBER_TEXT]``): before them, pydantic
 # would publish ``ge``/``le`` instead of ``minimum``/``maximum`` in the JSON schema.
 WHOLE_NUMBER_TEXT = BeforeValidator(_whole_number_text)
-
-
-class CamelModel(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-    )
 
 
 class RequestModel(CamelModel):

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from beanie import Document
 
-from backend.common.events import UserCreated, UserUpdated
+from backend.common.facts import UserCreated, UserUpdated
 
 
 class UserReplica(Document):
@@ -20,15 +20,15 @@ class UserReplica(Document):
         name = "user_replicas"
 
 
-async def on_user_event(event: UserCreated | UserUpdated) -> None:
+async def on_user_fact(fact: UserCreated | UserUpdated) -> None:
     """Idempotent: a duplicate or older version changes nothing."""
-    fields = {"display_name": event.display_name, "version": event.version}
+    fields = {"display_name": fact.display_name, "version": fact.version}
     collection = UserReplica.get_pymongo_collection()
     # Newer than what we have: overwrite. Unknown user: insert. Otherwise: nothing.
     await collection.update_one(
-        {"_id": event.user_id, "version": {"$lt": event.version}}, {"$set": fields}
+        {"_id": fact.user_id, "version": {"$lt": fact.version}}, {"$set": fields}
     )
-    await collection.update_one({"_id": event.user_id}, {"$setOnInsert": fields}, upsert=True)
+    await collection.update_one({"_id": fact.user_id}, {"$setOnInsert": fields}, upsert=True)
 
 
 async def display_names(user_ids: Iterable[str]) -> dict[str, str]:

@@ -17,10 +17,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from backend.common.auth import JWTAuthBackend
-from backend.common.bus import Handler
+from backend.common.bus import Subscriptions
 from backend.common.endpoint import Endpoint, RouteHandler
 from backend.common.errors import EXCEPTION_HANDLERS, ErrorItem, error_response
-from backend.common.events import DomainEvent
 from backend.common.logs import configure_logging
 from backend.common.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from backend.common.openapi import openapi_document
@@ -77,7 +76,7 @@ async def readyz(request: Request) -> Response:
 class Wiring:
     """What a service runs besides its routes, built from its runtime in the lifespan."""
 
-    subscriptions: Mapping[type[DomainEvent], Handler] = field(default_factory=dict)
+    subscriptions: Subscriptions = ()
     workers: Mapping[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     # Extra objects for the routes, read from ``request.state`` (e.g. a payment gateway).
     state: Mapping[str, object] = field(default_factory=dict)
@@ -106,7 +105,7 @@ def service_app(
             wired = wiring(runtime) if wiring else Wiring()
             runtime.start("outbox-relay", runtime.relay.run)
             if wired.subscriptions:
-                runtime.start("consumer", runtime.consumer(dict(wired.subscriptions)).run)
+                runtime.start("consumer", runtime.consumer(wired.subscriptions).run)
             for name, run in wired.workers.items():
                 runtime.start(name, run)
             try:

@@ -19,7 +19,7 @@ SERVICE = "expiration"
 def wire(runtime: Runtime) -> Wiring:
     scheduler = ExpirationScheduler(runtime.redis, runtime.keys)
     return Wiring(
-        subscriptions=ExpirationHandlers(scheduler).registry(),
+        subscriptions=ExpirationHandlers(scheduler).subscriptions(),
         workers={"scheduler": scheduler.run},
     )
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from backend.common.bus import Handler
-from backend.common.events import DomainEvent, OrderCancelled, OrderCreated
+from backend.common.bus import Subscriptions, subscribe
+from backend.common.facts import OrderCancelled, OrderCreated
 from backend.expiration.scheduler import ExpirationScheduler
 
 
@@ -11,17 +11,17 @@ class ExpirationHandlers:
     def __init__(self, scheduler: ExpirationScheduler) -> None:
         self.scheduler = scheduler
 
-    async def on_order_created(self, event: OrderCreated) -> None:
+    async def on_order_created(self, fact: OrderCreated) -> None:
         await self.scheduler.schedule(
-            order_id=event.order_id, ticket_id=event.ticket_id, deadline=event.expires_at
+            order_id=fact.order_id, ticket_id=fact.ticket_id, deadline=fact.expires_at
         )
 
-    async def on_order_cancelled(self, event: OrderCancelled) -> None:
-        await self.scheduler.unschedule(event.order_id)
+    async def on_order_cancelled(self, fact: OrderCancelled) -> None:
+        await self.scheduler.unschedule(fact.order_id)
 
-    def registry(self) -> dict[type[DomainEvent], Handler]:
+    def subscriptions(self) -> Subscriptions:
         """Every subscription of the expiration worker."""
-        return {
-            OrderCreated: self.on_order_created,
-            OrderCancelled: self.on_order_cancelled,
-        }
+        return [
+            subscribe(OrderCreated, self.on_order_created),
+            subscribe(OrderCancelled, self.on_order_cancelled),
+        ]

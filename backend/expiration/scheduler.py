@@ -2,7 +2,7 @@
 
 Deadlines live in a sorted set scored by epoch milliseconds; each member is the already
 rendered ``OrderExpired`` envelope. Firing is one Lua script that removes due members
-and appends them to the event stream in the same atomic step: a restart loses nothing,
+and appends them to the fact stream in the same atomic step: a restart loses nothing,
 and two replicas can never fire the same deadline twice.
 """
 
@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from backend.common.bus import STREAM_MAX_LEN, Envelope
-from backend.common.events import OrderExpired
+from backend.common.facts import OrderExpired
 from backend.common.keys import RedisKeys
 
 log = structlog.get_logger(__name__)
@@ -41,7 +41,7 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 """
 
-# KEYS: deadlines zset, index hash, fired zset, event stream.
+# KEYS: deadlines zset, index hash, fired zset, fact stream.
 # ARGV: now ms, batch size, max stream len, forget-fired-before ms.
 # A fired order is remembered for a day so that a redelivered OrderCreated cannot
 # schedule it again.
@@ -88,15 +88,15 @@ class ExpirationScheduler:
 
     async def schedule(self, *, order_id: str, ticket_id: str, deadline: datetime) -> bool:
         """Idempotent: scheduling the same order again keeps the first deadline."""
-        # A deterministic event id: however often the order is scheduled, one expiry.
-        event = OrderExpired(
+        # A deterministic fact id: however often the order is scheduled, one expiry.
+        fact = OrderExpired(
             id=f"expired-{order_id}",
             occurred_at=deadline,
             version=0,
             order_id=order_id,
             ticket_id=ticket_id,
         )
-        envelope = Envelope.of(event)
+        envelope = Envelope.of(fact)
         member = json.dumps({"orderId": order_id, "type": envelope.type, "data": envelope.data})
         added = await self._schedule(keys=self._keys[:3], args=[order_id, _ms(deadline), member])
         self._wake.set()

@@ -24,7 +24,7 @@ def wire(runtime: Runtime) -> Wiring:
     broadcast = Broadcast(backend=RedisPubSubBackend(runtime.settings.redis_url))
     hub = Hub(journal, broadcast, runtime.keys.live_channel())
     return Wiring(
-        subscriptions=LiveHandlers(journal).registry(),
+        subscriptions=LiveHandlers(journal).subscriptions(),
         workers={"hub": hub.run},
         state={"hub": hub, "journal": journal},
     )

@@ -20,6 +20,17 @@ from starlette.websockets import WebSocket
 
 from backend.common.auth import CurrentUser, Revocations, verify_token
 from backend.live.journal import Delivery, Journal
+from wire.live import (
+    Authenticated,
+    ErrorFrame,
+    Frame,
+    Heartbeat,
+    LiveOrder,
+    Resync,
+    Snapshot,
+    Subscribed,
+)
+from wire.tickets import TicketPublic
 
 TOPIC = re.compile(r"^(tickets|me|ticket:[0-9a-f]{24})$")
 MAX_TOPICS = 50
@@ -29,8 +40,8 @@ SLOW_CLIENT_CODE = 4008
 SLOW_CLOSE_GRACE_SECONDS = 10.0
 
 
-def frame(**body: Any) -> str:
-    return json.dumps(body, separators=(",", ":"))
+def frame(message: Frame) -> str:
+    return json.dumps(message.body(), separators=(",", ":"))
 
 
 class ProtocolError(Exception):
@@ -104,7 +115,7 @@ class LiveClient:
                 raise ProtocolError("frame must be a JSON object")
             op = request.get("op")
             if op == "ping":
-                self._enqueue(frame(type="pong"))
+                self._enqueue(frame(Heartbeat(type="pong")))
             elif op == "auth":
                 await self._authenticate(request.get("token"))
             elif op == "subscribe":
@@ -113,18 +124,18 @@ class LiveClient:
                 topics = self._topics(request)
                 for topic in topics:
                     self.topics.pop(topic, None)
-                self._enqueue(frame(type="unsubscribed", topics=topics))
+                self._enqueue(frame(Subscribed(type="unsubscribed", topics=topics)))
             else:
                 raise ProtocolError(f"unknown op {op!r}: use subscribe, unsubscribe, auth, ping")
         except ProtocolError as exc:
-            self._enqueue(frame(type="error", message=str(exc)))
+            self._enqueue(frame(ErrorFrame(message=str(exc))))
 
     async def _authenticate(self, token: object) -> None:
         user = verify_token(token, key=self.jwt_key) if isinstance(token, str) else None
         if user is None or (self.revocations and await self.revocations.is_revoked(user)):
             raise ProtocolError("invalid or expired token")
         self.user = user
-        self._enqueue(frame(type="authenticated", userId=user.id))
+        self._enqueue(frame(Authenticated(user_id=user.id)))
 
     def _topics(self, request: dict[str, Any]) -> list[str]:
         topics = request.get("topics")
@@ -155,20 +166,33 @@ class LiveClient:
         finally:
             for topic in fresh:
                 self.pending.pop(topic, None)
-        self._enqueue(frame(type="subscribed", topics=topics))
+        self._enqueue(frame(Subscribed(type="subscribed", topics=topics)))
 
     async def _snapshot(self, topics: list[str]) -> None:
         for topic in topics:
             if topic == "tickets":
                 cursor, tickets = await self.journal.market_snapshot()
-                body = frame(type="snapshot", topic=topic, cursor=cursor, tickets=tickets)
+                body = frame(
+                    Snapshot(
+                        topic=topic,
+                        cursor=cursor,
+                        tickets=[TicketPublic.model_validate(view) for view in tickets],
+                    )
+                )
             elif topic == "me":
                 assert self.user is not None
                 cursor, orders = await self.journal.orders_snapshot(self.user.id)
-                body = frame(type="snapshot", topic=topic, cursor=cursor, orders=orders)
+                body = frame(
+                    Snapshot(
+                        topic=topic,
+                        cursor=cursor,
+                        orders=[LiveOrder.model_validate(view) for view in orders],
+                    )
+                )
             else:
                 cursor, ticket = await self.journal.ticket_snapshot(topic.split(":", 1)[1])
-                body = frame(type="snapshot", topic=topic, cursor=cursor, ticket=ticket)
+                one = TicketPublic.model_validate(ticket) if ticket else None
+                body = frame(Snapshot(topic=topic, cursor=cursor, ticket=one))
             # No await from here on: the hub cannot interleave.
             self._enqueue(body)
             self._activate(topic, cursor)
@@ -176,7 +200,7 @@ class LiveClient:
     async def _resume(self, topics: list[str], since: int) -> None:
         backlog = await self.journal.since(since)
         if backlog is None:
-            self._enqueue(frame(type="resync", topics=topics, reason="cursor too old"))
+            self._enqueue(frame(Resync(topics=topics, reason="cursor too old")))
             await self._snapshot(topics)
             return
         # No await from here on.
@@ -184,7 +208,7 @@ class LiveClient:
         missed = [d for d in backlog if self._matches(d, wanted)]
         room = self.queue.maxsize - self.queue.qsize() - len(topics) - 1
         if len(missed) > room:  # would overflow the queue: start afresh instead
-            self._enqueue(frame(type="resync", topics=topics, reason="too far behind"))
+            self._enqueue(frame(Resync(topics=topics, reason="too far behind")))
             await self._snapshot(topics)
             return
         for delivery in missed:

@@ -1,11 +1,10 @@
-"""Domain events the live gateway turns into messages (its own consumer group)."""
+"""Domain facts the live gateway turns into messages (its own consumer group)."""
 
 from __future__ import annotations
 
-from backend.common.bus import Handler, RetryLater
-from backend.common.events import (
+from backend.common.bus import RetryLater, Subscriptions, subscribe
+from backend.common.facts import (
     ChargeCreated,
-    DomainEvent,
     OrderCancelled,
     OrderCreated,
     TicketCreated,
@@ -13,7 +12,7 @@ from backend.common.events import (
     UserCreated,
     UserUpdated,
 )
-from backend.common.user_replica import display_names, on_user_event
+from backend.common.user_replica import display_names, on_user_fact
 from backend.live.journal import Journal
 from backend.live.messages import (
     order_cancelled_message,
@@ -27,29 +26,29 @@ class LiveHandlers:
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
 
-    async def on_ticket_event(self, event: TicketCreated) -> None:
+    async def on_ticket_fact(self, fact: TicketCreated) -> None:
         """Versions in order: the message type depends on the version before."""
-        previous = await self.journal.ticket(event.ticket_id)
+        previous = await self.journal.ticket(fact.ticket_id)
         known = -1 if previous is None else int(previous["version"])
-        if event.version <= known:
+        if fact.version <= known:
             return  # a duplicate
-        if isinstance(event, TicketUpdated) and event.version != known + 1:
-            raise RetryLater(f"ticket {event.ticket_id} v{event.version} before v{known + 1}")
-        names = await display_names([event.seller_id])
-        message = ticket_message(previous, event, names.get(event.seller_id))
+        if isinstance(fact, TicketUpdated) and fact.version != known + 1:
+            raise RetryLater(f"ticket {fact.ticket_id} v{fact.version} before v{known + 1}")
+        names = await display_names([fact.seller_id])
+        message = ticket_message(previous, fact, names.get(fact.seller_id))
         if message is not None:
             await self.journal.append(message)
 
-    async def on_order_created(self, event: OrderCreated) -> None:
-        await self.journal.append(order_created_message(event))
+    async def on_order_created(self, fact: OrderCreated) -> None:
+        await self.journal.append(order_created_message(fact))
 
-    async def on_order_cancelled(self, event: OrderCancelled) -> None:
-        previous = await self._created(event.buyer_id, event.order_id)
-        await self.journal.append(order_cancelled_message(event, previous))
+    async def on_order_cancelled(self, fact: OrderCancelled) -> None:
+        previous = await self._created(fact.buyer_id, fact.order_id)
+        await self.journal.append(order_cancelled_message(fact, previous))
 
-    async def on_charge_created(self, event: ChargeCreated) -> None:
-        previous = await self._created(event.buyer_id, event.order_id)
-        await self.journal.append(order_completed_message(event, previous))
+    async def on_charge_created(self, fact: ChargeCreated) -> None:
+        previous = await self._created(fact.buyer_id, fact.order_id)
+        await self.journal.append(order_completed_message(fact, previous))
 
     async def _created(self, buyer_id: str, order_id: str) -> dict[str, object]:
         """The order as journaled; its creation must be told first (and to the seller)."""
@@ -58,14 +57,14 @@ class LiveHandlers:
             raise RetryLater(f"order {order_id} ended before its creation was journaled")
         return previous
 
-    def registry(self) -> dict[type[DomainEvent], Handler]:
+    def subscriptions(self) -> Subscriptions:
         """Every subscription of the live gateway."""
-        return {
-            UserCreated: on_user_event,
-            UserUpdated: on_user_event,
-            TicketCreated: self.on_ticket_event,
-            TicketUpdated: self.on_ticket_event,
-            OrderCreated: self.on_order_created,
-            OrderCancelled: self.on_order_cancelled,
-            ChargeCreated: self.on_charge_created,
-        }
+        return [
+            subscribe(UserCreated, on_user_fact),
+            subscribe(UserUpdated, on_user_fact),
+            subscribe(TicketCreated, self.on_ticket_fact),
+            subscribe(TicketUpdated, self.on_ticket_fact),
+            subscribe(OrderCreated, self.on_order_created),
+            subscribe(OrderCancelled, self.on_order_cancelled),
+            subscribe(ChargeCreated, self.on_charge_created),
+        ]

@@ -1,4 +1,4 @@
-"""What watchers are told: domain events turned into live messages.
+"""What watchers are told: domain facts turned into live messages.
 
 A message body is the JSON frame a client receives, without its ``cursor`` (the journal
 adds it). Ticket messages are public; ``order.*`` messages are private to ``users``.
@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from backend.common.events import (
-    CancelReason,
-    ChargeCreated,
-    OrderCancelled,
-    OrderCreated,
-    TicketCreated,
-    TicketStatus,
-)
+from backend.common.facts import ChargeCreated, OrderCancelled, OrderCreated, TicketCreated
+from wire.live import LiveOrder, OrderMessage, TicketLocked, TicketMessage, TicketPriceChanged
+from wire.tickets import TicketPublic
+from wire.values import CancelReason, Money, OrderStatus, TicketStatus
+
+type OrderKind = Literal["order.created", "order.cancelled", "order.expired", "order.completed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,112 +48,102 @@ class LiveMessage:
         return json.dumps(self.body, separators=(",", ":"))
 
 
-def _ms(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp() * 1000)
-
-
-def ticket_view(event: TicketCreated, seller_name: str | None) -> dict[str, Any]:
-    """The same shape as the REST API's ticket."""
-    return {
-        "id": event.ticket_id,
-        "title": event.title,
-        "event": event.event.model_dump(mode="json"),
-        "section": event.section,
-        "row": event.row,
-        "seat": event.seat,
-        "price": event.price.model_dump(mode="json"),
-        "sellerId": event.seller_id,
-        "sellerName": seller_name,
-        "ownerId": event.owner_id,
-        "status": event.status.value,
-        "lockedUntil": event.locked_until.isoformat() if event.locked_until else None,
-        "lockedUntilMs": _ms(event.locked_until),
-        "orderId": event.order_id,
-        "version": event.version,
-    }
+def ticket_view(fact: TicketCreated, seller_name: str | None) -> TicketPublic:
+    """The ticket as the REST API shows it."""
+    fields = fact.model_dump() | {"id": fact.ticket_id, "seller_name": seller_name}
+    return TicketPublic.model_validate(fields)
 
 
 def ticket_message(
-    previous: dict[str, Any] | None, event: TicketCreated, seller_name: str | None
+    previous: dict[str, Any] | None, fact: TicketCreated, seller_name: str | None
 ) -> LiveMessage | None:
     """The one message a ticket's new version means to watchers (None: nothing visible)."""
-    view = ticket_view(event, seller_name)
-    status = event.status
+    ticket = ticket_view(fact, seller_name)
+    view = ticket.model_dump(mode="json")
+    status = fact.status
     before = previous["status"] if previous else None
-    body: dict[str, Any] = {"ticketId": event.ticket_id}
+    common = {"ticket_id": fact.ticket_id, "ticket": ticket}
+    frame: TicketMessage
     if previous is None or (before == TicketStatus.SOLD and status is TicketStatus.AVAILABLE):
-        body["type"] = "ticket.listed"
+        frame = TicketMessage(type="ticket.listed", **common)
     elif status is TicketStatus.SOLD and before != TicketStatus.SOLD:
-        body["type"] = "ticket.sold"
-    elif status is TicketStatus.LOCKED and (
-        before != TicketStatus.LOCKED or previous["orderId"] != event.order_id
+        frame = TicketMessage(type="ticket.sold", **common)
+    elif (
+        status is TicketStatus.LOCKED
+        and fact.locked_until is not None
+        and (before != TicketStatus.LOCKED or previous["orderId"] != fact.order_id)
     ):
-        body |= {
-            "type": "ticket.locked",
-            "lockedUntil": view["lockedUntil"],
-            "lockedUntilMs": view["lockedUntilMs"],
-            "price": view["price"],
-        }
+        frame = TicketLocked(
+            type="ticket.locked", locked_until=fact.locked_until, price=fact.price, **common
+        )
     elif status is TicketStatus.AVAILABLE and before == TicketStatus.LOCKED:
-        body["type"] = "ticket.unlocked"
+        frame = TicketMessage(type="ticket.unlocked", **common)
     elif previous["price"] != view["price"]:
-        body |= {
-            "type": "ticket.price_changed",
-            "price": view["price"],
-            "previousPrice": previous["price"],
-        }
+        frame = TicketPriceChanged(
+            type="ticket.price_changed",
+            price=fact.price,
+            previous_price=Money.model_validate(previous["price"]),
+            **common,
+        )
     else:
-        body["type"] = "ticket.updated"
-    body["ticket"] = view
+        frame = TicketMessage(type="ticket.updated", **common)
+    return LiveMessage(
+        body=frame.body(),
+        ticket_id=fact.ticket_id,
+        users=tuple(dict.fromkeys((fact.seller_id, fact.owner_id))),
+        ticket_state=TicketState(fact.ticket_id, fact.version, view),
+    )
+
+
+def order_created_message(fact: OrderCreated) -> LiveMessage:
+    order = LiveOrder(
+        id=fact.order_id,
+        ticket_id=fact.ticket_id,
+        buyer_id=fact.buyer_id,
+        seller_id=fact.seller_id,
+        status=OrderStatus.CREATED,
+        price=fact.price,
+        expires_at=fact.expires_at,
+    )
+    return _order_message("order.created", order)
+
+
+def _previous(previous: dict[str, Any] | None, fact: OrderCancelled | ChargeCreated) -> LiveOrder:
+    if previous is not None:
+        return LiveOrder.model_validate(previous)
+    return LiveOrder(
+        id=fact.order_id,
+        ticket_id=fact.ticket_id,
+        buyer_id=fact.buyer_id,
+        status=OrderStatus.CREATED,
+    )
+
+
+def order_cancelled_message(fact: OrderCancelled, previous: dict[str, Any] | None) -> LiveMessage:
+    expired = fact.reason is CancelReason.EXPIRED
+    order = _previous(previous, fact).model_copy(
+        update={
+            "status": OrderStatus.EXPIRED if expired else OrderStatus.CANCELLED,
+            "cancel_reason": fact.reason,
+        }
+    )
+    return _order_message("order.expired" if expired else "order.cancelled", order)
+
+
+def order_completed_message(fact: ChargeCreated, previous: dict[str, Any] | None) -> LiveMessage:
+    order = _previous(previous, fact).model_copy(
+        update={"status": OrderStatus.COMPLETE, "amount": fact.amount}
+    )
+    return _order_message("order.completed", order)
+
+
+def _order_message(kind: OrderKind, order: LiveOrder) -> LiveMessage:
+    frame = OrderMessage(type=kind, order_id=order.id, ticket_id=order.ticket_id, order=order)
+    body = frame.body()
     return LiveMessage(
         body=body,
-        ticket_id=event.ticket_id,
-        users=tuple(dict.fromkeys((event.seller_id, event.owner_id))),
-        ticket_state=TicketState(event.ticket_id, event.version, view),
-    )
-
-
-def order_created_message(event: OrderCreated) -> LiveMessage:
-    view = {
-        "id": event.order_id,
-        "ticketId": event.ticket_id,
-        "buyerId": event.buyer_id,
-        "sellerId": event.seller_id,
-        "status": "created",
-        "price": event.price.model_dump(mode="json"),
-        "expiresAt": event.expires_at.isoformat(),
-        "expiresAtMs": _ms(event.expires_at),
-    }
-    return _order_message("order.created", event.order_id, view, (event.buyer_id, event.seller_id))
-
-
-def order_cancelled_message(event: OrderCancelled, previous: dict[str, Any] | None) -> LiveMessage:
-    expired = event.reason is CancelReason.EXPIRED
-    view = dict(
-        previous or {"id": event.order_id, "ticketId": event.ticket_id, "buyerId": event.buyer_id}
-    )
-    view |= {"status": "expired" if expired else "cancelled", "cancelReason": event.reason.value}
-    kind = "order.expired" if expired else "order.cancelled"
-    users = (event.buyer_id, str(view.get("sellerId", "")))
-    return _order_message(kind, event.order_id, view, users)
-
-
-def order_completed_message(event: ChargeCreated, previous: dict[str, Any] | None) -> LiveMessage:
-    view = dict(
-        previous or {"id": event.order_id, "ticketId": event.ticket_id, "buyerId": event.buyer_id}
-    )
-    view |= {"status": "complete", "amount": event.amount.model_dump(mode="json")}
-    users = (event.buyer_id, str(view.get("sellerId", "")))
-    return _order_message("order.completed", event.order_id, view, users)
-
-
-def _order_message(
-    kind: str, order_id: str, view: dict[str, Any], users: tuple[str, ...]
-) -> LiveMessage:
-    return LiveMessage(
-        body={"type": kind, "orderId": order_id, "ticketId": view["ticketId"], "order": view},
-        ticket_id=str(view["ticketId"]),
-        users=tuple(u for u in dict.fromkeys(users) if u),
+        ticket_id=order.ticket_id,
+        users=tuple(u for u in dict.fromkeys((order.buyer_id, order.seller_id or "")) if u),
         public=False,
-        order_state=OrderState(order_id, view),
+        order_state=OrderState(order.id, body["order"]),
     )

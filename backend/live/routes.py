@@ -20,6 +20,7 @@ from backend.live.connection import (
 )
 from backend.live.hub import Hub
 from backend.live.journal import Journal
+from wire.live import ErrorFrame, Heartbeat
 
 log = structlog.get_logger(__name__)
 
@@ -34,20 +35,20 @@ async def _receive_loop(websocket: WebSocket, client: LiveClient, ping_s: float)
         try:
             message = await asyncio.wait_for(websocket.receive(), ping_s)
         except TimeoutError:
-            client.offer_control(frame(type="ping"))
+            client.offer_control(frame(Heartbeat(type="ping")))
             continue
         if message["type"] == "websocket.disconnect":
             return
         text = message.get("text")
         if text is None:
-            client.offer_control(frame(type="error", message="binary frames are not supported"))
+            client.offer_control(frame(ErrorFrame(message="binary frames are not supported")))
             continue
         try:
             await client.handle(text)
         except (RedisError, OSError):
             # Our trouble, not the client's: say so and keep the connection.
             log.exception("live.operation_failed")
-            client.offer_control(frame(type="error", message="temporary server error; retry"))
+            client.offer_control(frame(ErrorFrame(message="temporary server error; retry")))
 
 
 async def live(websocket: WebSocket) -> None:

@@ -7,13 +7,13 @@ from starlette.applications import Starlette
 from backend.common.endpoint import Endpoint
 from backend.common.runtime import Runtime
 from backend.common.settings import Settings
-from backend.common.ticket_locks import TicketLocks
 from backend.common.user_replica import UserReplica
 from backend.common.web import Wiring, service_app
 from backend.orders import routes
 from backend.orders.handlers import OrderHandlers
 from backend.orders.models import Order, TicketReplica
-from backend.orders.schemas import CreateOrderRequest, OrderList, OrderPublic
+from backend.orders.schemas import CreateOrderRequest
+from wire.orders import OrderList, OrderPublic
 
 SERVICE = "orders"
 
@@ -31,8 +31,7 @@ ENDPOINTS = [
 
 
 def wire(runtime: Runtime) -> Wiring:
-    locks = TicketLocks(runtime.redis, runtime.keys)
-    return Wiring(subscriptions=OrderHandlers(locks, runtime.relay.notify).registry())
+    return Wiring(subscriptions=OrderHandlers(runtime.ticket_locks, runtime.uow).subscriptions())
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -2,123 +2,112 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import structlog
 
-from backend.common.bus import Handler, RetryLater
-from backend.common.events import (
-    CancelReason,
+from backend.common.bus import RetryLater, Subscriptions, subscribe
+from backend.common.facts import (
     ChargeCreated,
     ChargeFailed,
-    DomainEvent,
     OrderExpired,
-    OrderStatus,
     TicketCreated,
     TicketUpdated,
     UserCreated,
     UserUpdated,
 )
+from backend.common.ids import object_id_or_none
 from backend.common.ticket_locks import TicketLocks
-from backend.common.user_replica import on_user_event
+from backend.common.unit_of_work import UnitOfWork
+from backend.common.user_replica import on_user_fact
 from backend.orders.models import Order, TicketReplica
 from backend.orders.service import transition
+from wire.values import CancelReason, OrderStatus
 
 log = structlog.get_logger(__name__)
 
 
-def _replica_fields(event: TicketCreated) -> dict[str, object]:
+def _replica_fields(fact: TicketCreated) -> dict[str, object]:
     return {
-        "title": event.title,
-        "event": event.event.model_dump(mode="python"),
-        "price": event.price.model_dump(),
-        "seller_id": event.seller_id,
-        "owner_id": event.owner_id,
-        "status": event.status.value,
-        "version": event.version,
+        "title": fact.title,
+        "event": fact.event.model_dump(mode="python"),
+        "price": fact.price.model_dump(),
+        "seller_id": fact.seller_id,
+        "owner_id": fact.owner_id,
+        "status": fact.status.value,
+        "version": fact.version,
     }
 
 
-async def on_ticket_event(event: TicketCreated) -> None:
+async def on_ticket_fact(fact: TicketCreated) -> None:
     """Apply ticket versions strictly in order: a gap is retried, a duplicate ignored."""
     collection = TicketReplica.get_pymongo_collection()
-    if isinstance(event, TicketUpdated):
+    if isinstance(fact, TicketUpdated):
         result = await collection.update_one(
-            {"_id": event.ticket_id, "version": event.version - 1},
-            {"$set": _replica_fields(event)},
+            {"_id": fact.ticket_id, "version": fact.version - 1},
+            {"$set": _replica_fields(fact)},
         )
         if result.matched_count == 1:
             return
-        current = await TicketReplica.get(event.ticket_id)
-        if current is None or current.version < event.version - 1:
+        current = await TicketReplica.get(fact.ticket_id)
+        if current is None or current.version < fact.version - 1:
             raise RetryLater(
-                f"ticket {event.ticket_id} v{event.version} arrived before its predecessor"
+                f"ticket {fact.ticket_id} v{fact.version} arrived before its predecessor"
             )
         return  # already applied
     await collection.update_one(
-        {"_id": event.ticket_id}, {"$setOnInsert": _replica_fields(event)}, upsert=True
+        {"_id": fact.ticket_id}, {"$setOnInsert": _replica_fields(fact)}, upsert=True
     )
 
 
 class OrderHandlers:
-    def __init__(self, locks: TicketLocks, notify: Callable[[], None]) -> None:
+    def __init__(self, locks: TicketLocks, uow: UnitOfWork) -> None:
         self.locks = locks
-        self.notify = notify
+        self.uow = uow
 
     async def _order(self, order_id: str) -> Order | None:
-        try:
-            return await Order.get(order_id)
-        except Exception:  # noqa: BLE001 - a malformed id in an event: nothing to do
-            return None
+        oid = object_id_or_none(order_id)  # a malformed id in an fact: nothing to do
+        return await Order.get(oid) if oid is not None else None
 
-    async def on_order_expired(self, event: OrderExpired) -> None:
-        order = await self._order(event.order_id)
+    async def on_order_expired(self, fact: OrderExpired) -> None:
+        order = await self._order(fact.order_id)
         if order is None or order.status is not OrderStatus.CREATED:
             return  # paid, cancelled or already expired: a late firing changes nothing
         # Take the lock away from the order first (as a cancel does): after this no
         # payment can start. If a payment already holds it, its result decides.
-        if not await self.locks.release_order(order.ticket_id, event.order_id):
+        if not await self.locks.release_order(order.ticket_id, fact.order_id):
             holder = await self.locks.holder(order.ticket_id)
-            if holder is not None and holder.ref == event.order_id:
+            if holder is not None and holder.ref == fact.order_id:
                 return
-        if await transition(order, OrderStatus.EXPIRED, reason=CancelReason.EXPIRED):
-            self.notify()
+        await transition(order, OrderStatus.EXPIRED, self.uow, reason=CancelReason.EXPIRED)
 
-    async def on_charge_created(self, event: ChargeCreated) -> None:
-        order = await self._order(event.order_id)
+    async def on_charge_created(self, fact: ChargeCreated) -> None:
+        order = await self._order(fact.order_id)
         if order is None or order.status is OrderStatus.COMPLETE:
             return
         if order.status is not OrderStatus.CREATED:
             # The hold protocol makes this impossible; if it happens, the sale stands.
-            log.error(
-                "orders.charge_for_closed_order", order_id=event.order_id, status=order.status
-            )
-            await Order.get_pymongo_collection().update_one(
-                {"_id": order.id},
-                {"$set": {"status": OrderStatus.COMPLETE.value, "version": order.version + 1}},
-            )
+            log.error("orders.charge_for_closed_order", order_id=fact.order_id, status=order.status)
+            await self.uow.commit(order, {"status": OrderStatus.COMPLETE.value}, expect={})
             return
-        await transition(order, OrderStatus.COMPLETE)
+        await transition(order, OrderStatus.COMPLETE, self.uow)
 
-    async def on_charge_failed(self, event: ChargeFailed) -> None:
-        order = await self._order(event.order_id)
+    async def on_charge_failed(self, fact: ChargeFailed) -> None:
+        order = await self._order(fact.order_id)
         if order is None or order.status is not OrderStatus.CREATED:
             return
-        await self.locks.release_paying(order.ticket_id, event.order_id)
+        await self.locks.release_paying(order.ticket_id, fact.order_id)
         # A payment can also fail before it took the hold (cut off, then settled by the
         # reconciler): the cancelled order must not keep the ticket locked either.
-        await self.locks.release_order(order.ticket_id, event.order_id)
-        if await transition(order, OrderStatus.CANCELLED, reason=CancelReason.PAYMENT_FAILED):
-            self.notify()
+        await self.locks.release_order(order.ticket_id, fact.order_id)
+        await transition(order, OrderStatus.CANCELLED, self.uow, reason=CancelReason.PAYMENT_FAILED)
 
-    def registry(self) -> dict[type[DomainEvent], Handler]:
+    def subscriptions(self) -> Subscriptions:
         """Every subscription of the orders service."""
-        return {
-            UserCreated: on_user_event,
-            UserUpdated: on_user_event,
-            TicketCreated: on_ticket_event,
-            TicketUpdated: on_ticket_event,
-            OrderExpired: self.on_order_expired,
-            ChargeCreated: self.on_charge_created,
-            ChargeFailed: self.on_charge_failed,
-        }
+        return [
+            subscribe(UserCreated, on_user_fact),
+            subscribe(UserUpdated, on_user_fact),
+            subscribe(TicketCreated, on_ticket_fact),
+            subscribe(TicketUpdated, on_ticket_fact),
+            subscribe(OrderExpired, self.on_order_expired),
+            subscribe(ChargeCreated, self.on_charge_created),
+            subscribe(ChargeFailed, self.on_charge_failed),
+        ]

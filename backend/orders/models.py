@@ -8,8 +8,10 @@ import pymongo
 from beanie import Document
 from pydantic import Field
 
-from backend.common.events import CancelReason, EventInfo, Money, OrderStatus, TicketStatus, utcnow
-from backend.common.outbox import OutboxEntry
+from backend.common.clock import utcnow
+from backend.common.unit_of_work import Aggregate
+from wire.orders import OrderTicket
+from wire.values import CancelReason, Event, Money, OrderStatus, TicketStatus
 
 
 class TicketReplica(Document):
@@ -17,7 +19,7 @@ class TicketReplica(Document):
 
     id: str  # type: ignore[assignment]
     title: str
-    event: EventInfo
+    event: Event
     price: Money
     seller_id: str
     owner_id: str
@@ -28,7 +30,7 @@ class TicketReplica(Document):
         name = "ticket_replicas"
 
 
-class Order(Document):
+class Order(Document, Aggregate):
     ticket_id: str
     buyer_id: str
     seller_id: str
@@ -36,12 +38,15 @@ class Order(Document):
     price: Money  # the ticket's committed price when the lock was taken
     expires_at: datetime
     ticket_title: str
-    event: EventInfo
+    event: Event
     cancel_reason: CancelReason | None = None
-    version: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-    outbox: list[OutboxEntry] = Field(default_factory=list)
+
+    @property
+    def ticket(self) -> OrderTicket:
+        """The ticket as the order shows it (``wire.orders.OrderPublic.ticket``)."""
+        return OrderTicket(id=self.ticket_id, title=self.ticket_title, event=self.event)
 
     class Settings:
         name = "orders"

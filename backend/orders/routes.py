@@ -9,31 +9,14 @@ from backend.common.auth import require_user
 from backend.common.endpoint import respond
 from backend.common.errors import parse_body
 from backend.common.runtime import runtime_of
-from backend.common.ticket_locks import TicketLocks
 from backend.orders import service
 from backend.orders.models import Order
-from backend.orders.schemas import CreateOrderRequest, OrderList, OrderPublic, OrderTicket
+from backend.orders.schemas import CreateOrderRequest
+from wire.orders import OrderList, OrderPublic
 
 
 def present(order: Order) -> OrderPublic:
-    return OrderPublic(
-        id=str(order.id),
-        status=order.status,
-        price=order.price,
-        expires_at=order.expires_at,
-        expires_at_ms=int(order.expires_at.timestamp() * 1000),
-        ticket=OrderTicket(id=order.ticket_id, title=order.ticket_title, event=order.event),
-        buyer_id=order.buyer_id,
-        seller_id=order.seller_id,
-        cancel_reason=order.cancel_reason,
-        version=order.version,
-        created_at=order.created_at,
-    )
-
-
-def _locks(request: Request) -> TicketLocks:
-    runtime = runtime_of(request)
-    return TicketLocks(runtime.redis, runtime.keys)
+    return OrderPublic.model_validate(order)
 
 
 async def create(request: Request) -> Response:
@@ -43,10 +26,10 @@ async def create(request: Request) -> Response:
     order = await service.create_order(
         buyer_id=user.id,
         ticket_id=data.ticket_id,
-        locks=_locks(request),
+        locks=runtime.ticket_locks,
+        uow=runtime.uow,
         ttl_s=runtime.settings.lock_ttl_seconds,
     )
-    runtime.relay.notify()
     return respond(present(order), 201)
 
 
@@ -63,8 +46,11 @@ async def show(request: Request) -> Response:
 
 async def cancel(request: Request) -> Response:
     user = require_user(request)
+    runtime = runtime_of(request)
     order = await service.cancel_order(
-        order_id=request.path_params["order_id"], user_id=user.id, locks=_locks(request)
+        order_id=request.path_params["order_id"],
+        user_id=user.id,
+        locks=runtime.ticket_locks,
+        uow=runtime.uow,
     )
-    runtime_of(request).relay.notify()
     return respond(present(order))

@@ -2,53 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
-from bson.errors import InvalidId
 
 from backend.common.errors import Conflict, Forbidden, NotFound
-from backend.common.events import (
-    CancelReason,
-    DomainEvent,
-    OrderCancelled,
-    OrderCreated,
-    OrderStatus,
-    TicketStatus,
-)
-from backend.common.outbox import OutboxEntry, outbox_push
+from backend.common.facts import OrderCancelled, OrderCreated
+from backend.common.ids import object_id
+from backend.common.replicas import caught_up
 from backend.common.ticket_locks import HolderKind, TicketLocks
+from backend.common.unit_of_work import UnitOfWork
 from backend.orders.models import Order, TicketReplica
-
-# How long a purchase waits for this service's copy of the ticket to catch up with an
-# edit the tickets service has just committed, before answering "price changed".
-REPLICA_CATCH_UP_S = 2.0
+from wire.values import CancelReason, OrderStatus, TicketStatus
 
 
-def _oid(value: str, what: str, field: str | None = None) -> PydanticObjectId:
-    try:
-        return PydanticObjectId(value)
-    except (InvalidId, TypeError):
-        raise NotFound(f"{what} not found", field=field) from None
-
-
-async def _replica_at(ticket_id: str, version: int) -> TicketReplica | None:
-    """The local ticket once it reflects at least ``version`` (None if it never does)."""
-    deadline = asyncio.get_running_loop().time() + REPLICA_CATCH_UP_S
-    while True:
-        replica = await TicketReplica.get(ticket_id)
-        if replica is not None and replica.version >= version:
-            return replica
-        if asyncio.get_running_loop().time() >= deadline:
-            return None
-        await asyncio.sleep(0.05)
-
-
-async def create_order(*, buyer_id: str, ticket_id: str, locks: TicketLocks, ttl_s: float) -> Order:
+async def create_order(
+    *, buyer_id: str, ticket_id: str, locks: TicketLocks, uow: UnitOfWork, ttl_s: float
+) -> Order:
     """Take the ticket's lock (``SET NX PX``) and record the order at the locked price."""
-    _oid(ticket_id, "Ticket", field="ticketId")
+    object_id(ticket_id, "Ticket", field="ticketId")
     ticket = await TicketReplica.get(ticket_id)
     if ticket is None:
         raise NotFound("Ticket not found", field="ticketId")
@@ -70,12 +42,14 @@ async def create_order(*, buyer_id: str, ticket_id: str, locks: TicketLocks, ttl
         # The lock is ours: no edit can commit now. Price the order from the latest
         # committed state, which the last edit stamped before letting go of the lock.
         committed = await locks.committed_version(ticket_id)
-        current = await _replica_at(ticket_id, committed)
+        current = await caught_up(
+            lambda: TicketReplica.get(ticket_id), lambda replica: replica.version >= committed
+        )
         if current is None:
             raise Conflict("The price changed; reload the ticket and try again", field="ticketId")
         if current.status is TicketStatus.SOLD or current.owner_id == buyer_id:
             raise Conflict("The ticket is no longer for sale", field="ticketId")
-        event = OrderCreated(
+        fact = OrderCreated(
             order_id=str(order_id),
             version=0,
             ticket_id=ticket_id,
@@ -93,9 +67,8 @@ async def create_order(*, buyer_id: str, ticket_id: str, locks: TicketLocks, ttl
             expires_at=expires_at,
             ticket_title=current.title,
             event=current.event,
-            outbox=[OutboxEntry.of(event)],
         )
-        await order.insert()
+        await uow.add(order, fact)
     except BaseException:
         await locks.release_order(ticket_id, str(order_id))
         raise
@@ -103,7 +76,7 @@ async def create_order(*, buyer_id: str, ticket_id: str, locks: TicketLocks, ttl
 
 
 async def get_order(order_id: str) -> Order:
-    order = await Order.get(_oid(order_id, "Order"))
+    order = await Order.get(object_id(order_id, "Order"))
     if order is None:
         raise NotFound("Order not found")
     return order
@@ -125,40 +98,37 @@ async def orders_of(user_id: str) -> list[Order]:
 
 
 async def transition(
-    order: Order, status: OrderStatus, *, reason: CancelReason | None = None
+    order: Order, status: OrderStatus, uow: UnitOfWork, *, reason: CancelReason | None = None
 ) -> Order | None:
-    """Compare-and-set an order's status (and its event) from ``created``; None if it was
+    """Compare-and-set an order's status (and its fact) from ``created``; None if it was
     no longer ``created``, which makes every transition idempotent."""
-    version = order.version + 1
-    changes: dict[str, Any] = {
-        "status": status.value,
-        "version": version,
-        "updated_at": datetime.now(UTC),
-    }
-    events: list[DomainEvent] = []
-    if reason is not None:
-        changes["cancel_reason"] = reason.value
-        events.append(
+    if reason is None:
+        return await uow.commit(
+            order, {"status": status.value}, expect={"status": OrderStatus.CREATED.value}
+        )
+
+    def cancelled(new: Order) -> list[OrderCancelled]:
+        return [
             OrderCancelled(
-                order_id=str(order.id),
-                version=version,
-                ticket_id=order.ticket_id,
-                buyer_id=order.buyer_id,
+                order_id=str(new.id),
+                version=new.version,
+                ticket_id=new.ticket_id,
+                buyer_id=new.buyer_id,
                 reason=reason,
             )
-        )
-    update: dict[str, Any] = {"$set": changes}
-    if events:
-        update["$push"] = outbox_push(*events)
-    result = await Order.get_pymongo_collection().update_one(
-        {"_id": order.id, "status": OrderStatus.CREATED.value}, update
+        ]
+
+    return await uow.commit(
+        order,
+        {"status": status.value, "cancel_reason": reason.value},
+        cancelled,
+        expect={"status": OrderStatus.CREATED.value},
     )
-    if result.modified_count != 1:
-        return None
-    return await get_order(str(order.id))
 
 
-async def cancel_order(*, order_id: str, user_id: str, locks: TicketLocks) -> Order:
+async def cancel_order(
+    *, order_id: str, user_id: str, locks: TicketLocks, uow: UnitOfWork
+) -> Order:
     """The buyer gives up an unpaid order: the ticket unlocks at once."""
     order = await order_for_buyer(order_id=order_id, user_id=user_id)
     if order.status is not OrderStatus.CREATED:
@@ -169,7 +139,7 @@ async def cancel_order(*, order_id: str, user_id: str, locks: TicketLocks) -> Or
         holder = await locks.holder(order.ticket_id)
         if holder is not None and holder.ref == order_id and holder.kind is not HolderKind.ORDER:
             raise Conflict("The payment of this order is in progress or done")
-    cancelled = await transition(order, OrderStatus.CANCELLED, reason=CancelReason.BUYER)
+    cancelled = await transition(order, OrderStatus.CANCELLED, uow, reason=CancelReason.BUYER)
     if cancelled is None:
         latest = await get_order(order_id)
         raise Conflict(f"The order is {latest.status.value} and cannot be cancelled")

@@ -7,13 +7,14 @@ from starlette.applications import Starlette
 from backend.common.endpoint import Endpoint
 from backend.common.runtime import Runtime
 from backend.common.settings import Settings
-from backend.common.ticket_locks import TicketLocks
 from backend.common.web import Wiring, service_app
-from backend.payments import handlers, routes
+from backend.payments import routes
 from backend.payments.gateway import PaymentGateway
+from backend.payments.handlers import PaymentHandlers
 from backend.payments.models import OrderReplica, Payment
-from backend.payments.schemas import CardSetupPublic, CreatePaymentRequest, PaymentPublic
+from backend.payments.schemas import CreatePaymentRequest
 from backend.payments.service import Payments
+from wire.payments import CardSetupPublic, PaymentPublic
 
 SERVICE = "payments"
 
@@ -33,12 +34,13 @@ def wire(runtime: Runtime) -> Wiring:
     gateway = PaymentGateway(runtime.settings)
     payments = Payments(
         gateway=gateway,
-        locks=TicketLocks(runtime.redis, runtime.keys),
+        locks=runtime.ticket_locks,
+        uow=runtime.uow,
         keys=runtime.keys,
         hold_s=runtime.settings.payment_hold_seconds,
     )
     return Wiring(
-        subscriptions=handlers.registry(),
+        subscriptions=PaymentHandlers().subscriptions(),
         workers={"reconciler": payments.run_reconciler},
         state={"payments": payments},
         on_close=[gateway.close],

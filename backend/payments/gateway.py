@@ -10,8 +10,8 @@ from enum import StrEnum
 
 import stripe
 
-from backend.common.events import Money
 from backend.common.settings import DEV_STRIPE_SECRET_KEY, Settings
+from wire.values import Money
 
 
 class IntentState(StrEnum):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
 from beanie import Document, Indexed
 from pydantic import Field
 
-from backend.common.events import Money, OrderStatus, utcnow
-from backend.common.outbox import OutboxEntry
+from backend.common.clock import utcnow
+from backend.common.unit_of_work import Aggregate
+from wire.values import Money, OrderStatus, PaymentStatus
 
 
 class OrderReplica(Document):
@@ -28,15 +28,7 @@ class OrderReplica(Document):
         name = "order_replicas"
 
 
-class PaymentStatus(StrEnum):
-    PROCESSING = "processing"
-    REQUIRES_ACTION = "requires_action"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    REFUNDED = "refunded"
-
-
-class Payment(Document):
+class Payment(Document, Aggregate):
     # One payment per order: the unique index is our idempotency (localstripe ignores keys).
     order_id: Annotated[str, Indexed(unique=True)]
     ticket_id: str
@@ -47,10 +39,8 @@ class Payment(Document):
     payment_intent_id: str | None = None
     client_secret: str | None = None
     failure_message: str | None = None
-    version: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-    outbox: list[OutboxEntry] = Field(default_factory=list)
 
     class Settings:
         name = "payments"

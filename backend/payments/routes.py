@@ -12,22 +12,15 @@ from backend.common.endpoint import respond
 from backend.common.errors import parse_body
 from backend.common.runtime import runtime_of
 from backend.payments import service
-from backend.payments.models import Payment, PaymentStatus
-from backend.payments.schemas import CardSetupPublic, CreatePaymentRequest, PaymentPublic
+from backend.payments.models import Payment
+from backend.payments.schemas import CreatePaymentRequest
 from backend.payments.service import Payments
+from wire.payments import CardSetupPublic, PaymentPublic
+from wire.values import PaymentStatus
 
 
 def present(payment: Payment) -> PaymentPublic:
-    return PaymentPublic(
-        order_id=payment.order_id,
-        status=payment.status,
-        amount=payment.amount,
-        payment_intent_id=payment.payment_intent_id,
-        client_secret=payment.client_secret,
-        failure_message=payment.failure_message,
-        created_at=payment.created_at,
-        updated_at=payment.updated_at,
-    )
+    return PaymentPublic.model_validate(payment)
 
 
 def _payments(request: Request) -> Payments:
@@ -37,12 +30,9 @@ def _payments(request: Request) -> Payments:
 async def create(request: Request) -> Response:
     user = require_user(request)
     data = await parse_body(request, CreatePaymentRequest)
-    try:
-        payment = await _payments(request).pay(
-            user_id=user.id, order_id=data.order_id, payment_method_id=data.payment_method_id
-        )
-    finally:  # a decline also has events to send (ChargeFailed)
-        runtime_of(request).relay.notify()
+    payment = await _payments(request).pay(
+        user_id=user.id, order_id=data.order_id, payment_method_id=data.payment_method_id
+    )
     status = 201 if payment.status is PaymentStatus.SUCCEEDED else 200
     return respond(present(payment), status)
 
@@ -51,7 +41,6 @@ async def show(request: Request) -> Response:
     user = require_user(request)
     payment = await service.payment_for(order_id=request.path_params["order_id"], user_id=user.id)
     payment = await _payments(request).refresh(payment)
-    runtime_of(request).relay.notify()
     return respond(present(payment))
 
 

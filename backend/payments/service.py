@@ -18,7 +18,6 @@ from typing import Any
 
 import stripe
 import structlog
-from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from backend.common.errors import (
@@ -29,16 +28,18 @@ from backend.common.errors import (
     NotFound,
     PaymentFailed,
 )
-from backend.common.events import ChargeCreated, ChargeFailed, DomainEvent, OrderStatus
+from backend.common.facts import ChargeCreated, ChargeFailed, Fact
+from backend.common.ids import object_id_or_none
 from backend.common.keys import RedisKeys
-from backend.common.outbox import outbox_push
+from backend.common.replicas import caught_up
 from backend.common.ticket_locks import TicketLocks
+from backend.common.unit_of_work import FactsOf, UnitOfWork
 from backend.payments.gateway import IntentResult, IntentState, PaymentGateway
-from backend.payments.models import OrderReplica, Payment, PaymentStatus
+from backend.payments.models import OrderReplica, Payment
+from wire.values import OrderStatus, PaymentStatus
 
 log = structlog.get_logger(__name__)
 
-REPLICA_WAIT_S = 2.0
 LEASE_MS = 120_000  # longer than any Stripe call with its retries
 OPEN = (PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION)
 
@@ -49,16 +50,13 @@ class ProviderUnavailable(AppError):
 
 async def _order(order_id: str) -> OrderReplica:
     """The order, waiting briefly for an OrderCreated that is still on its way."""
-    if not ObjectId.is_valid(order_id):  # no such order can be on its way: answer at once
+    # a malformed id: no such order can be on its way, answer at once
+    order = (
+        await caught_up(lambda: OrderReplica.get(order_id)) if object_id_or_none(order_id) else None
+    )
+    if order is None:
         raise NotFound("Order not found", field="orderId")
-    deadline = asyncio.get_running_loop().time() + REPLICA_WAIT_S
-    while True:
-        order = await OrderReplica.get(order_id)
-        if order is not None:
-            return order
-        if asyncio.get_running_loop().time() >= deadline:
-            raise NotFound("Order not found", field="orderId")
-        await asyncio.sleep(0.05)
+    return order
 
 
 async def payment_for(*, order_id: str, user_id: str) -> Payment:
@@ -70,26 +68,19 @@ async def payment_for(*, order_id: str, user_id: str) -> Payment:
     return payment
 
 
-async def _save(payment: Payment, changes: dict[str, Any], *events: DomainEvent) -> Payment:
-    """Write the payment's new state and its events in one document update."""
-    update: dict[str, Any] = {
-        "$set": {**changes, "updated_at": datetime.now(UTC)},
-        "$inc": {"version": 1},
-    }
-    if events:
-        update["$push"] = outbox_push(*events)
-    await Payment.get_pymongo_collection().update_one({"_id": payment.id}, update)
-    refreshed = await Payment.get(payment.id)
-    assert refreshed is not None
-    return refreshed
-
-
 class Payments:
     def __init__(
-        self, *, gateway: PaymentGateway, locks: TicketLocks, keys: RedisKeys, hold_s: float
+        self,
+        *,
+        gateway: PaymentGateway,
+        locks: TicketLocks,
+        uow: UnitOfWork,
+        keys: RedisKeys,
+        hold_s: float,
     ) -> None:
         self.gateway = gateway
         self.locks = locks
+        self.uow = uow
         self.keys = keys
         self.hold_ms = int(hold_s * 1000)
 
@@ -103,6 +94,15 @@ class Payments:
         finally:
             if leased:
                 await self.locks.locks.release(key, token)
+
+    async def _save(
+        self, payment: Payment, changes: dict[str, Any], facts: FactsOf[Payment] | None = None
+    ) -> Payment:
+        """The payment's new state and its facts in one write. Only the holder of the
+        order's payment lease writes a payment, so no other guard is needed."""
+        saved = await self.uow.commit(payment, changes, facts, expect={})
+        assert saved is not None, f"payment {payment.id} vanished"
+        return saved
 
     async def pay(self, *, user_id: str, order_id: str, payment_method_id: str) -> Payment:
         order = await _order(order_id)
@@ -136,7 +136,7 @@ class Payments:
             payment_method_id=payment_method_id,
         )
         try:
-            await payment.insert()
+            await self.uow.add(payment)
         except DuplicateKeyError:
             raise Conflict("A payment for this order is already in progress") from None
         if not await self.locks.start_paying(order.ticket_id, order_id, self.hold_ms):
@@ -157,7 +157,7 @@ class Payments:
         except stripe.StripeError:
             log.exception("payments.create_failed", order_id=order_id)
             raise ProviderUnavailable("The card processor is unavailable; retry shortly") from None
-        payment = await _save(payment, {"payment_intent_id": intent_id})
+        payment = await self._save(payment, {"payment_intent_id": intent_id})
         return await self._settle(payment, await self._confirm(intent_id))
 
     async def _confirm(self, intent_id: str) -> IntentResult:
@@ -213,7 +213,7 @@ class Payments:
         if result.state is IntentState.SUCCEEDED:
             return await self._succeed(payment, result)
         if result.state is IntentState.REQUIRES_ACTION:
-            return await _save(
+            return await self._save(
                 payment,
                 {
                     "status": PaymentStatus.REQUIRES_ACTION.value,
@@ -233,16 +233,21 @@ class Payments:
             return await self._fail(
                 payment, "The ticket could not be held; you were refunded", PaymentStatus.REFUNDED
             )
-        event = ChargeCreated(
-            order_id=payment.order_id,
-            ticket_id=payment.ticket_id,
-            buyer_id=payment.buyer_id,
-            payment_intent_id=result.id,
-            amount=payment.amount,
-            version=payment.version + 1,
-        )
-        return await _save(
-            payment, {"status": PaymentStatus.SUCCEEDED.value, "client_secret": None}, event
+
+        def charged(new: Payment) -> list[Fact]:
+            return [
+                ChargeCreated(
+                    order_id=new.order_id,
+                    ticket_id=new.ticket_id,
+                    buyer_id=new.buyer_id,
+                    payment_intent_id=result.id,
+                    amount=new.amount,
+                    version=new.version,
+                )
+            ]
+
+        return await self._save(
+            payment, {"status": PaymentStatus.SUCCEEDED.value, "client_secret": None}, charged
         )
 
     async def _fail(
@@ -250,17 +255,22 @@ class Payments:
     ) -> Payment:
         """Declined: the order is cancelled (by the orders service) and the ticket unlocked."""
         await self.locks.release_paying(payment.ticket_id, payment.order_id)
-        event = ChargeFailed(
-            order_id=payment.order_id,
-            ticket_id=payment.ticket_id,
-            buyer_id=payment.buyer_id,
-            message=message,
-            version=payment.version + 1,
-        )
-        return await _save(
+
+        def failed(new: Payment) -> list[Fact]:
+            return [
+                ChargeFailed(
+                    order_id=new.order_id,
+                    ticket_id=new.ticket_id,
+                    buyer_id=new.buyer_id,
+                    message=message,
+                    version=new.version,
+                )
+            ]
+
+        return await self._save(
             payment,
             {"status": status.value, "failure_message": message, "client_secret": None},
-            event,
+            failed,
         )
 
     async def reconcile_open(self, *, older_than_s: float) -> int:

@@ -7,7 +7,6 @@ from starlette.applications import Starlette
 from backend.common.endpoint import Endpoint
 from backend.common.runtime import Runtime
 from backend.common.settings import Settings
-from backend.common.ticket_locks import TicketLocks
 from backend.common.user_replica import UserReplica
 from backend.common.web import Wiring, service_app
 from backend.tickets import routes
@@ -16,12 +15,10 @@ from backend.tickets.models import Ticket
 from backend.tickets.schemas import (
     CreateTicketRequest,
     RelistRequest,
-    TicketList,
-    TicketPage,
-    TicketPublic,
     TicketQuery,
     UpdateTicketRequest,
 )
+from wire.tickets import TicketList, TicketPage, TicketPublic
 
 SERVICE = "tickets"
 
@@ -44,8 +41,7 @@ ENDPOINTS = [
 
 
 def wire(runtime: Runtime) -> Wiring:
-    locks = TicketLocks(runtime.redis, runtime.keys)
-    return Wiring(subscriptions=TicketHandlers(locks, runtime.relay.notify).registry())
+    return Wiring(subscriptions=TicketHandlers(runtime.ticket_locks, runtime.uow).subscriptions())
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -8,13 +8,14 @@ import pymongo
 from beanie import Document
 from pydantic import Field
 
-from backend.common.events import EventInfo, Money, TicketStatus, utcnow
-from backend.common.outbox import OutboxEntry
+from backend.common.clock import utcnow
+from backend.common.unit_of_work import Aggregate
+from wire.values import Event, Money, TicketStatus
 
 
-class Ticket(Document):
+class Ticket(Document, Aggregate):
     title: str
-    event: EventInfo
+    event: Event
     section: str | None = None
     row: str | None = None
     seat: str | None = None
@@ -24,10 +25,8 @@ class Ticket(Document):
     status: TicketStatus = TicketStatus.AVAILABLE
     locked_until: datetime | None = None
     order_id: str | None = None  # the order locking it, or the order that bought it
-    version: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-    outbox: list[OutboxEntry] = Field(default_factory=list)
 
     class Settings:
         name = "tickets"

@@ -9,43 +9,22 @@ from backend.common.auth import require_user
 from backend.common.endpoint import respond
 from backend.common.errors import parse_body, parse_query
 from backend.common.runtime import runtime_of
-from backend.common.ticket_locks import TicketLocks
 from backend.common.user_replica import display_names
 from backend.tickets import service
 from backend.tickets.models import Ticket
 from backend.tickets.schemas import (
     CreateTicketRequest,
-    EventOut,
     RelistRequest,
-    TicketList,
-    TicketPage,
-    TicketPublic,
     TicketQuery,
     UpdateTicketRequest,
 )
+from wire.tickets import TicketList, TicketPage, TicketPublic
 
 
 async def present(tickets: list[Ticket]) -> list[TicketPublic]:
     names = await display_names(t.seller_id for t in tickets)
     return [
-        TicketPublic(
-            id=str(t.id),
-            title=t.title,
-            event=EventOut.model_validate(t.event.model_dump()),
-            section=t.section,
-            row=t.row,
-            seat=t.seat,
-            price=t.price,
-            seller_id=t.seller_id,
-            seller_name=names.get(t.seller_id),
-            owner_id=t.owner_id,
-            status=t.status,
-            locked_until=t.locked_until,
-            locked_until_ms=int(t.locked_until.timestamp() * 1000) if t.locked_until else None,
-            order_id=t.order_id,
-            version=t.version,
-            created_at=t.created_at,
-        )
+        TicketPublic.model_validate(t).model_copy(update={"seller_name": names.get(t.seller_id)})
         for t in tickets
     ]
 
@@ -54,16 +33,10 @@ async def _one(ticket: Ticket, status: int = 200) -> Response:
     return respond((await present([ticket]))[0], status)
 
 
-def _locks(request: Request) -> TicketLocks:
-    runtime = runtime_of(request)
-    return TicketLocks(runtime.redis, runtime.keys)
-
-
 async def create(request: Request) -> Response:
     user = require_user(request)
     data = await parse_body(request, CreateTicketRequest)
-    ticket = await service.create_ticket(seller_id=user.id, data=data)
-    runtime_of(request).relay.notify()
+    ticket = await service.create_ticket(seller_id=user.id, data=data, uow=runtime_of(request).uow)
     return await _one(ticket, 201)
 
 
@@ -88,24 +61,26 @@ async def show(request: Request) -> Response:
 async def update(request: Request) -> Response:
     user = require_user(request)
     data = await parse_body(request, UpdateTicketRequest)
+    runtime = runtime_of(request)
     ticket = await service.update_ticket(
         ticket_id=request.path_params["ticket_id"],
         user_id=user.id,
         data=data,
-        locks=_locks(request),
+        locks=runtime.ticket_locks,
+        uow=runtime.uow,
     )
-    runtime_of(request).relay.notify()
     return await _one(ticket)
 
 
 async def relist(request: Request) -> Response:
     user = require_user(request)
     data = await parse_body(request, RelistRequest)
+    runtime = runtime_of(request)
     ticket = await service.relist_ticket(
         ticket_id=request.path_params["ticket_id"],
         user_id=user.id,
         data=data,
-        locks=_locks(request),
+        locks=runtime.ticket_locks,
+        uow=runtime.uow,
     )
-    runtime_of(request).relay.notify()
     return await _one(ticket)

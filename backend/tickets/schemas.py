@@ -1,4 +1,5 @@
-"""Request and response bodies of the tickets API (camelCase on the wire)."""
+"""Request bodies and queries of the tickets API (camelCase on the wire); what it answers
+is in ``wire.tickets``."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictInt, field_validator, model_validator
 
-from backend.common.events import EventKind, Money, TicketStatus
 from backend.common.schemas import (
     PLAIN_TEXT,
     WHOLE_NUMBER_TEXT,
-    CamelModel,
     IsoDateTime,
     RequestModel,
 )
+from wire.values import EventKind, Money, TicketStatus
 
 MAX_PRICE_CENTS = 10_000_000  # 100,000.00 in any currency: anything above is a typo
 CURRENCIES = frozenset({"usd", "eur", "gbp", "cad", "aud", "chf"})
@@ -108,43 +108,3 @@ class TicketQuery(RequestModel):
     sort: SortOrder = SortOrder.DATE
     page: Annotated[int, Field(ge=1, le=10_000), WHOLE_NUMBER_TEXT] = 1
     page_size: Annotated[int, Field(ge=1, le=100), WHOLE_NUMBER_TEXT] = 20
-
-
-class TicketPublic(CamelModel):
-    id: str
-    title: str
-    event: EventOut
-    section: str | None
-    row: str | None
-    seat: str | None
-    price: Money
-    seller_id: str
-    seller_name: str | None
-    owner_id: str
-    status: TicketStatus
-    locked_until: datetime | None
-    locked_until_ms: int | None
-    order_id: str | None
-    version: int
-    created_at: datetime
-
-
-class EventOut(CamelModel):
-    name: str
-    kind: EventKind
-    venue: str
-    starts_at: datetime
-
-
-class TicketPage(CamelModel):
-    items: list[TicketPublic]
-    total: int
-    page: int
-    page_size: int
-
-
-TicketPublic.model_rebuild()
-
-
-class TicketList(CamelModel):
-    items: list[TicketPublic]

@@ -7,18 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
-from bson.errors import InvalidId
 
 from backend.common.errors import Conflict, Forbidden, NotFound
-from backend.common.events import (
-    DomainEvent,
-    EventInfo,
-    TicketCreated,
-    TicketStatus,
-    TicketUpdated,
-)
-from backend.common.outbox import OutboxEntry, outbox_push
+from backend.common.facts import TicketCreated, TicketUpdated
+from backend.common.ids import object_id
 from backend.common.ticket_locks import HolderKind, TicketLocks
+from backend.common.unit_of_work import UnitOfWork
 from backend.tickets.models import Ticket
 from backend.tickets.schemas import (
     CreateTicketRequest,
@@ -27,6 +21,7 @@ from backend.tickets.schemas import (
     TicketQuery,
     UpdateTicketRequest,
 )
+from wire.values import Event, TicketStatus
 
 _ASC, _DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
 # The id last: pages stay stable when many tickets share a price or date.
@@ -39,7 +34,7 @@ _SORTS: dict[SortOrder, list[tuple[str, SortDirection]]] = {
 
 
 def ticket_event[E: TicketCreated](cls: type[E], ticket: Ticket) -> E:
-    """The event describing a ticket's state (its version is the ticket's)."""
+    """The fact describing a ticket's state (its version is the ticket's)."""
     return cls(
         ticket_id=str(ticket.id),
         version=ticket.version,
@@ -57,11 +52,11 @@ def ticket_event[E: TicketCreated](cls: type[E], ticket: Ticket) -> E:
     )
 
 
-async def create_ticket(*, seller_id: str, data: CreateTicketRequest) -> Ticket:
+async def create_ticket(*, seller_id: str, data: CreateTicketRequest, uow: UnitOfWork) -> Ticket:
     ticket = Ticket(
         id=PydanticObjectId(),
         title=data.title,
-        event=EventInfo.model_validate(data.event.model_dump()),
+        event=Event.model_validate(data.event.model_dump()),
         section=data.section,
         row=data.row,
         seat=data.seat,
@@ -69,17 +64,11 @@ async def create_ticket(*, seller_id: str, data: CreateTicketRequest) -> Ticket:
         seller_id=seller_id,
         owner_id=seller_id,
     )
-    ticket.outbox = [OutboxEntry.of(ticket_event(TicketCreated, ticket))]
-    await ticket.insert()
-    return ticket
+    return await uow.add(ticket, ticket_event(TicketCreated, ticket))
 
 
 async def get_ticket(ticket_id: str) -> Ticket:
-    try:
-        oid = PydanticObjectId(ticket_id)
-    except (InvalidId, TypeError):
-        raise NotFound("Ticket not found") from None
-    ticket = await Ticket.get(oid)
+    ticket = await Ticket.get(object_id(ticket_id, "Ticket"))
     if ticket is None:
         raise NotFound("Ticket not found")
     return ticket
@@ -132,27 +121,13 @@ async def tickets_of(user_id: str) -> list[Ticket]:
     return await Ticket.find(flt).sort(_SORTS[SortOrder.NEWEST]).to_list()
 
 
-async def commit(ticket: Ticket, changes: dict[str, Any], event_cls: type[TicketUpdated]) -> Ticket:
-    """Compare-and-set on the version: the change and its event in one document write."""
-    now = datetime.now(UTC)
-    updated: Ticket = Ticket.model_validate(
-        {**ticket.model_dump(), **changes, "version": ticket.version + 1, "updated_at": now}
-    )
-    event: DomainEvent = ticket_event(event_cls, updated)
-    result = await Ticket.get_pymongo_collection().update_one(
-        {"_id": ticket.id, "version": ticket.version},
-        {
-            "$set": {**changes, "version": updated.version, "updated_at": now},
-            "$push": outbox_push(event),
-        },
-    )
-    if result.modified_count != 1:
-        raise Conflict("The ticket changed meanwhile; reload and try again")
-    return updated
+async def commit(ticket: Ticket, changes: dict[str, Any], uow: UnitOfWork) -> Ticket | None:
+    """The change and its ``TicketUpdated`` in one write; None if the ticket changed."""
+    return await uow.commit(ticket, changes, lambda new: [ticket_event(TicketUpdated, new)])
 
 
 async def update_ticket(
-    *, ticket_id: str, user_id: str, data: UpdateTicketRequest, locks: TicketLocks
+    *, ticket_id: str, user_id: str, data: UpdateTicketRequest, locks: TicketLocks, uow: UnitOfWork
 ) -> Ticket:
     """The owner edits a ticket that nobody is buying (invariant: no edits while locked).
 
@@ -183,7 +158,10 @@ async def update_ticket(
         if data.price is not None:
             changes["price"] = data.price.money().model_dump()
         if changes:
-            ticket = await commit(ticket, changes, TicketUpdated)
+            updated = await commit(ticket, changes, uow)
+            if updated is None:
+                raise Conflict("The ticket changed meanwhile; reload and try again")
+            ticket = updated
         committed = ticket.version
         return ticket
     finally:
@@ -191,7 +169,7 @@ async def update_ticket(
 
 
 async def relist_ticket(
-    *, ticket_id: str, user_id: str, data: RelistRequest, locks: TicketLocks
+    *, ticket_id: str, user_id: str, data: RelistRequest, locks: TicketLocks, uow: UnitOfWork
 ) -> Ticket:
     """The buyer of a sold ticket puts it on sale again (resale)."""
     ticket = await get_ticket(ticket_id)
@@ -201,7 +179,7 @@ async def relist_ticket(
         raise Conflict("Only a ticket you bought can be listed again")
     if ticket.order_id is not None:
         await locks.clear_sold(ticket_id, ticket.order_id)
-    return await commit(
+    relisted = await commit(
         ticket,
         {
             "status": TicketStatus.AVAILABLE.value,
@@ -210,5 +188,8 @@ async def relist_ticket(
             "order_id": None,
             "locked_until": None,
         },
-        TicketUpdated,
+        uow,
     )
+    if relisted is None:
+        raise Conflict("The ticket changed meanwhile; reload and try again")
+    return relisted

@@ -35,12 +35,15 @@ CMD ["backend.auth.app:create_app"]
 
 FROM base AS dev
 # Sources owned by the app user so that `skaffold dev` can sync edits in; uvicorn reloads.
+COPY --chown=10001:10001 wire ./wire
 COPY --chown=10001:10001 backend ./backend
 USER 10001:10001
-ENTRYPOINT ["uvicorn", "--factory", "--host", "0.0.0.0", "--port", "8000", "--reload", "--reload-dir", "/app/backend"]
+ENTRYPOINT ["uvicorn", "--factory", "--host", "0.0.0.0", "--port", "8000", "--reload", "--reload-dir", "/app/backend", "--reload-dir", "/app/wire"]
 CMD ["backend.auth.app:create_app"]
 
 FROM base AS runtime
-# Sources owned by root: the service cannot modify its own code.
+# Sources owned by root: the service cannot modify its own code. `wire` is the public
+# contract (values, views, live messages) the services share with their clients.
+COPY wire ./wire
 COPY backend ./backend
 USER 10001:10001

@@ -20,7 +20,8 @@ ENV UV_COMPILE_BYTECODE=1 \
     REFLEX_USE_NPM=1 \
     REFLEX_TELEMETRY_ENABLED=false \
     REFLEX_CHECK_LATEST_VERSION=false \
-    HOME=/home/app
+    HOME=/home/app \
+    PYTHONPATH=/app
 WORKDIR /app
 # Dependencies first, cached until the lock changes: the project's dependencies and the
 # `frontend` group (Reflex, Node) only — not `dev` or `local` (mongoeco, localstripe).
@@ -29,6 +30,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-default-groups --group frontend --no-install-project
 # The route table (API_INGRESS): the web app calls each API where the Ingress sends it.
 COPY deploy/k8s/ingress.yaml ./deploy/k8s/ingress.yaml
+# The public contract the web app reads the API with (on PYTHONPATH from /app).
+COPY wire ./wire
 COPY --chown=10001:10001 frontend_reflex ./frontend_reflex
 USER 10001:10001
 WORKDIR /app/frontend_reflex

@@ -1,7 +1,8 @@
 """A small async client of the marketplace's public REST API, as the web app uses it.
 
-Every call returns the decoded body or raises :class:`ApiError`, which carries the API's
-common error structure (``{"errors": [{"message", "field"}]}``) for forms to show.
+``call`` returns the body as the API's model (``wire``), or raises :class:`ApiError`,
+which carries the API's common error structure (``{"errors": [{"message", "field"}]}``)
+for forms to show.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from ticketing_ui.settings import ui_settings
 
@@ -50,14 +52,15 @@ def _error(response: httpx.Response) -> ApiError:
     return ApiError(response.status_code, message, fields)
 
 
-async def call(
+async def send(
     method: str,
     path: str,
     *,
     token: str = "",
     json: Any = None,
     params: dict[str, Any] | None = None,
-) -> Any:
+) -> httpx.Response:
+    """The API's answer to one request (raises ``ApiError`` for an error status)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     url = ui_settings().base_for(path) + path
     try:
@@ -66,7 +69,24 @@ async def call(
         raise ApiError(503, "The marketplace can't be reached; try again in a moment.") from exc
     if response.status_code >= 400:
         raise _error(response)
-    return response.json() if response.content else None
+    return response
+
+
+async def call[M: BaseModel](
+    answer: type[M],
+    method: str,
+    path: str,
+    *,
+    token: str = "",
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> M:
+    """One request, its answer read as ``answer``."""
+    response = await send(method, path, token=token, json=json, params=params)
+    try:
+        return answer.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise ApiError(502, "The marketplace answered something unexpected.") from exc
 
 
 def live_url() -> str:

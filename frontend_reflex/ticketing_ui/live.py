@@ -16,6 +16,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from ticketing_ui.api import live_url
+from wire.live import AnyFrame, Resync, parse_frame
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ MAX_BACKOFF_SECONDS = 10.0
 
 async def follow(
     topics: list[str], token: str, keep_going: Callable[[], bool]
-) -> AsyncGenerator[dict[str, Any]]:
+) -> AsyncGenerator[AnyFrame]:
     """Messages of ``topics`` until ``keep_going()`` turns false (checked at least every
     ``IDLE_CHECK_SECONDS``); ``None``-free, in cursor order. A caller that stops early
     closes it (``contextlib.aclosing``) to close the connection at once."""
@@ -45,10 +46,10 @@ async def follow(
                         frame = await asyncio.wait_for(ws.recv(), IDLE_CHECK_SECONDS)
                     except TimeoutError:
                         continue
-                    message = json.loads(frame)
-                    if isinstance(message.get("cursor"), int):
-                        cursor = max(cursor or 0, message["cursor"])
-                    if message.get("type") == "resync":
+                    message = parse_frame(frame)
+                    if message.cursor is not None:
+                        cursor = max(cursor or 0, message.cursor)
+                    if isinstance(message, Resync):
                         cursor = None
                     yield message
                 return

@@ -1,25 +1,25 @@
-"""What the pages show: API bodies turned into flat, display-ready views."""
+"""What the pages show: the API's models (``wire``) turned into flat, display-ready views."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+
+from wire.live import LiveOrder
+from wire.orders import OrderPublic
+from wire.tickets import TicketPublic
+from wire.values import Money
 
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "chf": "CHF "}
 KINDS = {"concert": "Concert", "sport": "Sport", "other": "Other"}
 
 
-def money(price: dict[str, Any]) -> str:
-    amount, currency = int(price["amount"]), str(price.get("currency", "usd"))
-    return f"{SYMBOLS.get(currency, currency.upper() + ' ')}{amount / 100:,.2f}"
+def money(price: Money) -> str:
+    symbol = SYMBOLS.get(price.currency, price.currency.upper() + " ")
+    return f"{symbol}{price.amount / 100:,.2f}"
 
 
-def when(iso: str) -> str:
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
+def when(moment: datetime) -> str:
     return moment.strftime("%a %d %b %Y, %H:%M")
 
 
@@ -45,32 +45,36 @@ class TicketView:
     version: int = 0
 
     @classmethod
-    def of(cls, body: dict[str, Any]) -> TicketView:
-        event = body.get("event") or {}
+    def of(cls, ticket: TicketPublic) -> TicketView:
+        event = ticket.event
         seat = [
-            f"{name} {body[key]}"
-            for key, name in (("section", "Section"), ("row", "Row"), ("seat", "Seat"))
-            if body.get(key)
+            f"{name} {value}"
+            for value, name in (
+                (ticket.section, "Section"),
+                (ticket.row, "Row"),
+                (ticket.seat, "Seat"),
+            )
+            if value
         ]
         return cls(
-            id=str(body["id"]),
-            title=str(body.get("title", "")),
-            event_name=str(event.get("name", "")),
-            kind=str(event.get("kind", "")),
-            kind_label=KINDS.get(str(event.get("kind", "")), "Other"),
-            venue=str(event.get("venue", "")),
-            starts_at=str(event.get("startsAt", "")),
-            starts_label=when(str(event.get("startsAt", ""))),
+            id=ticket.id,
+            title=ticket.title,
+            event_name=event.name,
+            kind=event.kind.value,
+            kind_label=KINDS.get(event.kind.value, "Other"),
+            venue=event.venue,
+            starts_at=event.starts_at.isoformat(),
+            starts_label=when(event.starts_at),
             seat_label=" · ".join(seat) or "General admission",
-            amount=int(body["price"]["amount"]),
-            currency=str(body["price"].get("currency", "usd")),
-            price_label=money(body["price"]),
-            status=str(body.get("status", "available")),
-            locked_until_ms=int(body.get("lockedUntilMs") or 0),
-            seller_id=str(body.get("sellerId", "")),
-            seller_name=str(body.get("sellerName") or "A fan"),
-            owner_id=str(body.get("ownerId", "")),
-            version=int(body.get("version", 0)),
+            amount=ticket.price.amount,
+            currency=ticket.price.currency,
+            price_label=money(ticket.price),
+            status=ticket.status.value,
+            locked_until_ms=ticket.locked_until_ms or 0,
+            seller_id=ticket.seller_id,
+            seller_name=ticket.seller_name or "A fan",
+            owner_id=ticket.owner_id,
+            version=ticket.version,
         )
 
 
@@ -106,38 +110,37 @@ class OrderView:
     version: int = 0
 
     @classmethod
-    def of(cls, body: dict[str, Any]) -> OrderView:
-        ticket = body.get("ticket") or {}
-        event = ticket.get("event") or {}
-        status = str(body.get("status", ""))
+    def of(cls, order: OrderPublic) -> OrderView:
+        event = order.ticket.event
+        reason = order.cancel_reason.value if order.cancel_reason else ""
         return cls(
-            id=str(body["id"]),
-            ticket_id=str(ticket.get("id", "")),
-            title=str(ticket.get("title", "")),
-            event_name=str(event.get("name", "")),
-            starts_at=str(event.get("startsAt", "")),
-            starts_label=when(str(event.get("startsAt", ""))),
-            price_label=money(body["price"]),
-            status=status,
-            status_label=status_label(status, str(body.get("cancelReason") or "")),
-            cancel_reason=str(body.get("cancelReason") or ""),
-            expires_at_ms=int(body.get("expiresAtMs") or 0),
-            buyer_id=str(body.get("buyerId", "")),
-            seller_id=str(body.get("sellerId", "")),
-            version=int(body.get("version", 0)),
+            id=order.id,
+            ticket_id=order.ticket.id,
+            title=order.ticket.title,
+            event_name=event.name,
+            starts_at=event.starts_at.isoformat(),
+            starts_label=when(event.starts_at),
+            price_label=money(order.price),
+            status=order.status.value,
+            status_label=status_label(order.status.value, reason),
+            cancel_reason=reason,
+            expires_at_ms=order.expires_at_ms,
+            buyer_id=order.buyer_id,
+            seller_id=order.seller_id,
+            version=order.version,
         )
 
-    def merged(self, live: dict[str, Any]) -> OrderView:
+    def merged(self, live: LiveOrder) -> OrderView:
         """This order after a live ``order.*`` message, whose ``order`` carries the status
         (and no ticket details). Statuses only move forward: created → a final one."""
-        status = str(live.get("status") or self.status)
+        status = live.status.value
         if self.status != "created" and status == "created":
             return self
-        reason = str(live.get("cancelReason") or "")
+        reason = live.cancel_reason.value if live.cancel_reason else ""
         return replace(
             self,
             status=status,
             status_label=status_label(status, reason),
             cancel_reason=reason,
-            expires_at_ms=int(live.get("expiresAtMs") or self.expires_at_ms),
+            expires_at_ms=live.expires_at_ms or self.expires_at_ms,
         )

@@ -95,10 +95,10 @@ async def pause(stop: asyncio.Event, seconds: float) -> None:
 async def outage(stack: ProcessStack, name: str, down_s: float, disruptions: Disruptions) -> None:
     """SIGKILL a service, leave it down a moment, start it again on its port."""
     started = time.monotonic()
-    stack.kill(name)
+    stack.services.kill(name)
     await asyncio.sleep(down_s)
-    stack.spawn(name)
-    await stack.wait_ready([name], READY_S)
+    stack.services.spawn(name)
+    await stack.services.wait_ready([name], within_s=READY_S)
     disruptions.add(started, time.monotonic(), f"{name} killed")
 
 
@@ -164,8 +164,9 @@ def report(
     lines.append(f"operations: {tally.total()}")
     for kind, outcomes in tally.by_kind().items():
         lines.append(f"  {kind:<13} " + " ".join(f"{o}={n}" for o, n in sorted(outcomes.items())))
-    lines.append(f"kills: {dict(stack.kills)} (total {sum(stack.kills.values())})")
-    lines.append(f"starts: {dict(stack.starts)}")
+    kills, starts = stack.services.kills, stack.services.starts
+    lines.append(f"kills: {dict(kills)} (total {sum(kills.values())})")
+    lines.append(f"starts: {dict(starts)}")
     lines.append(f"orders by status: {dict(snap.orders_by_status())}")
     fates = {f.value: sum(1 for s in market.orders if s.fate is f) for f in Fate}
     acknowledged = {a: sum(1 for s in market.orders if s.acknowledged == a)
@@ -212,7 +213,7 @@ async def test_invariants_hold_when_services_are_killed_under_load() -> None:
             async with asyncio.timeout(READY_S + 60):
                 await asyncio.gather(load, chaos)
             redis_clients_killed = await cut
-            assert not stack.check_alive(), f"exited by themselves: {stack.check_alive()}"
+            assert not stack.services.exited(), f"exited by themselves: {stack.services.exited()}"
 
             snap, waited = await settle(
                 lambda: take_snapshot(mongo, redis, stripe, namespace), SETTLE_S

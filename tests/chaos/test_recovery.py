@@ -13,16 +13,19 @@ from beanie import PydanticObjectId
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from backend.common.bus import FactBus
 from backend.common.db import open_database
-from backend.common.events import Money, OrderStatus
 from backend.common.keys import RedisKeys
+from backend.common.outbox import OutboxRelay
 from backend.common.settings import Settings
 from backend.common.ticket_locks import HolderKind, TicketLocks
+from backend.common.unit_of_work import UnitOfWork
 from backend.expiration.scheduler import ExpirationScheduler
 from backend.payments.gateway import PaymentGateway
-from backend.payments.models import OrderReplica, Payment, PaymentStatus
+from backend.payments.models import OrderReplica, Payment
 from backend.payments.service import Payments
 from tests.support.api import eventually
+from wire.values import Money, OrderStatus, PaymentStatus
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +71,14 @@ async def payments(
     )
     gateway = PaymentGateway(market_settings)
     try:
-        yield Payments(gateway=gateway, locks=TicketLocks(redis, keys), keys=keys, hold_s=60)
+        relay = OutboxRelay([Payment], FactBus(redis, keys))
+        yield Payments(
+            gateway=gateway,
+            locks=TicketLocks(redis, keys),
+            uow=UnitOfWork(relay),
+            keys=keys,
+            hold_s=60,
+        )
     finally:
         await gateway.close()
         await mongo.close()

@@ -19,7 +19,6 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from ticketing_ui.ingress import read_ingress
 from websockets.asyncio.client import connect
 
 from tests.support.api import PASSWORD, ticket_body
@@ -27,6 +26,7 @@ from tests.support.image_build import Image
 from tests.support.live import LiveClient
 from tests.support.pods import Environment, Pod, build_image, container_specs, start_pod
 from tests.support.servers import serve
+from ticketing_ui.ingress import read_ingress
 from tools.deploycheck.project import Project, load_project
 from tools.devstack.gateway import create_gateway
 from tools.devstack.processes import Child, free_port, start_mongo, start_redis, start_stripe
@@ -125,9 +125,11 @@ def test_every_deployment_with_an_image_built_here_becomes_ready(cluster: Cluste
         assert Path(pod.executable).is_relative_to(web if name == "frontend" else backend)
 
 
-def test_the_backend_image_holds_the_services_and_the_kernel_only(cluster: Cluster) -> None:
+def test_the_backend_image_holds_the_services_the_kernel_and_the_contract_only(
+    cluster: Cluster,
+) -> None:
     app = cluster.images["ticketing-backend"].path("/app")
-    assert sorted(path.name for path in app.iterdir()) == ["backend"]
+    assert sorted(path.name for path in app.iterdir()) == ["backend", "wire"]
     packages = {path.name for path in (app / "backend").iterdir() if path.is_dir()}
     assert packages == {"auth", "common", "expiration", "live", "orders", "payments", "tickets"}
 
@@ -187,7 +189,7 @@ def broken_tree(tmp_path: Path) -> Path:
     tree.mkdir()
     for name in ("pyproject.toml", "uv.lock", ".dockerignore", "skaffold.yaml"):
         shutil.copy2(REPOSITORY / name, tree / name)
-    for name in ("backend", "deploy"):
+    for name in ("backend", "wire", "deploy"):
         shutil.copytree(
             REPOSITORY / name, tree / name, ignore=shutil.ignore_patterns("__pycache__")
         )

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection, connect
 
-from backend.common.events import EventInfo, EventKind, Money, TicketCreated, TicketStatus
+from backend.common.facts import TicketCreated
 from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
 from backend.live.app import create_app
@@ -26,6 +26,7 @@ from backend.live.messages import LiveMessage, ticket_message
 from tests.support.api import PASSWORD, User
 from tests.support.live import LiveClient
 from tests.support.servers import serve
+from wire.values import Event, EventKind, Money, TicketStatus
 
 type Frame = dict[str, Any]
 
@@ -92,7 +93,7 @@ def listing(title: str, *, seller_id: str | None = None) -> LiveMessage:
         version=0,
         ticket_id=str(ObjectId()),
         title=title,
-        event=EventInfo(
+        event=Event(
             name="The Band",
             kind=EventKind.CONCERT,
             venue="Arena",

@@ -9,10 +9,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
-from ticketing_ui.ingress import read_ingress
 
 from backend.common.settings import Settings
 from tests.support.servers import serve
+from ticketing_ui.ingress import read_ingress
 from tools.devstack.gateway import create_gateway
 from tools.devstack.stack import INGRESS, SERVICES
 

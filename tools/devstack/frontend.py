@@ -38,6 +38,8 @@ def frontend_env(public_url: str, api_url: str) -> dict[str, str]:
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "PYTHONUNBUFFERED": "1",
+        # the app reads the API with the shared models of ``wire/`` (the repository root)
+        "PYTHONPATH": str(FRONTEND_DIR.parent),
     }
 
 

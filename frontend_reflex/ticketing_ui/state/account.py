@@ -8,6 +8,7 @@ import reflex as rx
 
 from ticketing_ui import api
 from ticketing_ui.state.session import SessionState, request_live_restart
+from wire.users import TokenResponse, UserPublic
 
 
 def safe_next(target: str | None) -> str:
@@ -31,10 +32,10 @@ class AuthState(SessionState):
         self.error = "" if exc.fields else exc.message
 
     async def _start_session(self, email: str, password: str) -> None:
-        body = await api.call(
-            "POST", "/api/users/token", json={"email": email, "password": password}
+        issued = await api.call(
+            TokenResponse, "POST", "/api/users/token", json={"email": email, "password": password}
         )
-        self.token = str(body["token"])
+        self.token = issued.token
         await self.refresh_session()
         request_live_restart(self.router.session.client_token)
 
@@ -66,7 +67,7 @@ class AuthState(SessionState):
         if name := str(form.get("displayName", "")).strip():
             body["displayName"] = name
         try:
-            await api.call("POST", "/api/users/signup", json=body)
+            await api.send("POST", "/api/users/signup", json=body)
             await self._start_session(email, password)
         except api.ApiError as exc:
             self._fail(exc)
@@ -106,7 +107,7 @@ class ProfileState(SessionState):
             if not body:
                 self.saved = "Nothing to change."
                 return
-            user = await api.call("PATCH", "/api/users/me", token=self.token, json=body)
+            user = await api.call(UserPublic, "PATCH", "/api/users/me", token=self.token, json=body)
         except api.ApiError as exc:
             self.errors = exc.fields
             self.error = "" if exc.fields else exc.message

@@ -10,6 +10,10 @@ from ticketing_ui import api
 from ticketing_ui.models import OrderView
 from ticketing_ui.state.session import SessionState, now_ms
 from ticketing_ui.state.ticket import path_id
+from wire.live import AnyFrame, OrderMessage
+from wire.orders import OrderPublic
+from wire.payments import CardSetupPublic, PaymentPublic
+from wire.values import PaymentStatus
 
 # phase: loading · pay · paying · action (3-D Secure) · succeeded · declined · expired ·
 # cancelled · missing
@@ -35,13 +39,15 @@ class CheckoutState(SessionState):
         """A fresh SetupIntent for the card form (each can be confirmed once)."""
         self.client_secret = ""  # the pay button waits for it
         try:
-            setup = await api.call("POST", "/api/payments/card-setup", token=self.token)
+            setup = await api.call(
+                CardSetupPublic, "POST", "/api/payments/card-setup", token=self.token
+            )
         except api.ApiError as exc:
             self.message = f"The card form is not available: {exc.message}"
             return
-        self.client_secret = str(setup["clientSecret"])
-        self.publishable_key = str(setup["publishableKey"])
-        self.stripe_js_url = str(setup["stripeJsUrl"])
+        self.client_secret = setup.client_secret
+        self.publishable_key = setup.publishable_key
+        self.stripe_js_url = setup.stripe_js_url
 
     @rx.event
     async def load(self) -> Any:
@@ -52,7 +58,7 @@ class CheckoutState(SessionState):
         order_id = path_id(self.router.url.path, "/checkout/")
         try:
             self.order = OrderView.of(
-                await api.call("GET", f"/api/orders/{order_id}", token=self.token)
+                await api.call(OrderPublic, "GET", f"/api/orders/{order_id}", token=self.token)
             )
             self.phase = self._phase_of(self.order)
             if self.phase == "pay":
@@ -65,6 +71,7 @@ class CheckoutState(SessionState):
     async def _pay(self, method: str) -> None:
         try:
             payment = await api.call(
+                PaymentPublic,
                 "POST",
                 "/api/payments",
                 token=self.token,
@@ -76,18 +83,18 @@ class CheckoutState(SessionState):
             else:
                 await self._reload(exc.message)
             return
-        if payment["status"] == "succeeded":
+        if payment.status is PaymentStatus.SUCCEEDED:
             self.phase, self.message = "succeeded", ""
             self.order.status, self.order.status_label = "complete", "Paid"
-        elif payment["status"] == "requires_action" and payment.get("clientSecret"):
-            self.phase, self.action_secret = "action", str(payment["clientSecret"])
+        elif payment.status is PaymentStatus.REQUIRES_ACTION and payment.client_secret:
+            self.phase, self.action_secret = "action", payment.client_secret
             self._method = method
         else:
-            self.phase, self.message = "pay", payment.get("failureMessage") or "Try again."
+            self.phase, self.message = "pay", payment.failure_message or "Try again."
 
     async def _reload(self, message: str) -> None:
         self.order = OrderView.of(
-            await api.call("GET", f"/api/orders/{self.order.id}", token=self.token)
+            await api.call(OrderPublic, "GET", f"/api/orders/{self.order.id}", token=self.token)
         )
         self.phase, self.message = self._phase_of(self.order), message
         if self.phase == "pay":
@@ -117,7 +124,7 @@ class CheckoutState(SessionState):
     @rx.event
     async def cancel(self) -> Any:
         try:
-            await api.call("DELETE", f"/api/orders/{self.order.id}", token=self.token)
+            await api.send("DELETE", f"/api/orders/{self.order.id}", token=self.token)
         except api.ApiError as exc:
             await self._reload(exc.message)
             return None
@@ -128,11 +135,10 @@ class CheckoutState(SessionState):
         )
         return None
 
-    async def apply_live(self, message: dict[str, Any]) -> None:
-        body = message.get("order")
-        if message.get("orderId") != self.order.id or not isinstance(body, dict):
+    async def apply_live(self, frame: AnyFrame) -> None:
+        if not isinstance(frame, OrderMessage) or frame.order_id != self.order.id:
             return
-        self.order = self.order.merged(body)
+        self.order = self.order.merged(frame.order)
         self.server_now_ms = now_ms()
         if self.phase not in {"paying", "action"} or self.order.status != "created":
             self.phase = self._phase_of(self.order)

@@ -12,28 +12,19 @@ from contextlib import aclosing
 from typing import Any
 
 import reflex as rx
+from reflex.utils import prerequisites
 
 from ticketing_ui import live
-from ticketing_ui.state.checkout import CheckoutState
-from ticketing_ui.state.market import MarketState
-from ticketing_ui.state.orders import ListingsState, OrdersState
+from ticketing_ui.routes import page_for
 from ticketing_ui.state.session import SessionState, take_live_restart
-from ticketing_ui.state.ticket import TicketState
+from wire.live import AnyFrame
 
 log = logging.getLogger(__name__)
 
-PAGES: tuple[tuple[str, type[Any]], ...] = (
-    ("/tickets/", TicketState),
-    ("/checkout/", CheckoutState),
-    ("/orders", OrdersState),
-    ("/listings", ListingsState),
-    ("/", MarketState),
-)
-
 
 def tab_connected(client_token: str) -> bool:
-    from ticketing_ui.ticketing_ui import app  # the running app (imported lazily: a cycle)
-
+    # The running app, looked up by Reflex's config (importing it here would be a cycle).
+    app = prerequisites.get_app().app
     namespace = app.event_namespace
     return namespace is not None and client_token in namespace.token_to_sid
 
@@ -78,10 +69,8 @@ class LiveState(SessionState):
         finally:
             _followed.discard(client_token)
 
-    async def _dispatch(self, message: dict[str, Any]) -> None:
-        path = self.router.url.path or "/"
-        for prefix, state_class in PAGES:
-            if path.startswith(prefix) if prefix != "/" else path == "/":
-                state = await self.get_state(state_class)
-                await state.apply_live(message)
-                return
+    async def _dispatch(self, message: AnyFrame) -> None:
+        page = page_for(self.router.url.path)
+        if page is not None and page.live is not None:
+            state = await self.get_state(page.live)
+            await state.apply_live(message)  # type: ignore[attr-defined]

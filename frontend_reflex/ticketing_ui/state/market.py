@@ -10,6 +10,10 @@ import reflex as rx
 from ticketing_ui import api
 from ticketing_ui.models import TicketView
 from ticketing_ui.state.session import SessionState, now_ms
+from wire.live import AnyFrame, Snapshot, TicketMessage
+from wire.market import TicketFilter
+from wire.tickets import TicketPage
+from wire.values import EventKind
 
 PAGE_SIZE = 60
 SORTS = {"date": "Date", "price": "Price: low to high", "-price": "Price: high to low",
@@ -31,18 +35,17 @@ def cents(text: str) -> int | None:
     return value if value >= 0 else None
 
 
-def day_bound(text: str, *, end: bool) -> str | None:
+def day_bound(text: str, *, end: bool) -> datetime | None:
     if not text:
         return None
     try:
         day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         return None
-    return day.replace(hour=23, minute=59, second=59).isoformat() if end else day.isoformat()
+    return day.replace(hour=23, minute=59, second=59) if end else day
 
 
-def ticket_matches(
-    ticket: TicketView,
+def market_filter(
     *,
     kind: str = "all",
     q: str = "",
@@ -50,25 +53,17 @@ def ticket_matches(
     date_to: str = "",
     min_price: str = "",
     max_price: str = "",
-) -> bool:
-    """Whether ``ticket`` passes the market's filters (as typed in the form), by the same
-    rules as ``GET /api/tickets``: a live listing then shows exactly when a reload would."""
-    if kind not in ("all", ticket.kind):
-        return False
-    needle = q.strip().lower()
-    # The API matches the text inside one field (title, event or venue), never across two.
-    fields = (ticket.title, ticket.event_name, ticket.venue)
-    if needle and not any(needle in field.lower() for field in fields):
-        return False
-    low, high = cents(min_price), cents(max_price)
-    if (low is not None and ticket.amount < low) or (high is not None and ticket.amount > high):
-        return False
-    after = day_bound(date_from, end=False)
-    before = day_bound(date_to, end=True)
-    starts = ticket.starts_at
-    if after and _instant(starts) < _instant(after):
-        return False
-    return not (before and _instant(starts) > _instant(before))
+) -> TicketFilter:
+    """The market's filters as typed in the form: what ``GET /api/tickets`` is asked, and
+    what decides whether a listing that appears live belongs on the page."""
+    return TicketFilter(
+        kind=None if kind == "all" else EventKind(kind),
+        q=q.strip() or None,
+        starts_after=day_bound(date_from, end=False),
+        starts_before=day_bound(date_to, end=True),
+        min_price=cents(min_price),
+        max_price=cents(max_price),
+    )
 
 
 class MarketState(SessionState):
@@ -84,26 +79,8 @@ class MarketState(SessionState):
     max_price: str = ""
     sort: str = "date"
 
-    def _params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"pageSize": PAGE_SIZE, "sort": self.sort}
-        if self.kind != "all":
-            params["kind"] = self.kind
-        if self.q.strip():
-            params["q"] = self.q.strip()
-        if (after := day_bound(self.date_from, end=False)) is not None:
-            params["startsAfter"] = after
-        if (before := day_bound(self.date_to, end=True)) is not None:
-            params["startsBefore"] = before
-        if (low := cents(self.min_price)) is not None:
-            params["minPrice"] = low
-        if (high := cents(self.max_price)) is not None:
-            params["maxPrice"] = high
-        return params
-
-    def matches(self, ticket: TicketView) -> bool:
-        """Whether a ticket that appeared live belongs in the current filtered view."""
-        return ticket_matches(
-            ticket,
+    def _filter(self) -> TicketFilter:
+        return market_filter(
             kind=self.kind,
             q=self.q,
             date_from=self.date_from,
@@ -115,13 +92,14 @@ class MarketState(SessionState):
     async def fetch(self) -> None:
         self.loading, self.error = True, ""
         try:
-            page = await api.call("GET", "/api/tickets", params=self._params())
+            params = {"pageSize": PAGE_SIZE, "sort": self.sort} | self._filter().query_params()
+            page = await api.call(TicketPage, "GET", "/api/tickets", params=params)
         except api.ApiError as exc:
             self.error = exc.message
             self.tickets, self.total = [], 0
         else:
-            self.tickets = [TicketView.of(item) for item in page["items"]]
-            self.total = int(page["total"])
+            self.tickets = [TicketView.of(item) for item in page.items]
+            self.total = page.total
         finally:
             self.loading = False
             self.tick_clock()
@@ -148,27 +126,20 @@ class MarketState(SessionState):
         self.date_from = self.date_to = self.min_price = self.max_price = ""
         await self.fetch()
 
-    async def apply_live(self, message: dict[str, Any]) -> None:
-        kind = message.get("type", "")
+    async def apply_live(self, frame: AnyFrame) -> None:
         self.server_now_ms = now_ms()
-        if kind == "snapshot" and message.get("topic") == "tickets":
-            fresh = {str(t["id"]): TicketView.of(t) for t in message.get("tickets", [])}
+        if isinstance(frame, Snapshot) and frame.topic == "tickets":
+            fresh = {t.id: TicketView.of(t) for t in frame.tickets or []}
             self.tickets = [fresh.get(t.id, t) for t in self.tickets]
             return
-        body = message.get("ticket")
-        if not kind.startswith("ticket.") or not isinstance(body, dict):
+        if not isinstance(frame, TicketMessage):
             return
-        view = TicketView.of(body)
+        view = TicketView.of(frame.ticket)
         for index, current in enumerate(self.tickets):
             if current.id == view.id:
                 if view.version >= current.version:  # an older message than the page
                     self.tickets[index] = view
                 return
-        if kind == "ticket.listed" and self.matches(view):
+        if frame.type == "ticket.listed" and self._filter().matches(frame.ticket):
             self.tickets = [view, *self.tickets]
             self.total += 1
-
-
-def _instant(iso: str) -> datetime:
-    moment = datetime.fromisoformat(iso)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -10,6 +10,9 @@ from ticketing_ui import api
 from ticketing_ui.models import OrderView, TicketView
 from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState, now_ms
+from wire.live import AnyFrame, OrderMessage, TicketMessage
+from wire.orders import OrderList
+from wire.tickets import TicketList, TicketPublic
 
 
 class OrdersState(SessionState):
@@ -29,24 +32,23 @@ class OrdersState(SessionState):
     async def fetch(self) -> None:
         self.error = ""
         try:
-            body = await api.call("GET", "/api/orders", token=self.token)
-            self.orders = [OrderView.of(item) for item in body["items"]]
+            body = await api.call(OrderList, "GET", "/api/orders", token=self.token)
+            self.orders = [OrderView.of(item) for item in body.items]
         except api.ApiError as exc:
             self.error = exc.message
         finally:
             self.loading = False
             self.tick_clock()
 
-    async def apply_live(self, message: dict[str, Any]) -> None:
-        body = message.get("order")
-        if not str(message.get("type", "")).startswith("order.") or not isinstance(body, dict):
+    async def apply_live(self, frame: AnyFrame) -> None:
+        if not isinstance(frame, OrderMessage):
             return
-        if body.get("buyerId") != self.user_id:
+        if frame.order.buyer_id != self.user_id:
             return  # a sale of mine: it shows under My tickets
         self.server_now_ms = now_ms()
         for index, current in enumerate(self.orders):
-            if current.id == message.get("orderId"):
-                self.orders[index] = current.merged(body)
+            if current.id == frame.order_id:
+                self.orders[index] = current.merged(frame.order)
                 return
         await self.fetch()  # a new order (from another tab): its details come from the API
 
@@ -70,14 +72,14 @@ class ListingsState(SessionState):
     async def fetch(self) -> None:
         self.loading, self.error = True, ""
         try:
-            body = await api.call("GET", "/api/tickets/mine", token=self.token)
+            body = await api.call(TicketList, "GET", "/api/tickets/mine", token=self.token)
         except api.ApiError as exc:
             self.error = exc.message
             return
         finally:
             self.loading = False
             self.tick_clock()
-        views = [TicketView.of(item) for item in body["items"]]
+        views = [TicketView.of(item) for item in body.items]
         self.selling = [t for t in views if t.seller_id == self.user_id]
         self.owned = [
             t for t in views if t.owner_id == self.user_id and t.seller_id != self.user_id
@@ -102,6 +104,7 @@ class ListingsState(SessionState):
             return None
         try:
             ticket = await api.call(
+                TicketPublic,
                 "POST",
                 f"/api/tickets/{self.relist_id}/relist",
                 token=self.token,
@@ -112,13 +115,12 @@ class ListingsState(SessionState):
             return None
         self.relist_id = ""
         self.notify("Your ticket is on sale again.")
-        return rx.redirect(f"/tickets/{ticket['id']}")
+        return rx.redirect(f"/tickets/{ticket.id}")
 
-    async def apply_live(self, message: dict[str, Any]) -> None:
-        body = message.get("ticket")
-        if not isinstance(body, dict):
+    async def apply_live(self, frame: AnyFrame) -> None:
+        if not isinstance(frame, TicketMessage):
             return
-        view = TicketView.of(body)
+        view = TicketView.of(frame.ticket)
         self.server_now_ms = now_ms()
         for group in (self.selling, self.owned):
             for index, current in enumerate(group):

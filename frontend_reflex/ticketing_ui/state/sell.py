@@ -11,6 +11,7 @@ import reflex as rx
 from ticketing_ui import api
 from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState
+from wire.tickets import TicketPublic
 
 
 def local_to_iso(text: str, zone: str) -> str | None:
@@ -75,7 +76,9 @@ class SellState(SessionState):
         self.busy = True
         yield
         try:
-            ticket = await api.call("POST", "/api/tickets", token=self.token, json=body)
+            ticket = await api.call(
+                TicketPublic, "POST", "/api/tickets", token=self.token, json=body
+            )
         except api.ApiError as exc:
             self.errors = exc.fields
             self.error = "" if exc.fields else exc.message
@@ -85,4 +88,4 @@ class SellState(SessionState):
         finally:
             self.busy = False
         self.notify("Your ticket is on sale.")
-        yield rx.redirect(f"/tickets/{ticket['id']}")
+        yield rx.redirect(f"/tickets/{ticket.id}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any
 from urllib.parse import quote
 
 import reflex as rx
@@ -12,6 +11,7 @@ from reflex.event import EventSpec
 
 from ticketing_ui import api
 from ticketing_ui.settings import ui_settings
+from wire.users import CurrentUserResponse, UserPublic
 
 SESSION_DAYS = 7
 _restart_live: set[str] = set()  # tabs whose live connection must re-authenticate
@@ -58,10 +58,10 @@ class SessionState(rx.State):
     def tick_clock(self) -> None:
         self.server_now_ms = now_ms()
 
-    def set_user(self, body: dict[str, Any] | None) -> None:
-        self.user_id = str(body["id"]) if body else ""
-        self.user_email = str(body["email"]) if body else ""
-        self.user_name = str(body.get("displayName") or "") if body else ""
+    def set_user(self, user: UserPublic | None) -> None:
+        self.user_id = user.id if user else ""
+        self.user_email = user.email if user else ""
+        self.user_name = user.display_name if user else ""
         self.session_checked = True
 
     def notify(self, text: str) -> None:
@@ -79,13 +79,15 @@ class SessionState(rx.State):
             self.set_user(None)
             return
         try:
-            body = await api.call("GET", "/api/users/currentuser", token=self.token)
+            body = await api.call(
+                CurrentUserResponse, "GET", "/api/users/currentuser", token=self.token
+            )
         except api.ApiError as exc:
             if exc.status == 401:
                 self.token = ""
             self.set_user(None)
             return
-        user = body.get("currentUser")
+        user = body.current_user
         if user is None:
             self.token = ""
         self.set_user(user)
@@ -102,7 +104,7 @@ class SessionState(rx.State):
     async def sign_out(self) -> EventSpec:
         if self.token:  # the API revokes the token, wherever else it was copied
             with contextlib.suppress(api.ApiError):
-                await api.call("POST", "/api/users/signout", token=self.token)
+                await api.send("POST", "/api/users/signout", token=self.token)
         self.token = ""
         self.set_user(None)
         request_live_restart(self.router.session.client_token)

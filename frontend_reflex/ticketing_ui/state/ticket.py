@@ -11,6 +11,9 @@ from ticketing_ui import api
 from ticketing_ui.models import TicketView
 from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState, now_ms
+from wire.live import AnyFrame, TicketMessage
+from wire.orders import OrderPublic
+from wire.tickets import TicketPublic
 
 
 def path_id(path: str, prefix: str) -> str:
@@ -39,7 +42,9 @@ class TicketState(SessionState):
         self.loading, self.buy_error, self.price_error, self.price_saved = True, "", "", ""
         ticket_id = path_id(self.router.url.path, "/tickets/")
         try:
-            self.ticket = TicketView.of(await api.call("GET", f"/api/tickets/{ticket_id}"))
+            self.ticket = TicketView.of(
+                await api.call(TicketPublic, "GET", f"/api/tickets/{ticket_id}")
+            )
             self.found = True
         except api.ApiError as exc:
             self.found = False
@@ -55,14 +60,18 @@ class TicketState(SessionState):
         self.buying, self.buy_error = True, ""
         try:
             order = await api.call(
-                "POST", "/api/orders", token=self.token, json={"ticketId": self.ticket.id}
+                OrderPublic,
+                "POST",
+                "/api/orders",
+                token=self.token,
+                json={"ticketId": self.ticket.id},
             )
         except api.ApiError as exc:
             self.buy_error = exc.message
             return None
         finally:
             self.buying = False
-        return rx.redirect(f"/checkout/{order['id']}")
+        return rx.redirect(f"/checkout/{order.id}")
 
     @rx.event
     async def save_price(self, form: dict[str, Any]) -> AsyncIterator[None]:
@@ -75,6 +84,7 @@ class TicketState(SessionState):
         yield
         try:
             body = await api.call(
+                TicketPublic,
                 "PATCH",
                 f"/api/tickets/{self.ticket.id}",
                 token=self.token,
@@ -88,11 +98,10 @@ class TicketState(SessionState):
         self.ticket = TicketView.of(body)
         self.price_saved = f"Price changed to {self.ticket.price_label}."
 
-    async def apply_live(self, message: dict[str, Any]) -> None:
-        body = message.get("ticket")
-        if message.get("ticketId") != self.ticket.id or not isinstance(body, dict):
+    async def apply_live(self, frame: AnyFrame) -> None:
+        if not isinstance(frame, TicketMessage) or frame.ticket_id != self.ticket.id:
             return
-        view = TicketView.of(body)
+        view = TicketView.of(frame.ticket)
         if view.version >= self.ticket.version:
             self.server_now_ms = now_ms()
             self.ticket = view

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -16,23 +16,15 @@ from redis.asyncio import Redis
 from backend.common.bus import (
     Consumer,
     Envelope,
-    EventBus,
-    Handler,
+    FactBus,
     RetryLater,
+    Subscriptions,
     pending_count,
+    subscribe,
 )
-from backend.common.events import (
-    CancelReason,
-    DomainEvent,
-    EventInfo,
-    EventKind,
-    Money,
-    OrderCancelled,
-    OrderCreated,
-    TicketStatus,
-    TicketUpdated,
-)
+from backend.common.facts import OrderCancelled, OrderCreated, TicketUpdated
 from backend.common.keys import RedisKeys
+from wire.values import CancelReason, Event, EventKind, Money, TicketStatus
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +61,7 @@ async def drive(*consumers: Consumer, until: Condition) -> None:
 def make_consumer(
     redis: Redis,
     keys: RedisKeys,
-    handlers: Mapping[type[DomainEvent], Handler],
+    subscriptions: Subscriptions,
     *,
     group: str = GROUP,
     name: str | None = None,
@@ -80,7 +72,7 @@ def make_consumer(
         redis,
         keys,
         group=group,
-        handlers=handlers,
+        subscriptions=subscriptions,
         name=name,
         max_deliveries=max_deliveries,
         retry_after_ms=RETRY_AFTER_MS,
@@ -105,7 +97,7 @@ def ticket_updated(*, version: int, price: int) -> TicketUpdated:
     return TicketUpdated(
         ticket_id="ticket-1",
         title="Front row",
-        event=EventInfo(
+        event=Event(
             name="The Show",
             kind=EventKind.CONCERT,
             venue="Arena",
@@ -140,8 +132,8 @@ class TicketReplica:
 
 
 @pytest.fixture
-def bus(redis: Redis, keys: RedisKeys) -> EventBus:
-    return EventBus(redis, keys)
+def bus(redis: Redis, keys: RedisKeys) -> FactBus:
+    return FactBus(redis, keys)
 
 
 @pytest.fixture
@@ -155,14 +147,14 @@ async def dead_letters(redis: Redis, keys: RedisKeys) -> list[dict[str, str]]:
 
 
 async def test_published_event_is_handled_and_acked(
-    bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     handled: list[OrderCreated] = []
 
     async def on_order_created(event: OrderCreated) -> None:
         handled.append(event)
 
-    consumer = make_consumer(redis, keys, {OrderCreated: on_order_created})
+    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, on_order_created)])
     await consumer.ensure_groups()
     event = order_created()
     await bus.publish(event)
@@ -174,7 +166,7 @@ async def test_published_event_is_handled_and_acked(
 
 
 async def test_running_consumer_handles_events_published_before_and_after_it_starts(
-    bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     handled: list[str] = []
 
@@ -183,7 +175,7 @@ async def test_running_consumer_handles_events_published_before_and_after_it_sta
 
     before, after = order_created("before"), order_created("after")
     await bus.publish(before)  # the group does not exist yet
-    consumer = make_consumer(redis, keys, {OrderCreated: on_order_created})
+    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, on_order_created)])
     task = asyncio.create_task(consumer.run())
     try:
         await bus.publish(after)
@@ -198,7 +190,7 @@ async def test_running_consumer_handles_events_published_before_and_after_it_sta
 
 
 async def test_failed_handler_leaves_message_unacked_and_it_is_retried(
-    bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     deliveries_seen: list[int] = []
     handled: list[str] = []
@@ -210,7 +202,7 @@ async def test_failed_handler_leaves_message_unacked_and_it_is_retried(
             raise ConnectionError("database briefly unavailable")
         handled.append(event.id)
 
-    consumer = make_consumer(redis, keys, {OrderCreated: flaky})
+    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, flaky)])
     await consumer.ensure_groups()
     event = order_created()
     msg_id = await bus.publish(event)
@@ -229,7 +221,7 @@ async def test_failed_handler_leaves_message_unacked_and_it_is_retried(
 
 
 async def test_message_of_a_killed_consumer_is_handled_by_another_consumer(
-    bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     started = asyncio.Event()
     never = asyncio.Event()
@@ -243,8 +235,10 @@ async def test_message_of_a_killed_consumer_is_handled_by_another_consumer(
     async def on_order_created(event: OrderCreated) -> None:
         handled.append(event.id)
 
-    doomed = make_consumer(redis, keys, {OrderCreated: stuck}, name="replica-a")
-    survivor = make_consumer(redis, keys, {OrderCreated: on_order_created}, name="replica-b")
+    doomed = make_consumer(redis, keys, [subscribe(OrderCreated, stuck)], name="replica-a")
+    survivor = make_consumer(
+        redis, keys, [subscribe(OrderCreated, on_order_created)], name="replica-b"
+    )
     event = order_created()
     await bus.publish(event)
 
@@ -264,7 +258,7 @@ async def test_message_of_a_killed_consumer_is_handled_by_another_consumer(
 
 
 async def test_poison_message_is_dead_lettered_after_max_deliveries_while_others_flow(
-    bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     attempts: list[str] = []
 
@@ -273,7 +267,7 @@ async def test_poison_message_is_dead_lettered_after_max_deliveries_while_others
         if event.order_id == "poison":
             raise ValueError("cannot apply poison")
 
-    consumer = make_consumer(redis, keys, {OrderCreated: on_order_created})
+    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, on_order_created)])
     await consumer.ensure_groups()
     poison = order_created("poison")
     poison_msg_id = await bus.publish(poison)
@@ -312,14 +306,14 @@ async def test_poison_message_is_dead_lettered_after_max_deliveries_while_others
     ids=["not-json", "missing-fields", "no-data"],
 )
 async def test_unparsable_event_is_dead_lettered_without_reaching_the_handler(
-    fields: dict[str, str], bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    fields: dict[str, str], bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     handled: list[str] = []
 
     async def on_order_created(event: OrderCreated) -> None:
         handled.append(event.order_id)
 
-    consumer = make_consumer(redis, keys, {OrderCreated: on_order_created})
+    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, on_order_created)])
     await consumer.ensure_groups()
     bad_msg_id = await redis.xadd(orders_stream, fields)  # type: ignore[arg-type]
     await bus.publish(order_created("next"))
@@ -334,7 +328,7 @@ async def test_unparsable_event_is_dead_lettered_without_reaching_the_handler(
     assert letter["msgId"] == bad_msg_id
     assert letter["stream"] == orders_stream
     assert letter["group"] == GROUP
-    assert letter["error"].startswith("invalid event")
+    assert letter["error"].startswith("invalid fact")
     # It can never parse, so it is not retried: dead-lettered on its first delivery.
     assert letter["deliveries"] == "1"
     assert letter.get("data") == fields.get("data")
@@ -342,7 +336,7 @@ async def test_unparsable_event_is_dead_lettered_without_reaching_the_handler(
 
 
 async def test_running_consumer_keeps_consuming_after_a_dead_letter(
-    bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     handled: list[str] = []
 
@@ -351,7 +345,7 @@ async def test_running_consumer_keeps_consuming_after_a_dead_letter(
             raise ValueError("cannot apply poison")
         handled.append(event.order_id)
 
-    consumer = make_consumer(redis, keys, {OrderCreated: on_order_created})
+    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, on_order_created)])
     task = asyncio.create_task(consumer.run())
     try:
         await bus.publish(order_created("poison"))
@@ -373,7 +367,7 @@ async def test_running_consumer_keeps_consuming_after_a_dead_letter(
 
 
 async def test_retry_later_is_retried_until_the_handler_accepts(
-    bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     attempts: list[str] = []
     handled: list[str] = []
@@ -384,7 +378,7 @@ async def test_retry_later_is_retried_until_the_handler_accepts(
             raise RetryLater("the ticket replica is behind")
         handled.append(event.id)
 
-    consumer = make_consumer(redis, keys, {OrderCreated: not_yet}, max_deliveries=5)
+    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, not_yet)], max_deliveries=5)
     await consumer.ensure_groups()
     event = order_created()
     await bus.publish(event)
@@ -397,7 +391,7 @@ async def test_retry_later_is_retried_until_the_handler_accepts(
 
 
 async def test_retry_later_is_dead_lettered_when_it_never_resolves(
-    bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     attempts: list[str] = []
 
@@ -405,7 +399,7 @@ async def test_retry_later_is_dead_lettered_when_it_never_resolves(
         attempts.append(event.id)
         raise RetryLater("version 7 never arrives")
 
-    consumer = make_consumer(redis, keys, {OrderCreated: never_ready})
+    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, never_ready)])
     await consumer.ensure_groups()
     msg_id = await bus.publish(order_created())
 
@@ -423,18 +417,19 @@ async def test_retry_later_is_dead_lettered_when_it_never_resolves(
 
 
 async def test_every_group_gets_every_event(
-    bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     seen: dict[str, list[str]] = {"tickets": [], "payments": []}
 
-    def recorder(group: str) -> Handler:
+    def recorder(group: str) -> Callable[[OrderCreated], Awaitable[None]]:
         async def on_order_created(event: OrderCreated) -> None:
             seen[group].append(event.id)
 
         return on_order_created
 
     consumers = [
-        make_consumer(redis, keys, {OrderCreated: recorder(group)}, group=group) for group in seen
+        make_consumer(redis, keys, [subscribe(OrderCreated, recorder(group))], group=group)
+        for group in seen
     ]
     for consumer in consumers:
         await consumer.ensure_groups()
@@ -451,18 +446,18 @@ async def test_every_group_gets_every_event(
 
 
 async def test_replicas_of_one_group_share_events_and_handle_each_once(
-    bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     seen: dict[str, list[str]] = {"replica-a": [], "replica-b": []}
 
-    def recorder(name: str) -> Handler:
+    def recorder(name: str) -> Callable[[OrderCreated], Awaitable[None]]:
         async def on_order_created(event: OrderCreated) -> None:
             seen[name].append(event.id)
 
         return on_order_created
 
     replicas = [
-        make_consumer(redis, keys, {OrderCreated: recorder(name)}, name=name, batch=1)
+        make_consumer(redis, keys, [subscribe(OrderCreated, recorder(name))], name=name, batch=1)
         for name in seen
     ]
     await replicas[0].ensure_groups()
@@ -478,14 +473,14 @@ async def test_replicas_of_one_group_share_events_and_handle_each_once(
 
 
 async def test_events_without_a_handler_are_acked_and_ignored(
-    bus: EventBus, redis: Redis, keys: RedisKeys, orders_stream: str
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
     handled: list[str] = []
 
     async def on_order_created(event: OrderCreated) -> None:
         handled.append(event.id)
 
-    consumer = make_consumer(redis, keys, {OrderCreated: on_order_created})
+    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, on_order_created)])
     await consumer.ensure_groups()
     cancelled = OrderCancelled(
         order_id="order-1",
@@ -507,10 +502,10 @@ async def test_events_without_a_handler_are_acked_and_ignored(
 
 
 async def test_duplicate_event_changes_nothing_when_the_handler_is_idempotent(
-    bus: EventBus, redis: Redis, keys: RedisKeys
+    bus: FactBus, redis: Redis, keys: RedisKeys
 ) -> None:
     replica = TicketReplica()
-    consumer = make_consumer(redis, keys, {TicketUpdated: replica.on_ticket_updated})
+    consumer = make_consumer(redis, keys, [subscribe(TicketUpdated, replica.on_ticket_updated)])
     await consumer.ensure_groups()
     first = ticket_updated(version=0, price=1_000)
     second = ticket_updated(version=1, price=2_000)
@@ -528,10 +523,10 @@ async def test_duplicate_event_changes_nothing_when_the_handler_is_idempotent(
 
 
 async def test_skipped_version_is_retried_until_the_gap_is_filled(
-    bus: EventBus, redis: Redis, keys: RedisKeys
+    bus: FactBus, redis: Redis, keys: RedisKeys
 ) -> None:
     replica = TicketReplica()
-    consumer = make_consumer(redis, keys, {TicketUpdated: replica.on_ticket_updated})
+    consumer = make_consumer(redis, keys, [subscribe(TicketUpdated, replica.on_ticket_updated)])
     await consumer.ensure_groups()
     first = ticket_updated(version=0, price=1_000)
     second = ticket_updated(version=1, price=2_000)

@@ -13,9 +13,9 @@ from beanie import Document, PydanticObjectId
 from pydantic import Field
 from redis.asyncio import Redis
 
-from backend.common.bus import Envelope, EventBus
+from backend.common.bus import Envelope, FactBus
 from backend.common.db import open_database
-from backend.common.events import UserUpdated
+from backend.common.facts import UserUpdated
 from backend.common.keys import RedisKeys
 from backend.common.outbox import OutboxEntry, OutboxRelay, outbox_push
 from backend.common.settings import Settings
@@ -36,7 +36,7 @@ class Profile(Document):
         name = "profiles"
 
 
-class BusThatDiesAfterPublishing(EventBus):
+class BusThatDiesAfterPublishing(FactBus):
     """Fault injection: the relay's process dies right after XADD, before the pull."""
 
     async def publish_envelope(self, stream: str, envelope: Envelope) -> str:
@@ -54,12 +54,12 @@ async def database(settings: Settings) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-def bus(redis: Redis, keys: RedisKeys) -> EventBus:
-    return EventBus(redis, keys)
+def bus(redis: Redis, keys: RedisKeys) -> FactBus:
+    return FactBus(redis, keys)
 
 
 @pytest.fixture
-def relay(database: None, bus: EventBus, settings: Settings) -> OutboxRelay:
+def relay(database: None, bus: FactBus, settings: Settings) -> OutboxRelay:
     return OutboxRelay([Profile], bus, poll_seconds=settings.outbox_poll_seconds)
 
 

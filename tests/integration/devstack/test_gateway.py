@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from ticketing_ui.ingress import Route as IngressRoute
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve as ws_serve
@@ -23,6 +22,7 @@ from websockets.typing import Subprotocol
 
 from tests.support.errors import error_items
 from tests.support.servers import serve
+from ticketing_ui.ingress import Route as IngressRoute
 from tools.devstack.gateway import create_gateway
 from tools.devstack.processes import free_port
 

@@ -11,8 +11,8 @@ from typing import cast
 import pytest
 from redis.asyncio import Redis
 
-from backend.common.bus import Consumer
-from backend.common.events import OrderExpired
+from backend.common.bus import Consumer, subscribe
+from backend.common.facts import OrderExpired
 from backend.common.keys import RedisKeys
 from backend.expiration.scheduler import ExpirationScheduler
 
@@ -255,7 +255,9 @@ async def test_fired_event_is_delivered_to_a_consumer_group(
     async def on_order_expired(event: OrderExpired) -> None:
         received.append(event)
 
-    consumer = Consumer(redis, keys, group="orders", handlers={OrderExpired: on_order_expired})
+    consumer = Consumer(
+        redis, keys, group="orders", subscriptions=[subscribe(OrderExpired, on_order_expired)]
+    )
     await consumer.ensure_groups()
     await scheduler.schedule(order_id="o1", ticket_id="t1", deadline=DEADLINE)
     await scheduler.fire_due(now_ms=DEADLINE_MS)

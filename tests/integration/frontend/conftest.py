@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from ticketing_ui import api
-from ticketing_ui.settings import ui_settings
 
 from backend.common.settings import Settings
 from tests.support.stack import Stack, running_stack
+from ticketing_ui import api
+from ticketing_ui.settings import ui_settings
 
 
 @pytest.fixture

@@ -10,15 +10,19 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from ticketing_ui import api
-from ticketing_ui.live import follow
-from ticketing_ui.models import TicketView
-from ticketing_ui.settings import ui_settings
 
 from tests.support.api import PASSWORD, User, ticket_body
 from tests.support.rest_stack import SignUp
 from tests.support.stack import Stack
+from ticketing_ui import api
+from ticketing_ui.live import follow
+from ticketing_ui.models import TicketView
+from ticketing_ui.settings import ui_settings
 from tools.devstack.processes import free_port
+from wire.live import AnyFrame
+from wire.orders import OrderPublic
+from wire.tickets import TicketPage, TicketPublic
+from wire.users import TokenResponse
 
 pytestmark = pytest.mark.integration
 
@@ -26,17 +30,16 @@ GUARD_SECONDS = 30  # only so that a broken stream fails the test instead of han
 
 
 async def token_of(user: User) -> str:
-    body = await api.call(
-        "POST", "/api/users/token", json={"email": user.email, "password": PASSWORD}
+    issued = await api.call(
+        TokenResponse, "POST", "/api/users/token", json={"email": user.email, "password": PASSWORD}
     )
-    return str(body["token"])
+    return issued.token
 
 
-async def next_of(
-    messages: AsyncIterator[dict[str, Any]], kind: str, **match: Any
-) -> dict[str, Any]:
-    """The next message of type ``kind`` whose fields include ``match``."""
-    async for message in messages:
+async def next_of(messages: AsyncIterator[AnyFrame], kind: str, **match: Any) -> dict[str, Any]:
+    """The next message of type ``kind`` whose fields include ``match`` (as sent)."""
+    async for frame in messages:
+        message = frame.body()
         if message.get("type") == kind and all(message.get(k) == v for k, v in match.items()):
             return message
     raise AssertionError(f"the stream ended before a {kind} message")
@@ -46,7 +49,7 @@ async def next_of(
 async def test_a_bad_ticket_body_is_an_api_error_per_field(ui_api: Stack, seller: User) -> None:
     body = ticket_body(title="", price=0)
     with pytest.raises(api.ApiError) as refused:
-        await api.call("POST", "/api/tickets", token=await token_of(seller), json=body)
+        await api.send("POST", "/api/tickets", token=await token_of(seller), json=body)
     assert refused.value.status == 400
     assert {"title", "price.amount"} <= set(refused.value.fields)
     assert all(refused.value.fields.values())  # each field says what is wrong
@@ -55,7 +58,7 @@ async def test_a_bad_ticket_body_is_an_api_error_per_field(ui_api: Stack, seller
 
 async def test_a_call_without_a_token_is_an_api_error_401(ui_api: Stack) -> None:
     with pytest.raises(api.ApiError) as refused:
-        await api.call("POST", "/api/tickets", json=ticket_body())
+        await api.send("POST", "/api/tickets", json=ticket_body())
     assert refused.value.status == 401
     assert refused.value.fields == {}
     assert refused.value.message
@@ -65,7 +68,11 @@ async def test_a_created_ticket_is_returned_and_can_be_read_back(
     ui_api: Stack, seller: User
 ) -> None:
     created = await api.call(
-        "POST", "/api/tickets", token=await token_of(seller), json=ticket_body(7_550, "Balcony")
+        TicketPublic,
+        "POST",
+        "/api/tickets",
+        token=await token_of(seller),
+        json=ticket_body(7_550, "Balcony"),
     )
     view = TicketView.of(created)
     assert (view.title, view.amount, view.price_label, view.owner_id) == (
@@ -76,10 +83,10 @@ async def test_a_created_ticket_is_returned_and_can_be_read_back(
     )
     # Read back it is the same ticket; its times though come back cut to milliseconds (as
     # stored), while the create answer has the microseconds sent: compare the view without.
-    read = TicketView.of(await api.call("GET", f"/api/tickets/{view.id}"))
+    read = TicketView.of(await api.call(TicketPublic, "GET", f"/api/tickets/{view.id}"))
     assert replace(read, starts_at="") == replace(view, starts_at="")
-    page = await api.call("GET", "/api/tickets", params={"q": "Balcony"})
-    assert [item["id"] for item in page["items"]] == [view.id]
+    page = await api.call(TicketPage, "GET", "/api/tickets", params={"q": "Balcony"})
+    assert [item.id for item in page.items] == [view.id]
 
 
 async def test_an_unreachable_marketplace_is_an_api_error_503(
@@ -88,7 +95,7 @@ async def test_an_unreachable_marketplace_is_an_api_error_503(
     monkeypatch.setenv("API_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
     ui_settings.cache_clear()
     with pytest.raises(api.ApiError) as refused:
-        await api.call("GET", "/api/tickets")
+        await api.send("GET", "/api/tickets")
     assert refused.value.status == 503
 
 
@@ -101,7 +108,7 @@ async def test_follow_yields_a_snapshot_then_new_listings_until_told_to_stop(
         asyncio.timeout(GUARD_SECONDS),
         aclosing(follow(["tickets"], "", lambda: going)) as messages,
     ):
-        first = await anext(messages)
+        first = (await anext(messages)).body()
         assert (first["type"], first["topic"]) == ("snapshot", "tickets")
         ticket = await seller.sell(title="Listed meanwhile")
         listed = await next_of(messages, "ticket.listed", ticketId=ticket["id"])
@@ -122,8 +129,10 @@ async def test_follow_with_a_token_gets_my_orders(
         asyncio.timeout(GUARD_SECONDS),
         aclosing(follow(["me"], token, lambda: True)) as messages,
     ):
-        first = await anext(messages)
+        first = (await anext(messages)).body()
         assert (first["type"], first["topic"], first["orders"]) == ("snapshot", "me", [])
-        order = await api.call("POST", "/api/orders", token=token, json={"ticketId": ticket["id"]})
-        created = await next_of(messages, "order.created", orderId=order["id"])
+        order = await api.call(
+            OrderPublic, "POST", "/api/orders", token=token, json={"ticketId": ticket["id"]}
+        )
+        created = await next_of(messages, "order.created", orderId=order.id)
     assert created["ticketId"] == ticket["id"]

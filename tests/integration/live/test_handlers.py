@@ -12,10 +12,11 @@ from bson import ObjectId
 from redis.asyncio import Redis
 
 from backend.common.bus import RetryLater
-from backend.common.events import CancelReason, Money, OrderCancelled, OrderCreated
+from backend.common.facts import OrderCancelled, OrderCreated
 from backend.common.settings import Settings
 from backend.live.handlers import LiveHandlers
 from tests.support.live_fixtures import journal_of
+from wire.values import CancelReason, Money
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,6 @@ import pytest
 from redis.asyncio import Redis
 
 from backend.common.db import open_database
-from backend.common.events import Money
 from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
 from backend.common.ticket_locks import HolderKind, TicketLocks
@@ -19,6 +18,7 @@ from backend.payments.models import OrderReplica, Payment
 from tests.support.api import User, eventually
 from tests.support.servers import serve
 from tests.support.stack import running_stack
+from wire.values import Money
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from backend.common import replicas
 from backend.common.settings import Settings
-from backend.payments import service as payments_service
 from tests.support.api import PASSWORD, User, ticket_body
 from tests.support.errors import error_items, refusal_problem, response_problem
 from tests.support.live import LiveClient
@@ -459,7 +459,7 @@ async def test_malformed_order_id_is_refused_without_waiting_for_the_order(
 ) -> None:
     # A well-formed id may belong to an order whose event is still on its way (the service
     # waits for it); a malformed one never will. With an hour's wait, waiting would time out.
-    monkeypatch.setattr(payments_service, "REPLICA_WAIT_S", 3_600.0)
+    monkeypatch.setattr(replicas, "CATCH_UP_S", 3_600.0)
     for bad in ("abc", "0" * 23, "g" * 24):
         response = await world.buyer.http.post(
             "/api/payments", json={"orderId": bad, "paymentMethodId": "pm_card_visa"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ticketing_ui.state.account import safe_next
 
 pytestmark = pytest.mark.unit

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ticketing_ui.ingress import Route, parse_ingress, read_ingress, route_for
 
 pytestmark = pytest.mark.unit

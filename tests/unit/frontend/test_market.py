@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from ticketing_ui.models import TicketView
-from ticketing_ui.state.market import cents, day_bound, ticket_matches
+
+from ticketing_ui.state.market import cents, day_bound, market_filter
+from wire.tickets import TicketPublic
 
 pytestmark = pytest.mark.unit
 
@@ -34,8 +36,8 @@ def test_cents_of_typed_prices(text: str, expected: int | None) -> None:
 
 
 def test_day_bound_starts_and_ends_a_utc_day() -> None:
-    assert day_bound("2031-07-04", end=False) == "2031-07-04T00:00:00+00:00"
-    assert day_bound("2031-07-04", end=True) == "2031-07-04T23:59:59+00:00"
+    assert day_bound("2031-07-04", end=False) == datetime(2031, 7, 4, tzinfo=UTC)
+    assert day_bound("2031-07-04", end=True) == datetime(2031, 7, 4, 23, 59, 59, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text", ["", "04/07/2031", "2031-02-30", "tomorrow"])
@@ -44,15 +46,28 @@ def test_day_bound_of_no_or_bad_day_is_none(text: str) -> None:
     assert day_bound(text, end=True) is None
 
 
-TICKET = TicketView(
-    id="t1",
-    title="Front row",
-    event_name="The Band",
-    kind="concert",
-    venue="Olympia Hall",
-    starts_at="2031-07-04T19:30:00+00:00",
-    amount=7_500,
-)
+def a_ticket(starts_at: str = "2031-07-04T19:30:00+00:00", amount: int = 7_500) -> TicketPublic:
+    event = {"name": "The Band", "kind": "concert", "venue": "Olympia Hall", "startsAt": starts_at}
+    return TicketPublic.model_validate(
+        {
+            "id": "t1",
+            "title": "Front row",
+            "event": event,
+            "price": {"amount": amount, "currency": "usd"},
+            "sellerId": "s1",
+            "ownerId": "s1",
+            "status": "available",
+            "version": 0,
+        }
+    )
+
+
+TICKET = a_ticket()
+
+
+def ticket_matches(ticket: TicketPublic, **typed: Any) -> bool:
+    """The filters as typed in the form, asked of a listing that appeared live."""
+    return market_filter(**typed).matches(ticket)
 
 
 def test_every_ticket_matches_no_filters() -> None:
@@ -109,7 +124,7 @@ def test_ticket_matches_days(date_from: str, date_to: str, expected: bool) -> No
 
 def test_ticket_matches_days_by_the_instant_not_the_written_offset() -> None:
     # 4 July 23:30 in New York is already 5 July in UTC, the zone the day filters use.
-    late = replace(TICKET, starts_at="2031-07-04T23:30:00-04:00")
+    late = a_ticket(starts_at="2031-07-04T23:30:00-04:00")
     assert not ticket_matches(late, date_to="2031-07-04")
     assert ticket_matches(late, date_from="2031-07-05")
 
@@ -117,4 +132,4 @@ def test_ticket_matches_days_by_the_instant_not_the_written_offset() -> None:
 def test_ticket_matches_needs_every_filter() -> None:
     filters = {"kind": "concert", "q": "band", "min_price": "70", "date_from": "2031-07-04"}
     assert ticket_matches(TICKET, **filters)
-    assert not ticket_matches(replace(TICKET, amount=6_000), **filters)
+    assert not ticket_matches(a_ticket(amount=6_000), **filters)

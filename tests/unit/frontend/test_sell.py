@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from ticketing_ui.state.sell import local_to_iso
 
 pytestmark = pytest.mark.unit

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ticketing_ui.ingress import Route
 from ticketing_ui.settings import UiSettings, api_routes, ui_settings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ticketing_ui.state.ticket import path_id
 
 pytestmark = pytest.mark.unit

@@ -1,6 +1,6 @@
 """Fan-out benchmark of the live WebSocket gateway, against a bare Starlette broadcaster.
 
-    uv run python -m tests.load.live_fanout [--clients 100,1000,3000] [--changes 20]
+    uv run python -m bench.live_fanout [--clients 100,1000,3000] [--changes 20]
                                             [--time-limit 600] [--no-deflate]
 
 Starts its own infrastructure on loopback (redis-server, the mongoeco wire server,
@@ -36,7 +36,6 @@ import math
 import os
 import resource
 import signal
-import subprocess
 import sys
 import time
 import traceback
@@ -58,16 +57,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tools.devstack.processes import Child, free_port, start_mongo, start_redis, start_stripe
+from tools.devstack.services import ServiceProcesses
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 JWT_KEY = "load-bench-jwt-key-0123456789abcdef0123456789abcdef"
 NAMESPACE = "loadbench"
-SERVICES = {
-    "auth": "backend.auth.app:create_app",
-    "tickets": "backend.tickets.app:create_app",
-    "live": "backend.live.app:create_app",
-}
-BASELINE_FACTORY = "tests.load.live_fanout:baseline_app"
+SERVICES = ("auth", "tickets", "live")  # what live fan-out needs
+BASELINE_FACTORY = "bench.live_fanout:baseline_app"
 
 # What the clients look for in a frame before parsing anything.
 PRICE_CHANGED = '"ticket.price_changed"'
@@ -153,16 +149,6 @@ class Servers:
         self.children.clear()
 
 
-def _spawn_uvicorn(name: str, factory: str, env: dict[str, str], logs: Path) -> Child:
-    port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", "--factory", factory,
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-            "--timeout-keep-alive", "30"]  # fmt: skip
-    with open(logs / f"{name}.log", "ab") as out:  # the child keeps its own descriptor
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    return Child(name, process, port)
-
-
 def _remaining(deadline: float) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
@@ -187,31 +173,15 @@ def start_servers(servers: Servers, queue_size: int, deadline: float) -> None:
         "NAMESPACE": NAMESPACE,
         "LIVE_QUEUE_SIZE": str(queue_size),
     }
-    started = []
-    for name, factory in [*SERVICES.items(), ("baseline", BASELINE_FACTORY)]:
-        child = _spawn_uvicorn(name, factory, env, logs)
-        servers.children.append(child)
-        started.append(child)
-    for child in started:  # they start in parallel
+    processes = ServiceProcesses(logs, env)
+    for name in SERVICES:
+        servers.children.append(processes.spawn(name))
+    servers.children.append(processes.spawn("baseline", BASELINE_FACTORY))
+    for child in servers.children[3:]:  # they start in parallel
         child.wait_ready(timeout=min(90.0, _remaining(deadline)))
-        servers.urls[child.name] = f"http://127.0.0.1:{child.port}"
-    for name in SERVICES:  # lifespans done: consumers and relays are running
-        _wait_ready_http(servers.urls[name] + "/readyz", min(60.0, _remaining(deadline)))
-
-
-def _wait_ready_http(url: str, timeout: float) -> None:
-    end = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < end:
-        try:
-            response = httpx.get(url, timeout=2.0)
-            if response.status_code == 200:
-                return
-            last = f"{response.status_code} {response.text[:200]}"
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} not ready after {timeout:.0f}s: {last}")
+    servers.urls.update(processes.upstreams())
+    # lifespans done: consumers and relays are running
+    asyncio.run(processes.wait_ready(list(SERVICES), within_s=min(60.0, _remaining(deadline))))
 
 
 def raise_fd_limit(clients: int) -> None:
@@ -648,7 +618,7 @@ def report(results: list[Result], deflate: bool) -> str:
 # --------------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.load.live_fanout", description=__doc__.split("\n\n")[0]
+        prog="python -m bench.live_fanout", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--clients", default="100,1000,3000", help="comma-separated counts")
     parser.add_argument("--changes", type=int, default=20, help="price changes per count (K)")

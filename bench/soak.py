@@ -1,6 +1,6 @@
 """Soak benchmark: the whole marketplace under a steady mixed load, watching memory.
 
-    uv run python -m tests.load.soak [--seconds 300] [--max-ops 60000] [--users 8]
+    uv run python -m bench.soak [--seconds 300] [--max-ops 60000] [--users 8]
                                      [--rate 6] [--sample 5] [--seed 1]
 
 Starts its own infrastructure on loopback (redis-server, the mongoeco wire server,
@@ -42,9 +42,10 @@ from redis.asyncio import Redis
 
 from tests.support.chaos_checks import at_rest, stripe_client, take_snapshot, unsettled, violations
 from tests.support.chaos_load import Fate, Market, Shopper, Tally
-from tests.support.chaos_stack import ProcessStack, process_stack, rss_mb
+from tests.support.chaos_stack import ProcessStack, process_stack
+from tools.devstack.services import rss_mb
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 NAMESPACE = "soak"
 SETTINGS = {"LOCK_TTL_SECONDS": "8", "PAYMENT_HOLD_SECONDS": "30", "LOG_JSON": "true"}
 FATES = {Fate.PAY: 0.5, Fate.DECLINE: 0.1, Fate.CANCEL: 0.2, Fate.ABANDON: 0.2}
@@ -68,7 +69,7 @@ class Memory:
     samples: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
     def sample(self, stack: ProcessStack, elapsed: float) -> None:
-        pids = {name: c.process.pid for name, c in stack.services.items()}
+        pids = {name: c.process.pid for name, c in stack.services.children.items()}
         pids |= {f"({c.name})": c.process.pid for c in stack.infra}
         for name, pid in pids.items():
             mb = rss_mb(pid)
@@ -184,7 +185,8 @@ def report(tally: Tally, wall_s: float, memory: Memory) -> tuple[str, list[str]]
 
 async def soak(stack: ProcessStack, args: argparse.Namespace) -> tuple[str, list[str]]:
     await stack.start_services(READY_S)
-    log(f"services up: {', '.join(f'{n}={stack.url(n)}' for n in stack.services)}")
+    up = stack.services.upstreams()
+    log(f"services up: {', '.join(f'{name}={url}' for name, url in up.items())}")
     tally = Tally()
     market = Market(rng=random.Random(args.seed), tally=tally, fates=FATES)
     wall_s, memory = await run_users(stack, tally, market, args)
@@ -216,7 +218,7 @@ async def soak(stack: ProcessStack, args: argparse.Namespace) -> tuple[str, list
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.load.soak", description=__doc__.split("\n\n")[0]
+        prog="python -m bench.soak", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--seconds", type=float, default=300.0, help="load duration")
     parser.add_argument("--max-ops", type=int, default=60_000, help="cap on requests")

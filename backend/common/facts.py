@@ -1,75 +1,33 @@
-"""Every domain event of the marketplace, as versioned, immutable pydantic models.
+"""Every fact the services tell each other: domain events, named ``Fact`` in code so that
+"event" means one thing only — the concert or game people buy tickets for.
 
-Events are named in the past tense. Each carries a unique ``id``, ``occurredAt`` and the
-``version`` of its aggregate after the change. ``STREAM`` names the Redis stream the
-publishing service writes to; ``EVENT_TYPES`` maps the wire name back to the class.
+Facts are immutable pydantic models named in the past tense. Each carries a unique
+``id``, ``occurredAt`` and the ``version`` of its aggregate after the change. ``STREAM``
+names the Redis stream the publishing service (``PUBLISHER``) writes to; ``FACT_TYPES``
+maps the wire name back to the class. Who publishes and who consumes each: docs/facts.md.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import AwareDatetime, ConfigDict, Field
 
-from backend.common.schemas import CamelModel
+from backend.common.clock import utcnow
+from wire.base import CamelModel
+from wire.values import CancelReason, Event, Money, TicketStatus
 
 
 def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class EventKind(StrEnum):
-    CONCERT = "concert"
-    SPORT = "sport"
-    OTHER = "other"
-
-
-class TicketStatus(StrEnum):
-    AVAILABLE = "available"
-    LOCKED = "locked"
-    SOLD = "sold"
-
-
-class CancelReason(StrEnum):
-    BUYER = "buyer"
-    PAYMENT_FAILED = "payment_failed"
-    EXPIRED = "expired"
-
-
-class OrderStatus(StrEnum):
-    CREATED = "created"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-    COMPLETE = "complete"
-
-
-class Money(CamelModel):
+class Fact(CamelModel):
     model_config = ConfigDict(frozen=True)
 
-    amount: int = Field(description="Integer minor units (cents)")
-    currency: str = Field(min_length=3, max_length=3)
-
-
-class EventInfo(CamelModel):
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    kind: EventKind
-    venue: str
-    starts_at: AwareDatetime
-
-
-class DomainEvent(CamelModel):
-    model_config = ConfigDict(frozen=True)
-
-    STREAM: ClassVar[str]
+    STREAM: ClassVar[str]  # the Redis stream it travels on
+    PUBLISHER: ClassVar[str]  # the one service that writes it (docs/facts.md)
 
     id: str = Field(default_factory=_new_id)
     occurred_at: AwareDatetime = Field(default_factory=utcnow)
@@ -80,8 +38,9 @@ class DomainEvent(CamelModel):
         return cls.__name__
 
 
-class UserCreated(DomainEvent):
+class UserCreated(Fact):
     STREAM = "users"
+    PUBLISHER = "auth"
     user_id: str
     email: str
     display_name: str
@@ -91,11 +50,12 @@ class UserUpdated(UserCreated):
     pass
 
 
-class TicketCreated(DomainEvent):
+class TicketCreated(Fact):
     STREAM = "tickets"
+    PUBLISHER = "tickets"
     ticket_id: str
     title: str
-    event: EventInfo
+    event: Event
     section: str | None = None
     row: str | None = None
     seat: str | None = None
@@ -111,8 +71,9 @@ class TicketUpdated(TicketCreated):
     pass
 
 
-class OrderCreated(DomainEvent):
+class OrderCreated(Fact):
     STREAM = "orders"
+    PUBLISHER = "orders"
     order_id: str
     ticket_id: str
     buyer_id: str
@@ -121,22 +82,25 @@ class OrderCreated(DomainEvent):
     expires_at: AwareDatetime
 
 
-class OrderCancelled(DomainEvent):
+class OrderCancelled(Fact):
     STREAM = "orders"
+    PUBLISHER = "orders"
     order_id: str
     ticket_id: str
     buyer_id: str
     reason: CancelReason
 
 
-class OrderExpired(DomainEvent):
+class OrderExpired(Fact):
     STREAM = "expiration"
+    PUBLISHER = "expiration"
     order_id: str
     ticket_id: str
 
 
-class ChargeCreated(DomainEvent):
+class ChargeCreated(Fact):
     STREAM = "payments"
+    PUBLISHER = "payments"
     order_id: str
     ticket_id: str
     buyer_id: str
@@ -144,18 +108,19 @@ class ChargeCreated(DomainEvent):
     amount: Money
 
 
-class ChargeFailed(DomainEvent):
+class ChargeFailed(Fact):
     """Not in the original list: the orders service owns the order, so it must learn of a
     declined card to cancel it (reason ``payment_failed``)."""
 
     STREAM = "payments"
+    PUBLISHER = "payments"
     order_id: str
     ticket_id: str
     buyer_id: str
     message: str
 
 
-EVENT_TYPES: dict[str, type[DomainEvent]] = {
+FACT_TYPES: dict[str, type[Fact]] = {
     cls.type_name(): cls
     for cls in (
         UserCreated,

@@ -1,0 +1,66 @@
+"""The web app's one route table: each page's path, title, what it loads, and the state
+that applies live messages while it is open (a page with one follows ``/api/live``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+
+from ticketing_ui.pages.account import (
+    listings_page,
+    orders_page,
+    profile_page,
+    sign_in_page,
+    sign_up_page,
+)
+from ticketing_ui.pages.checkout import checkout_page
+from ticketing_ui.pages.market import market_page
+from ticketing_ui.pages.sell import sell_page
+from ticketing_ui.pages.ticket import ticket_page
+from ticketing_ui.state.account import AuthState, ProfileState
+from ticketing_ui.state.checkout import CheckoutState
+from ticketing_ui.state.market import MarketState
+from ticketing_ui.state.orders import ListingsState, OrdersState
+from ticketing_ui.state.sell import SellState
+from ticketing_ui.state.session import SessionState
+from ticketing_ui.state.ticket import TicketState
+
+
+@dataclass(frozen=True)
+class Page:
+    route: str  # Reflex's form: "/tickets/[ticket_id]"
+    component: Callable[[], rx.Component]
+    title: str
+    on_load: Sequence[Any] = ()
+    live: type[rx.State] | None = None  # has ``apply_live(message)``
+
+    def matches(self, path: str) -> bool:
+        pattern = re.sub(r"\[[^/\]]+\]", "[^/]+", self.route.rstrip("/"))
+        return re.fullmatch(pattern + "/?", path) is not None
+
+
+PAGES: tuple[Page, ...] = (
+    Page("/", market_page, "Ticketing — resale tickets, live",
+         (MarketState.load,), live=MarketState),
+    Page("/tickets/[ticket_id]", ticket_page, "Ticket · Ticketing",
+         (TicketState.load,), live=TicketState),
+    Page("/checkout/[order_id]", checkout_page, "Checkout · Ticketing",
+         (CheckoutState.load,), live=CheckoutState),
+    Page("/sell", sell_page, "Sell a ticket · Ticketing", (SellState.load,)),
+    Page("/orders", orders_page, "My orders · Ticketing", (OrdersState.load,), live=OrdersState),
+    Page("/listings", listings_page, "My tickets · Ticketing",
+         (ListingsState.load,), live=ListingsState),
+    Page("/signin", sign_in_page, "Sign in · Ticketing",
+         (SessionState.load_session, AuthState.reset_form)),
+    Page("/signup", sign_up_page, "Sign up · Ticketing",
+         (SessionState.load_session, AuthState.reset_form)),
+    Page("/profile", profile_page, "Profile · Ticketing", (ProfileState.load,)),
+)  # fmt: skip
+
+
+def page_for(path: str) -> Page | None:
+    return next((page for page in PAGES if page.matches(path or "/")), None)

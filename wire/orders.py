@@ -1,0 +1,40 @@
+"""An order as its buyer sees it in the REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ConfigDict, computed_field
+
+from wire.base import CamelModel, IdText
+from wire.values import CancelReason, Event, Money, OrderStatus
+
+
+class OrderTicket(CamelModel):
+    id: str
+    title: str
+    event: Event
+
+
+class OrderPublic(CamelModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: IdText
+    status: OrderStatus
+    price: Money
+    expires_at: datetime
+    ticket: OrderTicket
+    buyer_id: str
+    seller_id: str
+    cancel_reason: CancelReason | None
+    version: int
+    created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def expires_at_ms(self) -> int:
+        return int(self.expires_at.timestamp() * 1000)
+
+
+class OrderList(CamelModel):
+    items: list[OrderPublic]
