@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from backend.common.settings import Settings
-from tests.support.servers import serve
+from tests.support.servers import serve_on
 from ticketing_ui.ingress import read_ingress
 from tools.devstack.gateway import create_gateway
+from tools.devstack.processes import free_port
 from tools.devstack.stack import INGRESS, SERVICES
 
 
@@ -33,14 +35,14 @@ def _factory(path: str) -> Callable[[Settings], Starlette]:
 async def running_stack(
     settings: Settings, only: tuple[str, ...] | None = None
 ) -> AsyncIterator[Stack]:
-    async with AsyncExitStack() as exits:
-        services: dict[str, str] = {}
-        for spec in SERVICES:
-            if only is not None and spec.name not in only:
-                continue
-            create_app = _factory(spec.factory)
-            url = await exits.enter_async_context(serve(create_app(settings)))
-            services[spec.name] = url
-        gateway = create_gateway(read_ingress(INGRESS), services)
-        gateway_url = await exits.enter_async_context(serve(gateway))
-        yield Stack(url=gateway_url, services=services)
+    """The services (``only`` those named) and the gateway, started and stopped together."""
+    specs = [spec for spec in SERVICES if only is None or spec.name in only]
+    ports = {spec.name: free_port() for spec in specs}
+    services = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    gateway_port = free_port()
+    apps: list[tuple[ASGIApp, int]] = [
+        (_factory(spec.factory)(settings), ports[spec.name]) for spec in specs
+    ]
+    apps.append((create_gateway(read_ingress(INGRESS), services), gateway_port))
+    async with serve_on(apps) as urls:
+        yield Stack(url=urls[-1], services=services)
