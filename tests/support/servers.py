@@ -9,20 +9,32 @@ stopping a stack's servers one by one cost about 0.2 s each, for every test.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import uvicorn
 from starlette.types import ASGIApp
 
-from tools.devstack.processes import free_port
+
+def bound_socket() -> socket.socket:
+    """A loopback socket bound to a free port, held until its server listens on it (a
+    port only looked up and bound later can be taken meanwhile, e.g. as the local port of
+    an outgoing connection)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
-def _server(app: ASGIApp, port: int) -> uvicorn.Server:
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()
+    return f"http://{host}:{port}"
+
+
+def _server(app: ASGIApp) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
-        host="127.0.0.1",
-        port=port,
         log_level="warning",
         lifespan="on",
         ws="wsproto",
@@ -32,25 +44,27 @@ def _server(app: ASGIApp, port: int) -> uvicorn.Server:
 
 
 @asynccontextmanager
-async def serve_on(apps: Sequence[tuple[ASGIApp, int]]) -> AsyncIterator[list[str]]:
-    """Serve each ``(app, port)`` (lifespans included), in order; yields their base URLs
+async def serve_on(apps: Sequence[tuple[ASGIApp, socket.socket]]) -> AsyncIterator[list[str]]:
+    """Serve each ``(app, socket)`` (lifespans included), in order; yields their base URLs
     once every one has started, and stops them all at once."""
     servers: list[uvicorn.Server] = []
     tasks: list[asyncio.Task[None]] = []
     try:
-        for app, port in apps:
-            servers.append(_server(app, port))
-            tasks.append(asyncio.create_task(servers[-1].serve()))
+        for app, sock in apps:
+            servers.append(_server(app))
+            tasks.append(asyncio.create_task(servers[-1].serve(sockets=[sock])))
             while not servers[-1].started:
                 if tasks[-1].done():
                     tasks[-1].result()
                     raise RuntimeError("server stopped during startup")
                 await asyncio.sleep(0.01)
-        yield [f"http://127.0.0.1:{port}" for _, port in apps]
+        yield [url_of(sock) for _, sock in apps]
     finally:
         for server in servers:
             server.should_exit = True
         results = await asyncio.gather(*tasks, return_exceptions=True)
+        for _, sock in apps:  # also those of servers that never started
+            sock.close()
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             raise errors[0]
@@ -59,5 +73,5 @@ async def serve_on(apps: Sequence[tuple[ASGIApp, int]]) -> AsyncIterator[list[st
 @asynccontextmanager
 async def serve(app: ASGIApp) -> AsyncIterator[str]:
     """Yield the base URL while ``app`` runs (lifespan included) on a real socket."""
-    async with serve_on([(app, free_port())]) as (url,):
+    async with serve_on([(app, bound_socket())]) as (url,):
         yield url

@@ -4,6 +4,7 @@ behind the same one-origin gateway the local runner uses."""
 from __future__ import annotations
 
 import importlib
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,10 +13,9 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from backend.common.settings import Settings
-from tests.support.servers import serve_on
+from tests.support.servers import bound_socket, serve_on, url_of
 from ticketing_ui.ingress import read_ingress
 from tools.devstack.gateway import create_gateway
-from tools.devstack.processes import free_port
 from tools.devstack.stack import INGRESS, SERVICES
 
 
@@ -37,12 +37,11 @@ async def running_stack(
 ) -> AsyncIterator[Stack]:
     """The services (``only`` those named) and the gateway, started and stopped together."""
     specs = [spec for spec in SERVICES if only is None or spec.name in only]
-    ports = {spec.name: free_port() for spec in specs}
-    services = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    gateway_port = free_port()
-    apps: list[tuple[ASGIApp, int]] = [
-        (_factory(spec.factory)(settings), ports[spec.name]) for spec in specs
+    sockets = {spec.name: bound_socket() for spec in specs}
+    services = {name: url_of(sock) for name, sock in sockets.items()}
+    apps: list[tuple[ASGIApp, socket.socket]] = [
+        (_factory(spec.factory)(settings), sockets[spec.name]) for spec in specs
     ]
-    apps.append((create_gateway(read_ingress(INGRESS), services), gateway_port))
+    apps.append((create_gateway(read_ingress(INGRESS), services), bound_socket()))
     async with serve_on(apps) as urls:
         yield Stack(url=urls[-1], services=services)
