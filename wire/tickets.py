@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ConfigDict, computed_field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, computed_field
 
 from wire.base import CamelModel, IdText, epoch_ms
 from wire.values import Event, Money, TicketStatus
 
 
-class TicketPublic(CamelModel):
-    # Built from the stored ticket (``from_attributes``) or from a ticket fact.
-    model_config = ConfigDict(from_attributes=True)
+class TicketFields(BaseModel):
+    """What a ticket is, in one place: the tickets service's document, the facts it
+    publishes and the views clients read all carry these fields (each in its own casing:
+    the document stores snake_case, facts and views travel camelCase)."""
 
-    id: IdText
     title: str
     event: Event
     section: str | None = None
@@ -22,11 +22,18 @@ class TicketPublic(CamelModel):
     seat: str | None = None
     price: Money
     seller_id: str
-    seller_name: str | None = None
     owner_id: str
-    status: TicketStatus
-    locked_until: datetime | None = None
-    order_id: str | None = None
+    status: TicketStatus = TicketStatus.AVAILABLE
+    locked_until: AwareDatetime | None = None
+    order_id: str | None = None  # the order locking it, or the order that bought it
+
+
+class TicketPublic(CamelModel, TicketFields):
+    # Built from the stored ticket (``from_attributes``) or from a ticket fact.
+    model_config = ConfigDict(from_attributes=True)
+
+    id: IdText
+    seller_name: str | None = None
     version: int
     # Absent only in a live message about a ticket the gateway never saw listed.
     created_at: datetime | None = None

@@ -16,7 +16,8 @@ from pydantic import AwareDatetime, ConfigDict, Field
 
 from backend.common.clock import utcnow
 from wire.base import CamelModel
-from wire.values import CancelReason, Event, Money, TicketStatus
+from wire.tickets import TicketFields
+from wire.values import CancelReason, Money
 
 
 def _new_id() -> str:
@@ -50,21 +51,12 @@ class UserUpdated(UserCreated):
     pass
 
 
-class TicketCreated(Fact):
+class TicketCreated(Fact, TicketFields):
+    """The ticket's whole state at ``version``."""
+
     STREAM = "tickets"
     PUBLISHER = "tickets"
     ticket_id: str
-    title: str
-    event: Event
-    section: str | None = None
-    row: str | None = None
-    seat: str | None = None
-    price: Money
-    seller_id: str
-    owner_id: str
-    status: TicketStatus
-    locked_until: AwareDatetime | None = None
-    order_id: str | None = None
 
 
 class TicketUpdated(TicketCreated):

@@ -10,21 +10,10 @@ from pydantic import Field
 
 from backend.common.clock import utcnow
 from backend.common.unit_of_work import Aggregate
-from wire.values import Event, Money, TicketStatus
+from wire.tickets import TicketFields
 
 
-class Ticket(Document, Aggregate):
-    title: str
-    event: Event
-    section: str | None = None
-    row: str | None = None
-    seat: str | None = None
-    price: Money
-    seller_id: str
-    owner_id: str
-    status: TicketStatus = TicketStatus.AVAILABLE
-    locked_until: datetime | None = None
-    order_id: str | None = None  # the order locking it, or the order that bought it
+class Ticket(Document, TicketFields, Aggregate):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -21,6 +21,7 @@ from backend.tickets.schemas import (
     TicketQuery,
     UpdateTicketRequest,
 )
+from wire.tickets import TicketFields
 from wire.values import Event, TicketStatus
 
 _ASC, _DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
@@ -35,21 +36,8 @@ _SORTS: dict[SortOrder, list[tuple[str, SortDirection]]] = {
 
 def ticket_event[E: TicketCreated](cls: type[E], ticket: Ticket) -> E:
     """The fact describing a ticket's state (its version is the ticket's)."""
-    return cls(
-        ticket_id=str(ticket.id),
-        version=ticket.version,
-        title=ticket.title,
-        event=ticket.event,
-        section=ticket.section,
-        row=ticket.row,
-        seat=ticket.seat,
-        price=ticket.price,
-        seller_id=ticket.seller_id,
-        owner_id=ticket.owner_id,
-        status=ticket.status,
-        locked_until=ticket.locked_until,
-        order_id=ticket.order_id,
-    )
+    state = ticket.model_dump(include=set(TicketFields.model_fields))
+    return cls.model_validate(state | {"ticket_id": str(ticket.id), "version": ticket.version})
 
 
 async def create_ticket(*, seller_id: str, data: CreateTicketRequest, uow: UnitOfWork) -> Ticket:
