@@ -56,6 +56,7 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tools.devstack.client import ApiClient
 from tools.devstack.processes import Child, free_port, start_mongo, start_redis, start_stripe
 from tools.devstack.services import ServiceProcesses
 
@@ -455,26 +456,21 @@ def ws_url(base: str, path: str) -> str:
 
 
 async def run_ours(
-    urls: dict[str, str], seller: httpx.AsyncClient, n: int, k: int, base_price: int, opts: Options
+    urls: dict[str, str], seller: ApiClient, n: int, k: int, base_price: int, opts: Options
 ) -> tuple[Result, dict[str, Any]]:
     """C sockets on the live service; K price changes through ``PATCH /api/tickets/{id}``."""
     round_ = Round("live", n, k, opts)
     try:
         await round_.open(ws_url(urls["live"], "/api/live"), SUBSCRIBE_FRAME)
-        ticket = expect(
-            await seller.post(urls["tickets"] + "/api/tickets", json=ticket_body(base_price)),
-            201,
-            "list a ticket",
-        )
+        ticket = expect(await seller.sell(ticket_body(base_price)), 201, "list a ticket")
         if not await round_.until(lambda: round_.listed >= n - round_.dropped, 60):
             raise TimeoutError(f"live: {round_.listed} of {n} sockets saw ticket.listed in 60s")
-        url = f"{urls['tickets']}/api/tickets/{ticket['id']}"
         started = time.perf_counter()
         for change in range(k):
             amount = base_price + 1 + change
             round_.index[amount] = change
-            response = await seller.patch(
-                url, json={"price": {"amount": amount, "currency": "usd"}}
+            response = await seller.edit(
+                ticket["id"], {"price": {"amount": amount, "currency": "usd"}}
             )
             round_.sent_at[change] = time.perf_counter()
             ticket = expect(response, 200, f"price change {change + 1}")
@@ -530,16 +526,11 @@ async def benchmark(
     servers: Servers, counts: Sequence[int], k: int, opts: Options, results: list[Result]
 ) -> None:
     urls = servers.urls
-    async with httpx.AsyncClient(timeout=30) as seller, httpx.AsyncClient(timeout=30) as poster:
+    routes = {"/api/users": urls["auth"], "/api/tickets": urls["tickets"]}
+    async with ApiClient(routes=routes) as seller, httpx.AsyncClient(timeout=30) as poster:
         email = f"seller-{os.getpid()}-{int(time.time())}@example.com"
-        expect(
-            await seller.post(
-                urls["auth"] + "/api/users/signup",
-                json={"email": email, "password": "correct horse battery"},
-            ),
-            201,
-            "sign up the seller",
-        )
+        password = "correct horse battery"
+        expect(await seller.sign_up(email, password), 201, "sign up the seller")
         for index, n in enumerate(counts):
             log(f"-- {n} clients: live service")
             ours, ticket = await run_ours(urls, seller, n, k, 10_000 + index * 1_000, opts)

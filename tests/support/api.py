@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from tools.devstack.client import ApiClient
+
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
 
@@ -30,45 +32,44 @@ def ticket_body(price: int = 5_000, title: str = "Front row", **extra: Any) -> d
 
 
 class User:
+    """A signed-up user with a browser's session cookie, on the one API client."""
+
     def __init__(self, base_url: str, name: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
+        self.api = ApiClient(base_url, timeout=30)
+        self.http = self.api.http  # for requests the client has no method for
         self.email = f"{name}-{next(_seq)}@example.com"
         self.id = ""
 
     async def __aenter__(self) -> User:
-        response = await self.http.post(
-            "/api/users/signup", json={"email": self.email, "password": PASSWORD}
-        )
+        response = await self.api.sign_up(self.email, PASSWORD)
         assert response.status_code == 201, response.text
         self.id = response.json()["id"]
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self.http.aclose()
+        await self.api.close()
 
     async def sell(self, price: int = 5_000, **extra: Any) -> dict[str, Any]:
-        response = await self.http.post("/api/tickets", json=ticket_body(price, **extra))
+        response = await self.api.sell(ticket_body(price, **extra))
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]
 
     async def buy(self, ticket_id: str) -> httpx.Response:
-        return await self.http.post("/api/orders", json={"ticketId": ticket_id})
+        return await self.api.buy(ticket_id)
 
     async def pay(self, order_id: str, method: str = "pm_card_visa") -> httpx.Response:
-        return await self.http.post(
-            "/api/payments", json={"orderId": order_id, "paymentMethodId": method}
-        )
+        return await self.api.pay(order_id, method)
 
     async def edit(self, ticket_id: str, **body: Any) -> httpx.Response:
-        return await self.http.patch(f"/api/tickets/{ticket_id}", json=body)
+        return await self.api.edit(ticket_id, body)
 
     async def ticket(self, ticket_id: str) -> dict[str, Any]:
-        response = await self.http.get(f"/api/tickets/{ticket_id}")
+        response = await self.api.ticket(ticket_id)
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 
     async def order(self, order_id: str) -> dict[str, Any]:
-        response = await self.http.get(f"/api/orders/{order_id}")
+        response = await self.api.order(order_id)
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 

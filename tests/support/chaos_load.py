@@ -5,6 +5,7 @@ with when it happened (so a chaos test can tell errors caused by a kill from oth
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import random
 import time
@@ -15,6 +16,9 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
+
+from tools.devstack.client import ApiClient
+from wire.users import CurrentUserResponse
 
 PASSWORD = "correct horse battery"
 VISA = "pm_card_visa"
@@ -89,56 +93,48 @@ def ticket_body(price: int, rng: random.Random) -> dict[str, Any]:
 
 
 class Shopper:
-    """One user with a bearer token, calling each service directly."""
+    """One user with a bearer token, calling each service directly (``ApiClient`` with the
+    route table), every answer tallied."""
 
     def __init__(self, role: str, routes: dict[str, str], tally: Tally, timeout: float) -> None:
         self.name = f"{role}-{next(_seq)}"
         self.email = f"{self.name}@example.com"
-        self.routes = routes  # path prefix -> base URL
         self.tally = tally
-        self.http = httpx.AsyncClient(timeout=timeout)
+        self.api = ApiClient(routes=routes, timeout=timeout, observe=tally.record)
         self.id = ""
         self.tickets: list[str] = []  # what a seller listed and has not sold yet
-
-    def _url(self, path: str) -> str:
-        for prefix, base in self.routes.items():
-            if path.startswith(prefix):
-                return base + path
-        raise ValueError(f"no service serves {path}")
 
     async def call(
         self, kind: str, method: str, path: str, *, json: Any = None, params: Any = None
     ) -> httpx.Response | None:
-        started = time.monotonic()
+        """The answer, or None when the connection failed (tallied either way)."""
         try:
-            response = await self.http.request(method, self._url(path), json=json, params=params)
-        except httpx.TransportError as exc:
-            self.tally.record(kind, None, started, f"{type(exc).__name__}: {exc}"[:200])
+            return await self.api.request(method, path, json=json, params=params, kind=kind)
+        except httpx.TransportError:
             return None
-        self.tally.record(kind, response, started)
-        return response
 
     async def sign_up(self, attempts: int = 20) -> None:
         """Sign up and take a bearer token (retried: the auth service may be busy)."""
-        credentials = {"email": self.email, "password": PASSWORD}
         for _ in range(attempts):
-            signup = await self.call("signup", "POST", "/api/users/signup", json=credentials)
-            if signup is not None and signup.status_code in (201, 409):
-                break
+            with contextlib.suppress(httpx.TransportError):
+                signup = await self.api.sign_up(self.email, PASSWORD)
+                if signup.status_code in (201, 409):
+                    break
             await asyncio.sleep(0.5)
         for _ in range(attempts):
-            token = await self.call("token", "POST", "/api/users/token", json=credentials)
-            if token is not None and token.status_code == 200:
-                self.http.headers["Authorization"] = f"Bearer {token.json()['token']}"
-                me = await self.call("currentuser", "GET", "/api/users/currentuser")
+            with contextlib.suppress(httpx.TransportError):
+                token = await self.api.take_token(self.email, PASSWORD)
+                me = await self.api.current_user() if token.status_code == 200 else None
                 if me is not None and me.status_code == 200:
-                    self.id = me.json()["currentUser"]["id"]
+                    user = CurrentUserResponse.model_validate_json(me.content).current_user
+                    assert user is not None
+                    self.id = user.id
                     return
             await asyncio.sleep(0.5)
         raise RuntimeError(f"{self.email} could not sign up")
 
     async def close(self) -> None:
-        await self.http.aclose()
+        await self.api.close()
 
 
 class Fate(StrEnum):

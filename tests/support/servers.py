@@ -23,6 +23,9 @@ def bound_socket() -> socket.socket:
     an outgoing connection)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit it. Without it small answers wait for the client's
+    # delayed ACK (Nagle): 40 ms a request, where uvicorn binding by itself gives < 1 ms.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
 

@@ -6,11 +6,13 @@ lists the demo tickets only when they have nothing listed yet.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+from tools.devstack.client import ApiClient
+from wire.tickets import TicketList
 
 PASSWORD = "demo-password-1"  # noqa: S105 - public demo accounts of a local run
 
@@ -90,14 +92,12 @@ TICKETS: tuple[tuple[str, str, str, str, int, int, str, str, str, int], ...] = (
 )
 
 
-def _session(http: httpx.Client, user: DemoUser) -> str:
-    signup = {"email": user.email, "password": PASSWORD, "displayName": user.name}
-    created = http.post("/api/users/signup", json=signup)
+async def _session(api: ApiClient, user: DemoUser) -> None:
+    """Signed up once; signed in (its bearer token on ``api``) every time."""
+    created = await api.sign_up(user.email, PASSWORD, user.name)
     if created.status_code not in (201, 409):
         created.raise_for_status()
-    token = http.post("/api/users/token", json={"email": user.email, "password": PASSWORD})
-    token.raise_for_status()
-    return str(token.json()["token"])
+    (await api.take_token(user.email, PASSWORD)).raise_for_status()
 
 
 def _ticket(row: tuple[str, str, str, str, int, int, str, str, str, int]) -> dict[str, Any]:
@@ -116,13 +116,18 @@ def _ticket(row: tuple[str, str, str, str, int, int, str, str, str, int]) -> dic
 
 def seed(base_url: str) -> int:
     """Loads the demo data; returns how many tickets it listed (0 when already there)."""
-    with httpx.Client(base_url=base_url, timeout=30) as http:
-        _session(http, BUYER)
-        auth = {"Authorization": f"Bearer {_session(http, SELLER)}"}
-        mine = http.get("/api/tickets/mine", headers=auth)
+    return asyncio.run(_seed(base_url))
+
+
+async def _seed(base_url: str) -> int:
+    async with ApiClient(base_url) as buyer:
+        await _session(buyer, BUYER)
+    async with ApiClient(base_url) as seller:
+        await _session(seller, SELLER)
+        mine = await seller.mine()
         mine.raise_for_status()
-        if mine.json()["items"]:
+        if TicketList.model_validate_json(mine.content).items:
             return 0
         for row in TICKETS:
-            http.post("/api/tickets", json=_ticket(row), headers=auth).raise_for_status()
+            (await seller.sell(_ticket(row))).raise_for_status()
         return len(TICKETS)
