@@ -1,5 +1,3 @@
 from __future__ import annotations
 
-from tests.integration.marketplace.conftest import stack
-
-__all__ = ["stack"]
+from tests.support.stack import every_service  # noqa: F401 - the stack: every service

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import pytest
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
@@ -45,3 +46,11 @@ async def running_stack(
     apps.append((create_gateway(read_ingress(INGRESS), services), bound_socket()))
     async with serve_on(apps) as urls:
         yield Stack(url=urls[-1], services=services)
+
+
+@pytest.fixture(name="stack")
+async def every_service(market_settings: Settings) -> AsyncIterator[Stack]:
+    """The ``stack`` of folders that also watch the live gateway: every service. A
+    folder's conftest takes it with ``from tests.support.stack import every_service``."""
+    async with running_stack(market_settings) as running:
+        yield running

@@ -6,16 +6,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from backend.common.settings import Settings
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import (
+    Stack,
+    every_service,  # noqa: F401 - the stack: every service
+)
 from ticketing_ui import api
 from ticketing_ui.settings import ui_settings
-
-
-@pytest.fixture
-async def stack(market_settings: Settings) -> AsyncIterator[Stack]:
-    async with running_stack(market_settings) as running:
-        yield running
 
 
 @pytest.fixture

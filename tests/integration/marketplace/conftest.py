@@ -2,15 +2,4 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from backend.common.settings import Settings
-from tests.support.stack import Stack, running_stack
-
-
-@pytest.fixture
-async def stack(market_settings: Settings) -> AsyncIterator[Stack]:
-    async with running_stack(market_settings) as running:
-        yield running
+from tests.support.stack import every_service  # noqa: F401 - the stack: every service

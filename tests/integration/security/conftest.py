@@ -3,21 +3,12 @@ The fuzz tests' tally of examples is reported in the terminal summary."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from backend.common.settings import Settings
 from tests.support.fuzzing import FuzzTally
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import every_service  # noqa: F401 - the stack: every service
 
 _TALLY = FuzzTally()
-
-
-@pytest.fixture
-async def stack(market_settings: Settings) -> AsyncIterator[Stack]:
-    async with running_stack(market_settings) as running:
-        yield running
 
 
 @pytest.fixture(scope="session")
