@@ -74,8 +74,11 @@ class TicketPriceChanged(TicketMessage):
     previous_price: Money
 
 
+type OrderKind = Literal["order.created", "order.cancelled", "order.expired", "order.completed"]
+
+
 class OrderMessage(Frame):
-    type: Literal["order.created", "order.cancelled", "order.expired", "order.completed"]
+    type: OrderKind
     order_id: str
     ticket_id: str
     order: LiveOrder

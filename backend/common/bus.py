@@ -1,6 +1,6 @@
 """Domain facts over Redis Streams with consumer groups (at-least-once).
 
-* ``FactBus.publish`` appends an fact to its service's stream.
+* ``FactBus.publish`` appends a fact to its service's stream.
 * ``Consumer`` reads the streams a service subscribes to in its own group (so replicas
   share the work), acks only after the handler returned, reclaims messages left pending
   by a dead or failing consumer with XAUTOCLAIM, and after ``max_deliveries`` failed
@@ -214,7 +214,7 @@ class Consumer:
     ) -> None:
         type_name = fields.get("type", "")
         handler = self.handlers.get(type_name)
-        if handler is None:  # an fact of this stream that this service does not consume
+        if handler is None:  # a fact of this stream that this service does not consume
             await self.redis.xack(stream, self.group, msg_id)
             return
         try:

@@ -25,12 +25,10 @@ from wire.live import (
     ErrorFrame,
     Frame,
     Heartbeat,
-    LiveOrder,
     Resync,
     Snapshot,
     Subscribed,
 )
-from wire.tickets import TicketPublic
 
 TOPIC = re.compile(r"^(tickets|me|ticket:[0-9a-f]{24})$")
 MAX_TOPICS = 50
@@ -170,29 +168,21 @@ class LiveClient:
 
     async def _snapshot(self, topics: list[str]) -> None:
         for topic in topics:
+            # The journal keeps each view as it was sent (a wire model's JSON): it goes out
+            # as stored, not read back into models for every subscriber.
+            views: dict[str, Any]
             if topic == "tickets":
                 cursor, tickets = await self.journal.market_snapshot()
-                body = frame(
-                    Snapshot(
-                        topic=topic,
-                        cursor=cursor,
-                        tickets=[TicketPublic.model_validate(view) for view in tickets],
-                    )
-                )
+                views = {"tickets": tickets}
             elif topic == "me":
                 assert self.user is not None
                 cursor, orders = await self.journal.orders_snapshot(self.user.id)
-                body = frame(
-                    Snapshot(
-                        topic=topic,
-                        cursor=cursor,
-                        orders=[LiveOrder.model_validate(view) for view in orders],
-                    )
-                )
+                views = {"orders": orders}
             else:
                 cursor, ticket = await self.journal.ticket_snapshot(topic.split(":", 1)[1])
-                one = TicketPublic.model_validate(ticket) if ticket else None
-                body = frame(Snapshot(topic=topic, cursor=cursor, ticket=one))
+                views = {"ticket": ticket}
+            head = Snapshot(topic=topic, cursor=cursor).body()
+            body = json.dumps(head | views, separators=(",", ":"))
             # No await from here on: the hub cannot interleave.
             self._enqueue(body)
             self._activate(topic, cursor)

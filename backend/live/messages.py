@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from backend.common.facts import ChargeCreated, OrderCancelled, OrderCreated, TicketCreated
-from wire.live import LiveOrder, OrderMessage, TicketLocked, TicketMessage, TicketPriceChanged
+from wire.live import (
+    LiveOrder,
+    OrderKind,
+    OrderMessage,
+    TicketLocked,
+    TicketMessage,
+    TicketPriceChanged,
+)
 from wire.tickets import TicketPublic
 from wire.values import CancelReason, Money, OrderStatus, TicketStatus
-
-type OrderKind = Literal["order.created", "order.cancelled", "order.expired", "order.completed"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ class OrderHandlers:
         self.uow = uow
 
     async def _order(self, order_id: str) -> Order | None:
-        oid = object_id_or_none(order_id)  # a malformed id in an fact: nothing to do
+        oid = object_id_or_none(order_id)  # a malformed id in a fact: nothing to do
         return await Order.get(oid) if oid is not None else None
 
     async def on_order_expired(self, fact: OrderExpired) -> None:

@@ -57,7 +57,8 @@ def market_filter(
     """The market's filters as typed in the form: what ``GET /api/tickets`` is asked, and
     what decides whether a listing that appears live belongs on the page."""
     return TicketFilter(
-        kind=None if kind == "all" else EventKind(kind),
+        # "all", or a value that is no kind (a hand-made request): no kind filter
+        kind=next((each for each in EventKind if each.value == kind), None),
         q=q.strip() or None,
         starts_after=day_bound(date_from, end=False),
         starts_before=day_bound(date_to, end=True),
