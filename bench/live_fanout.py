@@ -57,7 +57,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tools.devstack.client import ApiClient
-from tools.devstack.processes import Child, free_port, start_mongo, start_redis, start_stripe
+from tools.devstack.processes import Child, start_stand_ins
 from tools.devstack.services import ServiceProcesses
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,17 +160,10 @@ def _remaining(deadline: float) -> float:
 def start_servers(servers: Servers, queue_size: int, deadline: float) -> None:
     """Start everything, appending each child to ``servers`` as soon as it exists."""
     logs = servers.logs
-    redis_port, mongo_port, stripe_port = free_port(), free_port(), free_port()
-    servers.children.append(start_redis(redis_port, log=logs / "redis.log"))
-    servers.children.append(start_mongo(mongo_port, log=logs / "mongo.log"))
-    servers.children.append(start_stripe(stripe_port, log=logs / "localstripe.log"))
-    env = os.environ.copy()
+    env = os.environ.copy() | start_stand_ins(logs, servers.children)
     env |= {
         "APP_ENV": "development",
-        "MONGO_URL": f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "JWT_KEY": JWT_KEY,
-        "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
         "NAMESPACE": NAMESPACE,
         "LIVE_QUEUE_SIZE": str(queue_size),
     }

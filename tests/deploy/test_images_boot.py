@@ -29,7 +29,7 @@ from tests.support.servers import serve
 from ticketing_ui.ingress import read_ingress
 from tools.deploycheck.project import Project, load_project
 from tools.devstack.gateway import create_gateway
-from tools.devstack.processes import Child, free_port, start_mongo, start_redis, start_stripe
+from tools.devstack.processes import Child, start_stand_ins
 from tools.devstack.stack import INGRESS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -57,20 +57,12 @@ def boot_logs(logs_dir: Path) -> Path:
 def environment(boot_logs: Path) -> Iterator[Environment]:
     """Private MongoDB-wire, Redis and Stripe stand-ins for the booted images; the Secrets
     are made up as the Deployments ask for them."""
-    redis_port, mongo_port, stripe_port = free_port(), free_port(), free_port()
     children: list[Child] = []
     try:
-        children.append(start_redis(redis_port, log=boot_logs / "redis.log"))
-        children.append(start_mongo(mongo_port, log=boot_logs / "mongo.log"))
-        children.append(start_stripe(stripe_port, log=boot_logs / "localstripe.log"))
-        yield Environment(
-            {
-                "MONGO_URL": f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
-                "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-                "REFLEX_REDIS_URL": f"redis://127.0.0.1:{redis_port}/1",
-                "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
-            }
-        )
+        addresses = start_stand_ins(boot_logs, children)
+        # The web app keeps its per-tab state in another database of the same Redis.
+        reflex_redis = addresses["REDIS_URL"].removesuffix("/0") + "/1"
+        yield Environment(addresses | {"REFLEX_REDIS_URL": reflex_redis})
     finally:
         for child in reversed(children):
             child.stop()

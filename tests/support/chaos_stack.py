@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ticketing_ui.ingress import read_ingress
-from tools.devstack.processes import Child, free_port, start_mongo, start_redis, start_stripe
+from tools.devstack.processes import Child, start_stand_ins
 from tools.devstack.services import FACTORIES, ServiceProcesses
 from tools.devstack.stack import INGRESS
 
@@ -57,21 +57,18 @@ class ProcessStack:
         }
 
     def start_infra(self, settings: Mapping[str, str]) -> None:
-        redis_port, mongo_port, stripe_port = free_port(), free_port(), free_port()
-        self.infra.append(start_redis(redis_port, log=self.logs / "redis.log"))
-        self.infra.append(start_mongo(mongo_port, log=self.logs / "mongo.log"))
-        self.infra.append(start_stripe(stripe_port, log=self.logs / "localstripe.log"))
-        env = os.environ.copy() | {
-            "APP_ENV": "development",
-            "MONGO_URL": f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
-            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
-            "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
-            "JWT_KEY": JWT_KEY,
-            "NAMESPACE": self.namespace,
-            "LOG_LEVEL": "WARNING",
-            **settings,
-        }
+        env = (
+            os.environ.copy()
+            | start_stand_ins(self.logs, self.infra)
+            | {
+                "APP_ENV": "development",
+                "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
+                "JWT_KEY": JWT_KEY,
+                "NAMESPACE": self.namespace,
+                "LOG_LEVEL": "WARNING",
+                **settings,
+            }
+        )
         self.processes = ServiceProcesses(self.logs, env)
 
     async def start_services(self, within_s: float) -> None:

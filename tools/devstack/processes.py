@@ -127,3 +127,17 @@ def start_mongo(port: int, *, data_dir: Path | None = None, log: Path | None = N
 def start_stripe(port: int, *, log: Path | None = None) -> Child:
     argv = [sys.executable, "-m", "tools.devstack.stripe", "--port", str(port)]
     return start("localstripe", argv, port, log=log)
+
+
+def start_stand_ins(logs: Path, children: list[Child]) -> dict[str, str]:
+    """A private redis-server, mongoeco wire server and localstripe on free loopback ports
+    (appended to ``children`` as each starts); their addresses by setting name."""
+    redis_port, mongo_port, stripe_port = free_port(), free_port(), free_port()
+    children.append(start_redis(redis_port, log=logs / "redis.log"))
+    children.append(start_mongo(mongo_port, log=logs / "mongo.log"))
+    children.append(start_stripe(stripe_port, log=logs / "localstripe.log"))
+    return {
+        "MONGO_URL": f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
+    }
