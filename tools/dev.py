@@ -43,9 +43,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+def reserve(port: int) -> socket.socket | None:
+    """Hold the public port until the gateway takes it over, so no child's port can be
+    chosen on it meanwhile; None if something else has it. It listens (nothing accepts):
+    only a listener keeps another ``SO_REUSEADDR`` socket, a second runner, off it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the gateway binds it
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen(1)
+    except OSError:
+        sock.close()
+        return None
+    return sock
 
 
 def start_infrastructure(args: argparse.Namespace, logs: Path, children: list[Child]) -> None:
@@ -67,7 +77,7 @@ def start_infrastructure(args: argparse.Namespace, logs: Path, children: list[Ch
     env.setdefault("PUBLIC_URL", f"http://localhost:{args.port}")
 
 
-def run(args: argparse.Namespace, logs: Path, children: list[Child]) -> int:
+def run(args: argparse.Namespace, logs: Path, children: list[Child], public: socket.socket) -> int:
     env = os.environ
     start_infrastructure(args, logs, children)
     services = ServiceProcesses(logs, dict(env))
@@ -93,6 +103,7 @@ def run(args: argparse.Namespace, logs: Path, children: list[Child]) -> int:
         "GATEWAY_UPSTREAMS": ",".join(f"{name}={url}" for name, url in upstreams.items()),
         "PYTHONPATH": str(FRONTEND_DIR),  # the route table is read by ticketing_ui.ingress
     }
+    public.close()  # handed over to the gateway
     children.append(start("gateway", gateway, args.port, log=logs / "gateway.log", env=gateway_env))
     if args.seed:
         listed = seed(gateway_url)
@@ -117,16 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     def on_signal(signum: int, _: FrameType | None) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    if port_in_use(args.port):
+    public = reserve(args.port)
+    if public is None:
         print(f"Port {args.port} is already in use; pass --port or set PORT.", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        return run(args, logs, children)
+        return run(args, logs, children, public)
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
         return 0
     finally:
+        public.close()
         # A second Ctrl-C or SIGTERM must not interrupt the orderly shutdown.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -10,7 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from tools.devstack.processes import Child, spawn, wait_for_port
+import httpx
+
+from tools.devstack.processes import Child, spawn
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend_reflex"
 # What the build prints that is worth showing while the user waits.
@@ -66,8 +68,17 @@ def wait_frontend(child: Child, log: Path, *, timeout: float, echo: bool = True)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError(f"the frontend did not start within {timeout:.0f}s; see {log}")
-        try:
-            wait_for_port(child.port, timeout=min(2.0, remaining), process=child.process)
-        except TimeoutError:
-            continue
-        return
+        if child.process.poll() is not None:
+            raise RuntimeError(f"the frontend exited with {child.process.returncode}; see {log}")
+        if serves_pages(child.port):
+            return
+        time.sleep(min(0.5, remaining))
+
+
+def serves_pages(port: int) -> bool:
+    """Ready means the app's page is served, not just that something listens on the port."""
+    try:
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+    except httpx.TransportError:
+        return False
+    return page.status_code == 200 and "<html" in page.text.lower()
