@@ -13,7 +13,7 @@ from pydantic import Field, TypeAdapter, computed_field
 
 from wire.base import CamelModel, epoch_ms
 from wire.tickets import TicketPublic
-from wire.values import CancelReason, Money, OrderStatus
+from wire.values import Money, OpenCancelReason, OpenOrderStatus
 
 
 class LiveOrder(CamelModel):
@@ -23,10 +23,10 @@ class LiveOrder(CamelModel):
     ticket_id: str
     buyer_id: str
     seller_id: str | None = None
-    status: OrderStatus
+    status: OpenOrderStatus
     price: Money | None = None
     expires_at: datetime | None = None
-    cancel_reason: CancelReason | None = None
+    cancel_reason: OpenCancelReason | None = None
     amount: Money | None = None  # what was charged, once complete
 
     @computed_field  # type: ignore[prop-decorator]

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import ConfigDict, computed_field
 
 from wire.base import CamelModel, IdText
-from wire.values import CancelReason, Event, Money, OrderStatus
+from wire.values import Event, Money, OpenCancelReason, OpenOrderStatus
 
 
 class OrderTicket(CamelModel):
@@ -20,13 +20,13 @@ class OrderPublic(CamelModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: IdText
-    status: OrderStatus
+    status: OpenOrderStatus
     price: Money
     expires_at: datetime
     ticket: OrderTicket
     buyer_id: str
     seller_id: str
-    cancel_reason: CancelReason | None
+    cancel_reason: OpenCancelReason | None
     version: int
     created_at: datetime
 

@@ -4,6 +4,7 @@ is for. Shared by the services, the facts they publish and every client."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import AwareDatetime, ConfigDict, Field
 
@@ -43,6 +44,15 @@ class PaymentStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+# What a client reads may be newer than the client: during a rolling deploy, or after a
+# release that adds a kind or a status, an old web app or bot meets a value it does not
+# know. It keeps it as text (shown as "Other" or as given) instead of failing to read the
+# whole page. Servers write only the enum's members; requests are checked strictly.
+type OpenKind = Annotated[EventKind | str, Field(union_mode="left_to_right")]
+type OpenOrderStatus = Annotated[OrderStatus | str, Field(union_mode="left_to_right")]
+type OpenCancelReason = Annotated[CancelReason | str, Field(union_mode="left_to_right")]
+
+
 class Money(CamelModel):
     model_config = ConfigDict(frozen=True)
 
@@ -56,6 +66,6 @@ class Event(CamelModel):
     model_config = ConfigDict(frozen=True)
 
     name: str
-    kind: EventKind
+    kind: OpenKind
     venue: str
     starts_at: AwareDatetime

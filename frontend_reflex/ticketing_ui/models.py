@@ -60,8 +60,8 @@ class TicketView:
             id=ticket.id,
             title=ticket.title,
             event_name=event.name,
-            kind=event.kind.value,
-            kind_label=KINDS.get(event.kind.value, "Other"),
+            kind=str(event.kind),
+            kind_label=KINDS.get(event.kind, "Other"),  # a kind newer than this app
             venue=event.venue,
             starts_at=event.starts_at.isoformat(),
             starts_label=when(event.starts_at),
@@ -89,7 +89,7 @@ ORDER_STATUS = {
 def status_label(status: str, cancel_reason: str) -> str:
     if status == "cancelled" and cancel_reason == "payment_failed":
         return "Card declined"
-    return ORDER_STATUS.get(status, status)
+    return ORDER_STATUS.get(status, status)  # a status newer than this app: as given
 
 
 @dataclass
@@ -112,7 +112,7 @@ class OrderView:
     @classmethod
     def of(cls, order: OrderPublic) -> OrderView:
         event = order.ticket.event
-        reason = order.cancel_reason.value if order.cancel_reason else ""
+        reason = str(order.cancel_reason or "")
         return cls(
             id=order.id,
             ticket_id=order.ticket.id,
@@ -121,8 +121,8 @@ class OrderView:
             starts_at=event.starts_at.isoformat(),
             starts_label=when(event.starts_at),
             price_label=money(order.price),
-            status=order.status.value,
-            status_label=status_label(order.status.value, reason),
+            status=str(order.status),
+            status_label=status_label(order.status, reason),
             cancel_reason=reason,
             expires_at_ms=order.expires_at_ms,
             buyer_id=order.buyer_id,
@@ -133,10 +133,10 @@ class OrderView:
     def merged(self, live: LiveOrder) -> OrderView:
         """This order after a live ``order.*`` message, whose ``order`` carries the status
         (and no ticket details). Statuses only move forward: created → a final one."""
-        status = live.status.value
+        status = str(live.status)
         if self.status != "created" and status == "created":
             return self
-        reason = live.cancel_reason.value if live.cancel_reason else ""
+        reason = str(live.cancel_reason or "")
         return replace(
             self,
             status=status,
