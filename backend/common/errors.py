@@ -73,8 +73,8 @@ class UnsupportedMediaType(AppError):
 class TooManyRequests(AppError):
     status_code = 429
 
-    def __init__(self, message: str, retry_after_seconds: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after_seconds: int, field: str | None = None) -> None:
+        super().__init__(message, field)
         self.headers["Retry-After"] = str(max(1, retry_after_seconds))
 
 

@@ -30,6 +30,10 @@ class RedisKeys:
         """Held while one request works on an order's payment."""
         return self._key("payments", "lease", order_id)
 
+    def rate_limits(self) -> str:
+        """Prefix of the rate-limit counters (``limits`` adds ``/<quota>/<who>/…``)."""
+        return self._key("rate")
+
     def signin_failures(self, email: str) -> str:
         return self._key("auth", "signin-failures", email)
 

@@ -18,6 +18,7 @@ from backend.common.db import MongoClient, open_database
 from backend.common.keys import RedisKeys
 from backend.common.locks import Locks
 from backend.common.outbox import OutboxRelay
+from backend.common.rate_limits import RateLimiter
 from backend.common.settings import Settings
 from backend.common.ticket_locks import TicketLocks
 from backend.common.unit_of_work import UnitOfWork
@@ -37,6 +38,7 @@ class Runtime:
     relay: OutboxRelay
     uow: UnitOfWork
     ticket_locks: TicketLocks
+    rate_limits: RateLimiter
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def consumer(self, subscriptions: Subscriptions) -> Consumer:
@@ -105,6 +107,7 @@ async def open_runtime(
         relay=relay,
         uow=UnitOfWork(relay),
         ticket_locks=TicketLocks(redis, keys),
+        rate_limits=RateLimiter(redis, keys),
     )
     try:
         yield runtime
