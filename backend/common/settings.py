@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # How long a started payment holds the ticket (Stripe calls, 3-D Secure).
     payment_hold_seconds: float = Field(default=600, gt=0)
     public_url: str = "http://localhost:8000"
+    # Other origins whose pages may send state-changing requests and open /api/live
+    # (e.g. a bot's web dashboard), comma-separated; PUBLIC_URL's origin always may.
+    allowed_origins: str = ""
     # Prefix of every Redis key and of every service database name, so that
     # several stacks (or tests) can share one Redis / MongoDB server.
     namespace: str = Field(default="ticketing", pattern=r"^[a-z][a-z0-9_-]{0,40}$")
@@ -68,6 +71,11 @@ class Settings(BaseSettings):
             if len(self.jwt_key) < 32:
                 raise ValueError("JWT_KEY must be at least 32 characters in production")
         return self
+
+    @property
+    def extra_origins(self) -> tuple[str, ...]:
+        """``ALLOWED_ORIGINS`` as a list."""
+        return tuple(item.strip() for item in self.allowed_origins.split(",") if item.strip())
 
     @property
     def stripe_js_url(self) -> str:

@@ -23,6 +23,7 @@ from backend.common.errors import EXCEPTION_HANDLERS, ErrorItem, error_response
 from backend.common.logs import configure_logging
 from backend.common.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from backend.common.openapi import openapi_document
+from backend.common.origins import OriginMiddleware, allowed_origins
 from backend.common.runtime import Runtime, open_runtime, runtime_of
 from backend.common.settings import Settings
 
@@ -134,6 +135,11 @@ def service_app(
     ]
     middleware = [
         Middleware(RequestContextMiddleware, service=service, registry=registry),
+        # Before anything reads the body or the session: another site's page is refused.
+        Middleware(
+            OriginMiddleware,
+            allowed=allowed_origins(settings.public_url, settings.extra_origins),
+        ),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(AuthenticationMiddleware, backend=JWTAuthBackend(settings.jwt_key)),
     ]
