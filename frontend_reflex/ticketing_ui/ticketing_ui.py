@@ -6,10 +6,13 @@ import reflex as rx
 
 from ticketing_ui.routes import PAGES
 from ticketing_ui.state.live import LiveState
+from ticketing_ui.web_session import SessionCookies
 
 app = rx.App(
     stylesheets=["/styles.css"],
     head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1")],
+    # The HttpOnly session cookie, and sign-in's switch to a new session id.
+    api_transformer=SessionCookies,
 )
 
 for page in PAGES:

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from ticketing_ui import api
 from ticketing_ui.state.session import SessionState, request_live_restart
+from ticketing_ui.web_session import activate_url, safe_next, web_sessions
 from wire.users import TokenResponse, UserPublic
 
+__all__ = ["AuthState", "ProfileState", "safe_next"]
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site (no open redirect to another origin)."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    # Browsers read a backslash as "/" and drop tabs and newlines, so "/<backslash>evil.com"
-    # and "/<tab>/evil.com" both lead to //evil.com.
-    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
-        return "/"
-    return target
+
+def go_to(url: str) -> EventSpec:
+    """A full page load (not a client-side route change): the answer can set a cookie."""
+    return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
 
 class AuthState(SessionState):
@@ -31,13 +31,21 @@ class AuthState(SessionState):
         self.errors = exc.fields
         self.error = "" if exc.fields else exc.message
 
-    async def _start_session(self, email: str, password: str) -> None:
+    async def _start_session(self, email: str, password: str) -> str:
+        """Signs in at the API; returns where the browser gets its new session cookie (the
+        token stays on the server: ``ticketing_ui.web_session``)."""
+        current = self._session_id()
+        if current is None:
+            raise api.ApiError(400, "Please allow cookies for this site to sign in.")
         issued = await api.call(
             TokenResponse, "POST", "/api/users/token", json={"email": email, "password": password}
         )
-        self.token = issued.token
-        await self.refresh_session()
+        ttl_s = int((issued.expires_at - datetime.now(UTC)).total_seconds())
+        code = await web_sessions().start(
+            token=issued.token, ttl_s=max(ttl_s, 1), issued_under=current
+        )
         request_live_restart(self.router.session.client_token)
+        return activate_url(code, safe_next(self.router.url.query_parameters.get("next")))
 
     @rx.event
     def reset_form(self) -> None:
@@ -48,7 +56,9 @@ class AuthState(SessionState):
         self.errors, self.error, self.busy = {}, "", True
         yield
         try:
-            await self._start_session(str(form.get("email", "")), str(form.get("password", "")))
+            url = await self._start_session(
+                str(form.get("email", "")), str(form.get("password", ""))
+            )
         except api.ApiError as exc:
             self._fail(exc)
             if exc.status == 401:
@@ -56,7 +66,7 @@ class AuthState(SessionState):
             return
         finally:
             self.busy = False
-        yield rx.redirect(safe_next(self.router.url.query_parameters.get("next")))
+        yield go_to(url)
 
     @rx.event
     async def sign_up(self, form: dict[str, Any]) -> Any:
@@ -68,14 +78,14 @@ class AuthState(SessionState):
             body["displayName"] = name
         try:
             await api.send("POST", "/api/users/signup", json=body)
-            await self._start_session(email, password)
+            url = await self._start_session(email, password)
         except api.ApiError as exc:
             self._fail(exc)
             return
         finally:
             self.busy = False
         self.notify("Welcome! Your account is ready.")
-        yield rx.redirect(safe_next(self.router.url.query_parameters.get("next")))
+        yield go_to(url)
 
 
 class ProfileState(SessionState):
@@ -107,7 +117,9 @@ class ProfileState(SessionState):
             if not body:
                 self.saved = "Nothing to change."
                 return
-            user = await api.call(UserPublic, "PATCH", "/api/users/me", token=self.token, json=body)
+            user = await api.call(
+                UserPublic, "PATCH", "/api/users/me", token=self._token, json=body
+            )
         except api.ApiError as exc:
             self.errors = exc.fields
             self.error = "" if exc.fields else exc.message

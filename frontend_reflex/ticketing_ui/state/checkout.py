@@ -40,7 +40,7 @@ class CheckoutState(SessionState):
         self.client_secret = ""  # the pay button waits for it
         try:
             setup = await api.call(
-                CardSetupPublic, "POST", "/api/payments/card-setup", token=self.token
+                CardSetupPublic, "POST", "/api/payments/card-setup", token=self._token
             )
         except api.ApiError as exc:
             self.message = f"The card form is not available: {exc.message}"
@@ -58,7 +58,7 @@ class CheckoutState(SessionState):
         order_id = path_id(self.router.url.path, "/checkout/")
         try:
             self.order = OrderView.of(
-                await api.call(OrderPublic, "GET", f"/api/orders/{order_id}", token=self.token)
+                await api.call(OrderPublic, "GET", f"/api/orders/{order_id}", token=self._token)
             )
             self.phase = self._phase_of(self.order)
             if self.phase == "pay":
@@ -74,7 +74,7 @@ class CheckoutState(SessionState):
                 PaymentPublic,
                 "POST",
                 "/api/payments",
-                token=self.token,
+                token=self._token,
                 json={"orderId": self.order.id, "paymentMethodId": method},
             )
         except api.ApiError as exc:
@@ -94,7 +94,7 @@ class CheckoutState(SessionState):
 
     async def _reload(self, message: str) -> None:
         self.order = OrderView.of(
-            await api.call(OrderPublic, "GET", f"/api/orders/{self.order.id}", token=self.token)
+            await api.call(OrderPublic, "GET", f"/api/orders/{self.order.id}", token=self._token)
         )
         self.phase, self.message = self._phase_of(self.order), message
         if self.phase == "pay":
@@ -124,7 +124,7 @@ class CheckoutState(SessionState):
     @rx.event
     async def cancel(self) -> Any:
         try:
-            await api.send("DELETE", f"/api/orders/{self.order.id}", token=self.token)
+            await api.send("DELETE", f"/api/orders/{self.order.id}", token=self._token)
         except api.ApiError as exc:
             await self._reload(exc.message)
             return None

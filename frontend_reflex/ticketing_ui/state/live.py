@@ -51,7 +51,7 @@ class LiveState(SessionState):
         try:
             while tab_connected(client_token):
                 async with self:
-                    token = self.token
+                    token = self._token
                 restart = False
 
                 def keep_going() -> bool:

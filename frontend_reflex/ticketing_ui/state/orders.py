@@ -32,7 +32,7 @@ class OrdersState(SessionState):
     async def fetch(self) -> None:
         self.error = ""
         try:
-            body = await api.call(OrderList, "GET", "/api/orders", token=self.token)
+            body = await api.call(OrderList, "GET", "/api/orders", token=self._token)
             self.orders = [OrderView.of(item) for item in body.items]
         except api.ApiError as exc:
             self.error = exc.message
@@ -72,7 +72,7 @@ class ListingsState(SessionState):
     async def fetch(self) -> None:
         self.loading, self.error = True, ""
         try:
-            body = await api.call(TicketList, "GET", "/api/tickets/mine", token=self.token)
+            body = await api.call(TicketList, "GET", "/api/tickets/mine", token=self._token)
         except api.ApiError as exc:
             self.error = exc.message
             return
@@ -107,7 +107,7 @@ class ListingsState(SessionState):
                 TicketPublic,
                 "POST",
                 f"/api/tickets/{self.relist_id}/relist",
-                token=self.token,
+                token=self._token,
                 json={"price": {"amount": amount, "currency": self._currency()}},
             )
         except api.ApiError as exc:

@@ -77,7 +77,7 @@ class SellState(SessionState):
         yield
         try:
             ticket = await api.call(
-                TicketPublic, "POST", "/api/tickets", token=self.token, json=body
+                TicketPublic, "POST", "/api/tickets", token=self._token, json=body
             )
         except api.ApiError as exc:
             self.errors = exc.fields

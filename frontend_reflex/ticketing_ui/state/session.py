@@ -10,10 +10,9 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from ticketing_ui import api
-from ticketing_ui.settings import ui_settings
+from ticketing_ui.web_session import session_id, web_sessions
 from wire.users import CurrentUserResponse, UserPublic
 
-SESSION_DAYS = 7
 _restart_live: set[str] = set()  # tabs whose live connection must re-authenticate
 
 
@@ -33,16 +32,11 @@ def take_live_restart(client_token: str) -> bool:
 
 
 class SessionState(rx.State):
-    # The API token of the signed-in user (from POST /api/users/token), kept in a cookie
+    # The API token of the signed-in user (from POST /api/users/token). Backend-only (the
+    # leading underscore): never sent to the browser. It is looked up at every page load
+    # by the HttpOnly session cookie of the socket's handshake (``ticketing_ui.web_session``),
     # so that a reload or a new tab stays signed in.
-    token: str = rx.Cookie(
-        "",
-        name="ticketing_session",
-        path="/",
-        max_age=SESSION_DAYS * 24 * 3600,
-        same_site="lax",
-        secure=ui_settings().secure_cookies,
-    )
+    _token: str = ""
     user_id: str = ""
     user_email: str = ""
     user_name: str = ""
@@ -53,7 +47,11 @@ class SessionState(rx.State):
 
     @rx.var
     def signed_in(self) -> bool:
-        return bool(self.token and self.user_id)
+        return bool(self.user_id)
+
+    def _session_id(self) -> str | None:
+        """The session cookie this tab's socket was opened with."""
+        return session_id(self.router.headers.cookie)
 
     def tick_clock(self) -> None:
         self.server_now_ms = now_ms()
@@ -75,22 +73,28 @@ class SessionState(rx.State):
         self._flash_pages = max(0, self._flash_pages - 1)
         if not self._flash_pages:
             self.flash = ""
-        if not self.token:
+        session = self._session_id()
+        self._token = await web_sessions().token(session)
+        if not self._token:
             self.set_user(None)
             return
         try:
             body = await api.call(
-                CurrentUserResponse, "GET", "/api/users/currentuser", token=self.token
+                CurrentUserResponse, "GET", "/api/users/currentuser", token=self._token
             )
         except api.ApiError as exc:
             if exc.status == 401:
-                self.token = ""
+                await self._end_session(session)
             self.set_user(None)
             return
         user = body.current_user
         if user is None:
-            self.token = ""
+            await self._end_session(session)
         self.set_user(user)
+
+    async def _end_session(self, session: str | None) -> None:
+        self._token = ""
+        await web_sessions().end(session)
 
     @rx.event
     async def load_session(self) -> None:
@@ -102,10 +106,12 @@ class SessionState(rx.State):
 
     @rx.event
     async def sign_out(self) -> EventSpec:
-        if self.token:  # the API revokes the token, wherever else it was copied
+        session = self._session_id()
+        token = self._token or await web_sessions().token(session)
+        if token:  # the API revokes the token, wherever else it was copied
             with contextlib.suppress(api.ApiError):
-                await api.send("POST", "/api/users/signout", token=self.token)
-        self.token = ""
+                await api.send("POST", "/api/users/signout", token=token)
+        await self._end_session(session)
         self.set_user(None)
         request_live_restart(self.router.session.client_token)
         self.notify("You are signed out.")

@@ -63,7 +63,7 @@ class TicketState(SessionState):
                 OrderPublic,
                 "POST",
                 "/api/orders",
-                token=self.token,
+                token=self._token,
                 json={"ticketId": self.ticket.id},
             )
         except api.ApiError as exc:
@@ -87,7 +87,7 @@ class TicketState(SessionState):
                 TicketPublic,
                 "PATCH",
                 f"/api/tickets/{self.ticket.id}",
-                token=self.token,
+                token=self._token,
                 json={"price": {"amount": amount, "currency": self.ticket.currency}},
             )
         except api.ApiError as exc:
