@@ -17,6 +17,8 @@ class User(Document, Aggregate):
     email: Annotated[str, Indexed(unique=True)]
     display_name: str
     password_hash: str
+    # Tokens carry it (``gen``); a password change moves it on and ends older sessions.
+    session_generation: int = 0
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

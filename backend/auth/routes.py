@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.auth import service
 from backend.auth.models import User
-from backend.auth.schemas import SigninRequest, SignupRequest, UpdateMeRequest
-from backend.auth.throttle import SigninThrottle
+from backend.auth.passwords import Passwords
+from backend.auth.schemas import (
+    ChangePasswordRequest,
+    SigninRequest,
+    SignupRequest,
+    UpdateMeRequest,
+)
+from backend.auth.throttle import AuthLimits
 from backend.common.auth import (
+    IssuedToken,
     Revocations,
     clear_session_cookie,
     current_user,
@@ -19,6 +28,8 @@ from backend.common.auth import (
 )
 from backend.common.endpoint import respond
 from backend.common.errors import parse_body
+from backend.common.facts import SessionsEnded
+from backend.common.rate_limits import Budget, client_address
 from backend.common.runtime import Runtime, runtime_of
 from wire.users import CurrentUserResponse, TokenResponse, UserPublic
 
@@ -27,45 +38,79 @@ def _public(user: User) -> UserPublic:
     return UserPublic.model_validate(user)
 
 
-def _throttle(runtime: Runtime) -> SigninThrottle:
+def _passwords(request: Request) -> Passwords:
+    return cast(Passwords, request.state.passwords)
+
+
+def _limits(runtime: Runtime) -> AuthLimits:
+    return AuthLimits(runtime.rate_limits, runtime.settings)
+
+
+def _sessions(runtime: Runtime) -> Revocations:
+    return Revocations(runtime.redis, runtime.keys)
+
+
+def _issue(runtime: Runtime, user: User) -> IssuedToken:
     s = runtime.settings
-    return SigninThrottle(
-        runtime.redis,
-        runtime.keys,
-        max_failures=s.signin_max_failures,
-        window_s=s.signin_window_seconds,
+    return issue_token(
+        user_id=str(user.id),
+        email=user.email,
+        key=s.jwt_key,
+        ttl_seconds=s.jwt_ttl_seconds,
+        generation=user.session_generation,
     )
 
 
 def _signed_in(runtime: Runtime, user: User, status: int) -> Response:
-    s = runtime.settings
-    issued = issue_token(
-        user_id=str(user.id), email=user.email, key=s.jwt_key, ttl_seconds=s.jwt_ttl_seconds
-    )
     response = respond(_public(user), status)
-    set_session_cookie(response, issued, s)
+    set_session_cookie(response, _issue(runtime, user), runtime.settings)
     return response
 
 
 async def signup(request: Request) -> Response:
     data = await parse_body(request, SignupRequest)
     runtime = runtime_of(request)
-    user = await service.sign_up(data=data, uow=runtime.uow)
-    return _signed_in(runtime, user, 201)
+    budget = await _limits(runtime).sign_up(client_address(request))
+    user = await service.sign_up(
+        data=data, uow=runtime.uow, passwords=_passwords(request), sessions=_sessions(runtime)
+    )
+    return budget.apply(_signed_in(runtime, user, 201))
+
+
+async def _sign_in(request: Request, *, token: bool) -> tuple[Runtime, User, Budget]:
+    data = await parse_body(request, SigninRequest)
+    runtime = runtime_of(request)
+    user, budget = await service.sign_in(
+        data=data,
+        address=client_address(request),
+        limits=_limits(runtime),
+        passwords=_passwords(request),
+        sessions=_sessions(runtime),
+        uow=runtime.uow,
+        token=token,
+    )
+    return runtime, user, budget
 
 
 async def signin(request: Request) -> Response:
-    data = await parse_body(request, SigninRequest)
-    runtime = runtime_of(request)
-    user = await service.sign_in(data=data, throttle=_throttle(runtime))
-    return _signed_in(runtime, user, 200)
+    runtime, user, budget = await _sign_in(request, token=False)
+    return budget.apply(_signed_in(runtime, user, 200))
 
 
 async def signout(request: Request) -> Response:
-    """Ends this session: the token it was made with (cookie or Bearer) stops working."""
+    """Ends this session: the token it was made with (cookie or Bearer) stops working, and
+    the live sockets it opened are closed (``SessionsEnded``)."""
     runtime = runtime_of(request)
     if (user := current_user(request)) is not None:
-        await Revocations(runtime.redis, runtime.keys).revoke(user)
+        await _sessions(runtime).revoke(user)
+        await runtime.bus.publish(
+            SessionsEnded(
+                user_id=user.id,
+                token_id=user.token_id,
+                generation=user.generation,
+                version=user.generation,
+            )
+        )
     response = respond({}, 200)
     clear_session_cookie(response, runtime.settings)
     return response
@@ -78,20 +123,41 @@ async def current(request: Request) -> Response:
 
 
 async def update_me(request: Request) -> Response:
+    """A new password ends every session; this one goes on with a new cookie."""
     principal = require_user(request)
     data = await parse_body(request, UpdateMeRequest)
+    runtime = runtime_of(request)
     user = await service.update_profile(
-        user_id=principal.id, data=data, uow=runtime_of(request).uow
+        user_id=principal.id,
+        data=data,
+        uow=runtime.uow,
+        passwords=_passwords(request),
+        sessions=_sessions(runtime),
     )
+    if data.password is not None:
+        return _signed_in(runtime, user, 200)
     return respond(_public(user))
 
 
-async def token(request: Request) -> Response:
-    data = await parse_body(request, SigninRequest)
+async def change_password(request: Request) -> Response:
+    """Every other session ends; this one gets a new token (and cookie)."""
+    principal = require_user(request)
+    data = await parse_body(request, ChangePasswordRequest)
     runtime = runtime_of(request)
-    user = await service.sign_in(data=data, throttle=_throttle(runtime))
-    s = runtime.settings
-    issued = issue_token(
-        user_id=str(user.id), email=user.email, key=s.jwt_key, ttl_seconds=s.jwt_ttl_seconds
+    user = await service.update_profile(
+        user_id=principal.id,
+        data=UpdateMeRequest(password=data.new_password, current_password=data.current_password),
+        uow=runtime.uow,
+        passwords=_passwords(request),
+        sessions=_sessions(runtime),
     )
-    return respond(TokenResponse(token=issued.token, expires_at=issued.expires_at))
+    issued = _issue(runtime, user)
+    response = respond(TokenResponse(token=issued.token, expires_at=issued.expires_at))
+    set_session_cookie(response, issued, runtime.settings)
+    return response
+
+
+async def token(request: Request) -> Response:
+    runtime, user, budget = await _sign_in(request, token=True)
+    issued = _issue(runtime, user)
+    return budget.apply(respond(TokenResponse(token=issued.token, expires_at=issued.expires_at)))

@@ -51,3 +51,10 @@ class UpdateMeRequest(RequestModel):
         if self.display_name is None and self.password is None:
             raise ValueError("Nothing to change: give displayName and/or password")
         return self
+
+
+class ChangePasswordRequest(RequestModel):
+    current_password: Annotated[
+        str, StringConstraints(strip_whitespace=False, min_length=1, max_length=PASSWORD_MAX)
+    ]
+    new_password: Password

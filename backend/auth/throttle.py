@@ -1,41 +1,67 @@
-"""Slows down password guessing: failed sign-ins per email are counted in Redis."""
+"""How often an address may try to sign in, sign up or get a token (``RateLimiter``).
+
+Every sign-in attempt is counted, atomically, *before* its password is checked, so a burst
+of parallel guesses gets at most the quota verified and the rest 429. Counted per
+(email, address) in layered windows — N per W, 2N per 15 W, 4N per 240 W (defaults: 5 a
+minute, 10 in 15 minutes, 20 in 4 hours) — so the wait grows (≤ 1 min, ≤ 15 min, ≤ 4 h)
+the longer one address keeps guessing, and per address over every email (spraying). No
+quota is per email alone: a stranger hammering someone's email locks out only their own
+address, and the owner signs in from theirs. N is ``SIGNIN_MAX_FAILURES`` and W
+``SIGNIN_WINDOW_SECONDS``; sign-up and token quotas per address scale with N too.
+
+A successful sign-in clears that (email, address)'s counts only — the owner's typos, at
+their own address. Counts at other addresses (the stranger's) stay, and so do the
+address's own quotas: otherwise anyone with one account could interleave sign-ins to it
+with guesses at others and never be slowed down.
+"""
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from collections.abc import Sequence
 
-from backend.common.errors import TooManyRequests
-from backend.common.keys import RedisKeys
+from backend.common.rate_limits import Budget, Quota, RateLimiter
+from backend.common.settings import Settings
 
-# Count a failure; the window starts at the first failure and is not extended.
-_RECORD_FAILURE = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count
-"""
+SIGNIN_REFUSED = "Too many sign-in attempts; try again later"
+SIGNUP_REFUSED = "Too many sign-ups from this address; try again later"
 
 
-class SigninThrottle:
-    def __init__(self, redis: Redis, keys: RedisKeys, *, max_failures: int, window_s: int) -> None:
-        self.redis = redis
-        self.keys = keys
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._record = redis.register_script(_RECORD_FAILURE)
+class AuthLimits:
+    def __init__(self, limiter: RateLimiter, settings: Settings) -> None:
+        self.limiter = limiter
+        n, w = settings.signin_max_failures, settings.signin_window_seconds
+        self.account = (  # per (email, address); shortest window first
+            Quota("signin-account", n, w),
+            Quota("signin-account-15w", 2 * n, 15 * w),
+            Quota("signin-account-240w", 4 * n, 240 * w),
+        )
+        self.signin_address = (
+            Quota("signin-address", 6 * n, w),
+            Quota("signin-address-60w", 30 * n, 60 * w),
+        )
+        self.token_address = (Quota("token-address", 4 * n, w),)
+        self.signup_address = (
+            Quota("signup-address", 4 * n, w),
+            Quota("signup-address-60w", 20 * n, 60 * w),
+        )
 
-    async def check(self, email: str) -> None:
-        """Raise 429 when this email has failed too often within the window."""
-        key = self.keys.signin_failures(email)
-        count = await self.redis.get(key)
-        if count is not None and int(count) >= self.max_failures:
-            retry_after = int(await self.redis.ttl(key))
-            raise TooManyRequests(
-                "Too many failed sign-ins for this email; try again later",
-                retry_after_seconds=retry_after if retry_after > 0 else self.window_s,
-            )
+    async def sign_in(self, email: str, address: str, *, token: bool = False) -> Budget:
+        """Count one attempt (before the password is checked) or raise 429."""
+        account = f"{address}|{email}"
+        uses: list[tuple[Quota, str]] = [(quota, account) for quota in self.account]
+        uses += [(quota, address) for quota in self.signin_address]
+        if token:
+            uses += [(quota, address) for quota in self.token_address]
+        return await self.limiter.spend(uses, SIGNIN_REFUSED)
 
-    async def record_failure(self, email: str) -> None:
-        await self._record(keys=[self.keys.signin_failures(email)], args=[self.window_s])
+    async def signed_in(self, email: str, address: str) -> None:
+        """The password was right: forget this (email, address)'s attempts, nothing else."""
+        for quota in self.account:
+            await self.limiter.clear(quota, f"{address}|{email}")
 
-    async def reset(self, email: str) -> None:
-        await self.redis.delete(self.keys.signin_failures(email))
+    async def sign_up(self, address: str) -> Budget:
+        return await self.limiter.spend(self._each(self.signup_address, address), SIGNUP_REFUSED)
+
+    @staticmethod
+    def _each(quotas: Sequence[Quota], who: str) -> list[tuple[Quota, str]]:
+        return [(quota, who) for quota in quotas]

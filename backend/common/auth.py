@@ -2,8 +2,13 @@
 
 The token travels in an HttpOnly cookie for browsers and as ``Authorization: Bearer``
 for bots. Verification is done by Starlette's pure-ASGI ``AuthenticationMiddleware``
-(so WebSockets are covered too) with the backend below. Signing out revokes the token
-that signed out (its ``jti`` is kept in Redis until the token would have expired).
+(so WebSockets are covered too) with the backend below. Every token names its session
+(``jti``) and the user's session generation (``gen``). Signing out revokes the token that
+signed out (its ``jti`` is kept in Redis until the token would have expired); a password
+change moves the user's generation on, which ends every token of the generations before.
+The generation lives in Redis (one key per user, written by the auth service before it
+issues a token, restored from MongoDB when the auth service starts): one round trip
+checks both, and a user without a generation does not exist — their token is refused.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class CurrentUser(BaseUser):
     # Which token signed this user in, and until when it is valid (to revoke it).
     token_id: str = field(default="", compare=False)
     expires_at: int = field(default=0, compare=False)
+    generation: int = field(default=0, compare=False)
 
     @property
     def is_authenticated(self) -> bool:
@@ -58,7 +64,9 @@ class IssuedToken:
     expires_at: datetime
 
 
-def issue_token(*, user_id: str, email: str, key: str, ttl_seconds: int) -> IssuedToken:
+def issue_token(
+    *, user_id: str, email: str, key: str, ttl_seconds: int, generation: int = 0
+) -> IssuedToken:
     now = datetime.now(UTC).replace(microsecond=0)
     expires_at = now + timedelta(seconds=ttl_seconds)
     claims = {
@@ -67,34 +75,55 @@ def issue_token(*, user_id: str, email: str, key: str, ttl_seconds: int) -> Issu
         "iat": now,
         "exp": expires_at,
         "jti": secrets.token_hex(16),
+        "gen": generation,
     }
     return IssuedToken(jwt.encode(claims, key, algorithm=ALGORITHM), expires_at)
 
 
 def verify_token(token: str, *, key: str) -> CurrentUser | None:
-    """The user a token names, or None for any bad token (expired, forged, ``alg: none``…)."""
+    """The user a token names, or None for any bad token (expired, forged, ``alg: none``,
+    without a session id ``jti`` — it could never be revoked — or a generation ``gen``…)."""
     try:
         claims = jwt.decode(
-            token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "exp", "iat", "jti", "gen"]},
         )
     except (jwt.PyJWTError, UnicodeError):  # e.g. a lone surrogate in a WebSocket auth frame
         return None
     sub, email = claims.get("sub"), claims.get("email")
+    jti, generation = claims.get("jti"), claims.get("gen")
     if not isinstance(sub, str) or not isinstance(email, str) or not sub:
         return None
-    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti:
+        return None
+    if not isinstance(generation, int) or isinstance(generation, bool) or generation < 0:
+        return None
     return CurrentUser(
         id=sub,
         email=email,
-        token_id=jti if isinstance(jti, str) else "",
+        token_id=jti,
         expires_at=int(claims["exp"]),
+        generation=generation,
     )
 
 
+# Moves a user's generation forward only (a late or repeated write never moves it back).
+_ADVANCE_GENERATION = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local wanted = tonumber(ARGV[1])
+if wanted > current then redis.call('SET', KEYS[1], wanted) return wanted end
+return current
+"""
+
+
 class Revocations:
-    """Tokens signed out before they expired. A Redis failure while checking is logged
-    and lets the (validly signed, unexpired) token through: revocation must not turn a
-    Redis blip into everyone being signed out."""
+    """Sessions that ended before their token expired: signed out (the ``jti``), of an
+    older generation than the user's (the password changed), or of a user who has no
+    generation (does not exist). A Redis failure while checking is logged and lets the
+    (validly signed, unexpired) token through: revocation must not turn a Redis blip into
+    everyone being signed out."""
 
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.redis, self.keys = redis, keys
@@ -103,14 +132,21 @@ class Revocations:
         if user.token_id:
             await self.redis.set(self.keys.revoked_token(user.token_id), "1", exat=user.expires_at)
 
+    async def advance(self, user_id: str, generation: int) -> int:
+        """Make ``generation`` the user's current one unless a later one is; the current."""
+        script = self.redis.register_script(_ADVANCE_GENERATION)
+        return int(await script(keys=[self.keys.session_generation(user_id)], args=[generation]))
+
     async def is_revoked(self, user: CurrentUser) -> bool:
-        if not user.token_id:
-            return False
         try:
-            return bool(await self.redis.exists(self.keys.revoked_token(user.token_id)))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.exists(self.keys.revoked_token(user.token_id))
+                pipe.get(self.keys.session_generation(user.id))
+                signed_out, current = await pipe.execute()
         except RedisError as exc:
             log.warning("auth.revocation_unchecked", error=type(exc).__name__)
             return False
+        return bool(signed_out) or current is None or int(current) != user.generation
 
 
 def token_from(conn: HTTPConnection) -> str | None:

@@ -51,6 +51,19 @@ class UserUpdated(UserCreated):
     pass
 
 
+class SessionsEnded(Fact):
+    """Sessions of a user ended before their tokens expired: the one named ``token_id``
+    (signed out), or, when it is empty, every session older than ``generation`` (the
+    password changed). ``version`` is the user's session generation. The live gateway
+    closes the sockets those sessions opened."""
+
+    STREAM = "users"
+    PUBLISHER = "auth"
+    user_id: str
+    token_id: str = ""
+    generation: int = Field(ge=0)
+
+
 class TicketCreated(Fact, TicketFields):
     """The ticket's whole state at ``version``."""
 
@@ -117,6 +130,7 @@ FACT_TYPES: dict[str, type[Fact]] = {
     for cls in (
         UserCreated,
         UserUpdated,
+        SessionsEnded,
         TicketCreated,
         TicketUpdated,
         OrderCreated,

@@ -26,6 +26,16 @@ class RedisKeys:
         """The ticket's latest committed version, stamped when an edit releases its lock."""
         return self._key("ticket-version", ticket_id)
 
+    def holds_open(self, buyer_id: str) -> str:
+        """A buyer's live holds (unpaid orders), scored by deadline: the cap. The hash tag
+        ``{u:<id>}`` keeps a buyer's hold keys in one Redis Cluster slot."""
+        return self._key("holds", f"{{u:{buyer_id}}}", "open")
+
+    def holds_ended(self, buyer_id: str) -> str:
+        """Tickets whose hold by this buyer ended without a sale, scored by when: the
+        re-hold cooldown (same slot as ``holds_open``)."""
+        return self._key("holds", f"{{u:{buyer_id}}}", "ended")
+
     def payment_lease(self, order_id: str) -> str:
         """Held while one request works on an order's payment."""
         return self._key("payments", "lease", order_id)
@@ -34,8 +44,10 @@ class RedisKeys:
         """Prefix of the rate-limit counters (``limits`` adds ``/<quota>/<who>/…``)."""
         return self._key("rate")
 
-    def signin_failures(self, email: str) -> str:
-        return self._key("auth", "signin-failures", email)
+    def session_generation(self, user_id: str) -> str:
+        """A user's current session generation: tokens of another generation (older:
+        the password changed since) or of a user without one (unknown) are refused."""
+        return self._key("auth", "generation", user_id)
 
     def revoked_token(self, token_id: str) -> str:
         """A signed-out session token (its ``jti``), kept until it would have expired."""

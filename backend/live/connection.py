@@ -19,7 +19,9 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from backend.common.auth import CurrentUser, Revocations, verify_token
+from backend.common.facts import SessionsEnded
 from backend.live.journal import Delivery, Journal
+from backend.live.messages import LiveMessage
 from wire.live import (
     Authenticated,
     ErrorFrame,
@@ -40,6 +42,29 @@ SLOW_CLOSE_GRACE_SECONDS = 10.0
 
 def frame(message: Frame) -> str:
     return json.dumps(message.body(), separators=(",", ":"))
+
+
+# A journaled control message, never sent to a client: sessions that ended (signed out,
+# password changed). Each replica's clients close their socket when it names their session.
+SESSION_ENDED = "session.ended"
+SESSION_ENDED_REASON = "session ended: signed out or password changed"
+
+
+def session_ended_message(fact: SessionsEnded) -> LiveMessage:
+    body = {
+        "type": SESSION_ENDED,
+        "userId": fact.user_id,
+        "tokenId": fact.token_id,
+        "generation": fact.generation,
+    }
+    return LiveMessage(body=body, users=(fact.user_id,), public=False)
+
+
+def _session_ended(delivery: Delivery) -> dict[str, Any] | None:
+    if delivery.public or delivery.ticket_id or f'"type":"{SESSION_ENDED}"' not in delivery.frame:
+        return None
+    body = json.loads(delivery.frame)
+    return body if isinstance(body, dict) else None
 
 
 class ProtocolError(Exception):
@@ -72,7 +97,9 @@ class LiveClient:
 
     # -- routing (called by the hub, synchronously) -----------------------------------
     def _matches(self, delivery: Delivery, topics: dict[str, Any]) -> list[str]:
-        found = []
+        found: list[str] = []
+        if not delivery.public and not delivery.ticket_id:
+            return found  # a control message (session.ended): for no topic
         if delivery.public:
             for topic in ("tickets", f"ticket:{delivery.ticket_id}"):
                 if topic in topics:
@@ -82,6 +109,9 @@ class LiveClient:
         return found
 
     def offer(self, delivery: Delivery) -> None:
+        if (ended := _session_ended(delivery)) is not None:
+            self._end_session_if_named(ended)
+            return
         for topic in self._matches(delivery, self.pending):
             self.pending[topic].append(delivery)
         if any(delivery.cursor > self.topics[t] for t in self._matches(delivery, self.topics)):
@@ -94,6 +124,18 @@ class LiveClient:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
             self.dropped = "too slow: the client did not keep up with the messages"
+            self.dropped_event.set()
+
+    def _end_session_if_named(self, ended: dict[str, Any]) -> None:
+        """Close this socket (as ``dropped``) when its session is the one that ended."""
+        user = self.user
+        if user is None or ended.get("userId") != user.id:
+            return
+        token_id, generation = ended.get("tokenId"), ended.get("generation")
+        if (token_id and token_id == user.token_id) or (
+            not token_id and isinstance(generation, int) and user.generation < generation
+        ):
+            self.dropped = SESSION_ENDED_REASON
             self.dropped_event.set()
 
     def offer_control(self, text: str) -> None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from backend.common.auth import Revocations
 from backend.common.bus import RetryLater, Subscriptions, subscribe
 from backend.common.facts import (
     ChargeCreated,
     OrderCancelled,
     OrderCreated,
+    SessionsEnded,
     TicketCreated,
     TicketUpdated,
     UserCreated,
     UserUpdated,
 )
 from backend.common.user_replica import display_names, on_user_fact
+from backend.live.connection import session_ended_message
 from backend.live.journal import Journal
 from backend.live.messages import (
     order_cancelled_message,
@@ -57,11 +60,22 @@ class LiveHandlers:
             raise RetryLater(f"order {order_id} ended before its creation was journaled")
         return previous
 
+    async def on_sessions_ended(self, fact: SessionsEnded) -> None:
+        """Every replica's sockets of those sessions close: the message goes round through
+        the journal's fan-out (never to a client). The generation is advanced here too,
+        in case the auth service could not after its commit (idempotent)."""
+        if not fact.token_id:
+            await Revocations(self.journal.redis, self.journal.keys).advance(
+                fact.user_id, fact.generation
+            )
+        await self.journal.append(session_ended_message(fact))
+
     def subscriptions(self) -> Subscriptions:
         """Every subscription of the live gateway."""
         return [
             subscribe(UserCreated, on_user_fact),
             subscribe(UserUpdated, on_user_fact),
+            subscribe(SessionsEnded, self.on_sessions_ended),
             subscribe(TicketCreated, self.on_ticket_fact),
             subscribe(TicketUpdated, self.on_ticket_fact),
             subscribe(OrderCreated, self.on_order_created),

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from backend.common.auth import require_user
 from backend.common.endpoint import respond
 from backend.common.errors import parse_body
+from backend.common.rate_limits import Quota, client_address
 from backend.common.runtime import runtime_of
 from backend.payments import service
 from backend.payments.models import Payment
@@ -17,6 +18,12 @@ from backend.payments.schemas import CreatePaymentRequest
 from backend.payments.service import Payments
 from wire.payments import CardSetupPublic, PaymentPublic
 from wire.values import PaymentStatus
+
+# Each SetupIntent is a Stripe API call on our account (and a card-testing tool): per address.
+CARD_SETUP_PER_ADDRESS = (
+    Quota("card-setup-address", 20, 60),
+    Quota("card-setup-address-1h", 200, 3600),
+)
 
 
 def present(payment: Payment) -> PaymentPublic:
@@ -47,9 +54,15 @@ async def show(request: Request) -> Response:
 async def card_setup(request: Request) -> Response:
     """Start card entry: the browser confirms this SetupIntent, then pays with its method."""
     user = require_user(request)
-    settings = runtime_of(request).settings
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    address = client_address(request)
+    budget = await runtime.rate_limits.spend(
+        [(quota, address) for quota in CARD_SETUP_PER_ADDRESS],
+        "Too many card setups from this address; try again later",
+    )
     secret = await _payments(request).gateway.create_card_setup(user_id=user.id)
-    return respond(
+    response = respond(
         CardSetupPublic(
             client_secret=secret,
             publishable_key=settings.stripe_publishable_key,
@@ -57,3 +70,4 @@ async def card_setup(request: Request) -> Response:
         ),
         201,
     )
+    return budget.apply(response)

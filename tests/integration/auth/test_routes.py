@@ -84,7 +84,7 @@ async def test_repeated_failed_signins_are_throttled(client: httpx.AsyncClient) 
     )
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) > 0
-    assert "Too many failed sign-ins" in blocked.json()["errors"][0]["message"]
+    assert "Too many sign-in attempts" in blocked.json()["errors"][0]["message"]
 
 
 async def test_update_display_name(client: httpx.AsyncClient) -> None:
