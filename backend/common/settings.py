@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     # Failed sign-ins allowed per email within the window before 429.
     signin_max_failures: int = Field(default=5, ge=1)
     signin_window_seconds: int = Field(default=15 * 60, ge=1)
+    # Fair holds (backend/common/holds.py): unpaid orders a buyer may hold at once (409
+    # beyond), and how long a ticket whose hold ended unsold stays out of that buyer's reach
+    # (429); at most an hour (holds.ENDED_RETENTION_MS).
+    max_open_orders_per_user: int = Field(default=4, ge=1)
+    rehold_cooldown_seconds: int = Field(default=120, ge=0, le=3600)
+    # POST /api/orders allowed per user and per IP address within the window (429 beyond).
+    order_rate_per_user: int = Field(default=20, ge=1)
+    order_rate_per_ip: int = Field(default=300, ge=1)
+    order_rate_window_seconds: int = Field(default=60, ge=1)
 
     @property
     def is_production(self) -> bool:

@@ -11,6 +11,11 @@ value                       meaning
 
 The key's own TTL unlocks an unpaid ticket even when every worker is down. Every change
 other than the first ``SET NX PX`` is a compare-and-set script acting only for the holder.
+
+A buyer's order and paying holds are also counted per buyer (``holds``, the fair-holds cap
+and cooldown of ``backend/common/holds.py``): those keys live in the buyer's Redis Cluster
+slot, so the lock of an order is taken at the deadline its reservation returned
+(``lock_order_until``, ``PXAT``) and a payment's hold likewise (``start_paying``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from enum import StrEnum
 
 from redis.asyncio import Redis
 
+from backend.common.holds import Holds
 from backend.common.keys import RedisKeys
 from backend.common.locks import Locks
 
@@ -33,6 +39,16 @@ redis.call('DEL', KEYS[1])
 local current = tonumber(redis.call('GET', KEYS[2]) or '-1')
 if tonumber(ARGV[2]) > current then redis.call('SET', KEYS[2], ARGV[2]) end
 return 1
+"""
+
+# Hand an order's lock to its payment (or extend a retried payment's), until a deadline.
+_PAY_UNTIL = """
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] or v == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+  return 1
+end
+return 0
 """
 
 # Make a sale permanent: paying:<id> (or still order:<id>) becomes sold:<id> with no TTL.
@@ -84,6 +100,8 @@ class TicketLocks:
         self.redis = redis
         self.keys = keys
         self.locks = Locks(redis)
+        self.holds = Holds(redis, keys)
+        self._pay_until = redis.register_script(_PAY_UNTIL)
         self._end_edit = redis.register_script(_END_EDIT)
         self._mark_sold = redis.register_script(_MARK_SOLD)
 
@@ -101,6 +119,11 @@ class TicketLocks:
     async def lock_for_order(self, ticket_id: str, order_id: str, ttl_ms: int) -> bool:
         return await self.locks.acquire(self._key(ticket_id), order_token(order_id), ttl_ms)
 
+    async def lock_order_until(self, ticket_id: str, order_id: str, deadline_ms: int) -> bool:
+        """``SET NX PXAT``: the lock ends exactly at the deadline its reservation counted."""
+        key, token = self._key(ticket_id), order_token(order_id)
+        return bool(await self.redis.set(key, token, nx=True, pxat=deadline_ms))
+
     async def release_order(self, ticket_id: str, order_id: str) -> bool:
         """Unlock at once if the unpaid order still holds the lock (cancel, expiry).
 
@@ -112,13 +135,21 @@ class TicketLocks:
         """Unlock after a declined payment."""
         return await self.locks.release(self._key(ticket_id), paying_token(order_id))
 
-    async def start_paying(self, ticket_id: str, order_id: str, ttl_ms: int) -> bool:
-        """Convert the order's lock into a paying hold; False when the order lost it."""
-        key = self._key(ticket_id)
-        if await self.locks.hand_over(key, order_token(order_id), paying_token(order_id), ttl_ms):
-            return True
-        # A retried payment of the same order already holds it: extend.
-        return await self.locks.extend(key, paying_token(order_id), ttl_ms)
+    async def start_paying(
+        self, ticket_id: str, order_id: str, ttl_ms: int, *, buyer_id: str | None = None
+    ) -> bool:
+        """Convert the order's lock into a paying hold (or extend a retried payment's);
+        False when the order lost it. The buyer's hold is extended first, so that it is
+        never counted for less time than the lock is held."""
+        if buyer_id is None:  # a hold nobody counts (tests that lock by hand)
+            seconds, micros = await self.redis.time()
+            deadline = seconds * 1000 + micros // 1000 + ttl_ms
+        else:
+            deadline = await self.holds.extend(
+                buyer_id=buyer_id, ticket_id=ticket_id, order_id=order_id, ttl_ms=ttl_ms
+            )
+        args = [order_token(order_id), paying_token(order_id), deadline]
+        return bool(await self._pay_until(keys=[self._key(ticket_id)], args=args))
 
     async def resume_order(self, ticket_id: str, order_id: str, ttl_ms: int) -> bool:
         """Give the lock back from a payment that never started to its order."""

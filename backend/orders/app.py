@@ -18,9 +18,11 @@ from wire.orders import OrderList, OrderPublic
 SERVICE = "orders"
 
 ENDPOINTS = [
+    # 409 also when the buyer already holds MAX_OPEN_ORDERS_PER_USER unpaid orders; 429 for
+    # the rate limits and the re-hold cooldown (Retry-After, RateLimit-* on every answer).
     Endpoint("POST", "/api/orders", routes.create, "Start a purchase: locks the ticket",
              body=CreateOrderRequest, response=OrderPublic, status=201, auth=True,
-             errors=(404, 409)),
+             errors=(404, 409, 429)),
     Endpoint("GET", "/api/orders", routes.index, "My orders, newest first",
              response=OrderList, auth=True),
     Endpoint("GET", "/api/orders/{order_id}", routes.show, "One of my orders",

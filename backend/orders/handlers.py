@@ -19,7 +19,7 @@ from backend.common.ticket_locks import TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.common.user_replica import on_user_fact
 from backend.orders.models import Order, TicketReplica
-from backend.orders.service import transition
+from backend.orders.service import end_hold, transition
 from wire.values import CancelReason, OrderStatus
 
 log = structlog.get_logger(__name__)
@@ -77,11 +77,17 @@ class OrderHandlers:
             holder = await self.locks.holder(order.ticket_id)
             if holder is not None and holder.ref == fact.order_id:
                 return
+        await end_hold(order, self.locks, sold=False)
         await transition(order, OrderStatus.EXPIRED, self.uow, reason=CancelReason.EXPIRED)
 
     async def on_charge_created(self, fact: ChargeCreated) -> None:
         order = await self._order(fact.order_id)
-        if order is None or order.status is OrderStatus.COMPLETE:
+        if order is None:
+            return
+        # The payments service ended the hold when it sold the ticket; a crash in between
+        # is made good here (idempotent).
+        await end_hold(order, self.locks, sold=True)
+        if order.status is OrderStatus.COMPLETE:
             return
         if order.status is not OrderStatus.CREATED:
             # The hold protocol makes this impossible; if it happens, the sale stands.
@@ -98,6 +104,7 @@ class OrderHandlers:
         # A payment can also fail before it took the hold (cut off, then settled by the
         # reconciler): the cancelled order must not keep the ticket locked either.
         await self.locks.release_order(order.ticket_id, fact.order_id)
+        await end_hold(order, self.locks, sold=False)
         await transition(order, OrderStatus.CANCELLED, self.uow, reason=CancelReason.PAYMENT_FAILED)
 
     def subscriptions(self) -> Subscriptions:

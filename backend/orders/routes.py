@@ -7,9 +7,10 @@ from starlette.responses import Response
 
 from backend.common.auth import require_user
 from backend.common.endpoint import respond
-from backend.common.errors import parse_body
+from backend.common.errors import AppError, parse_body
 from backend.common.runtime import runtime_of
 from backend.orders import service
+from backend.orders.fairness import hold_policy, spend_order_budget
 from backend.orders.models import Order
 from backend.orders.schemas import CreateOrderRequest
 from wire.orders import OrderList, OrderPublic
@@ -21,16 +22,23 @@ def present(order: Order) -> OrderPublic:
 
 async def create(request: Request) -> Response:
     user = require_user(request)
-    data = await parse_body(request, CreateOrderRequest)
+    # Every attempt counts, refused ones too: a bot hammering 409s is what it stops.
+    budget = await spend_order_budget(request, user.id)
     runtime = runtime_of(request)
-    order = await service.create_order(
-        buyer_id=user.id,
-        ticket_id=data.ticket_id,
-        locks=runtime.ticket_locks,
-        uow=runtime.uow,
-        ttl_s=runtime.settings.lock_ttl_seconds,
-    )
-    return respond(present(order), 201)
+    try:
+        data = await parse_body(request, CreateOrderRequest)
+        order = await service.create_order(
+            buyer_id=user.id,
+            ticket_id=data.ticket_id,
+            locks=runtime.ticket_locks,
+            uow=runtime.uow,
+            ttl_s=runtime.settings.lock_ttl_seconds,
+            policy=hold_policy(runtime.settings),
+        )
+    except AppError as refusal:
+        refusal.headers.update(budget.headers())  # bots read their budget on every answer
+        raise
+    return budget.apply(respond(present(order), 201))
 
 
 async def index(request: Request) -> Response:

@@ -1,13 +1,20 @@
-"""Use cases of the orders service: buying takes the ticket's lock; nothing else may."""
+"""Use cases of the orders service: buying takes the ticket's lock; nothing else may.
+
+Fair holds: before the lock, the buyer's hold is reserved against their cap and the
+ticket's re-hold cooldown (``backend/common/holds.py``); every way an order's hold ends
+(cancel here, expiry and payment results in ``handlers.py`` and the payments service)
+ends the buyer's hold too.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from beanie import PydanticObjectId, SortDirection
 
-from backend.common.errors import Conflict, Forbidden, NotFound
+from backend.common.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from backend.common.facts import OrderCancelled, OrderCreated
+from backend.common.holds import HoldPolicy, Refusal, Reservation
 from backend.common.ids import object_id
 from backend.common.replicas import caught_up
 from backend.common.ticket_locks import HolderKind, TicketLocks
@@ -16,10 +23,37 @@ from backend.orders.models import Order, TicketReplica
 from wire.values import CancelReason, OrderStatus, TicketStatus
 
 
+def refuse(reservation: Reservation, policy: HoldPolicy) -> Conflict | TooManyRequests:
+    """The answer to a refused reservation: 429 during the cooldown, 409 at the cap (with
+    ``Retry-After``: when the buyer's soonest hold runs out at the latest)."""
+    wait_s = -(-reservation.wait_ms // 1000)
+    if reservation.refusal is Refusal.COOLDOWN:
+        return TooManyRequests(
+            "You gave up this ticket a moment ago; you can hold it again in "
+            f"{wait_s} s, while other buyers get their chance",
+            wait_s,
+            field="ticketId",
+        )
+    refusal = Conflict(
+        f"You already hold {reservation.held} tickets (at most {policy.cap} at once); "
+        "pay for or cancel one first",
+        field="ticketId",
+    )
+    refusal.headers["Retry-After"] = str(max(1, wait_s))
+    return refusal
+
+
 async def create_order(
-    *, buyer_id: str, ticket_id: str, locks: TicketLocks, uow: UnitOfWork, ttl_s: float
+    *,
+    buyer_id: str,
+    ticket_id: str,
+    locks: TicketLocks,
+    uow: UnitOfWork,
+    ttl_s: float,
+    policy: HoldPolicy,
 ) -> Order:
-    """Take the ticket's lock (``SET NX PX``) and record the order at the locked price."""
+    """Reserve the buyer's hold, take the ticket's lock (``SET NX PXAT``) and record the
+    order at the locked price."""
     object_id(ticket_id, "Ticket", field="ticketId")
     ticket = await TicketReplica.get(ticket_id)
     if ticket is None:
@@ -29,9 +63,13 @@ async def create_order(
     if ticket.status is TicketStatus.SOLD:
         raise Conflict("The ticket is already sold", field="ticketId")
     order_id = PydanticObjectId()
-    ttl_ms = int(ttl_s * 1000)
-    expires_at = datetime.now(UTC) + timedelta(milliseconds=ttl_ms)
-    if not await locks.lock_for_order(ticket_id, str(order_id), ttl_ms):
+    hold = {"buyer_id": buyer_id, "ticket_id": ticket_id, "order_id": str(order_id)}
+    reservation = await locks.holds.reserve(**hold, ttl_ms=int(ttl_s * 1000), policy=policy)
+    if reservation.refusal is not None:
+        raise refuse(reservation, policy)
+    expires_at = datetime.fromtimestamp(reservation.deadline_ms / 1000, UTC)
+    if not await locks.lock_order_until(ticket_id, str(order_id), reservation.deadline_ms):
+        await locks.holds.cancel(**hold)
         holder = await locks.holder(ticket_id)
         if holder is not None and holder.kind is HolderKind.SOLD:
             raise Conflict("The ticket is already sold", field="ticketId")
@@ -71,6 +109,7 @@ async def create_order(
         await uow.add(order, fact)
     except BaseException:
         await locks.release_order(ticket_id, str(order_id))
+        await locks.holds.cancel(**hold)  # no order was made: no cooldown either
         raise
     return order
 
@@ -126,6 +165,14 @@ async def transition(
     )
 
 
+async def end_hold(order: Order, locks: TicketLocks, *, sold: bool) -> None:
+    """The order no longer holds its ticket: free the buyer's slot (idempotent); without
+    a sale the re-hold cooldown starts."""
+    await locks.holds.end(
+        buyer_id=order.buyer_id, ticket_id=order.ticket_id, order_id=str(order.id), sold=sold
+    )
+
+
 async def cancel_order(
     *, order_id: str, user_id: str, locks: TicketLocks, uow: UnitOfWork
 ) -> Order:
@@ -139,6 +186,7 @@ async def cancel_order(
         holder = await locks.holder(order.ticket_id)
         if holder is not None and holder.ref == order_id and holder.kind is not HolderKind.ORDER:
             raise Conflict("The payment of this order is in progress or done")
+    await end_hold(order, locks, sold=False)
     cancelled = await transition(order, OrderStatus.CANCELLED, uow, reason=CancelReason.BUYER)
     if cancelled is None:
         latest = await get_order(order_id)

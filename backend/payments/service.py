@@ -139,7 +139,10 @@ class Payments:
             await self.uow.add(payment)
         except DuplicateKeyError:
             raise Conflict("A payment for this order is already in progress") from None
-        if not await self.locks.start_paying(order.ticket_id, order_id, self.hold_ms):
+        paying = self.locks.start_paying(
+            order.ticket_id, order_id, self.hold_ms, buyer_id=order.buyer_id
+        )
+        if not await paying:
             await payment.delete()
             raise Conflict(
                 "The order expired: the ticket is no longer held for you", field="orderId"
@@ -233,6 +236,7 @@ class Payments:
             return await self._fail(
                 payment, "The ticket could not be held; you were refunded", PaymentStatus.REFUNDED
             )
+        await self._end_hold(payment, sold=True)
 
         def charged(new: Payment) -> list[Fact]:
             return [
@@ -255,6 +259,7 @@ class Payments:
     ) -> Payment:
         """Declined: the order is cancelled (by the orders service) and the ticket unlocked."""
         await self.locks.release_paying(payment.ticket_id, payment.order_id)
+        await self._end_hold(payment, sold=False)
 
         def failed(new: Payment) -> list[Fact]:
             return [
@@ -271,6 +276,16 @@ class Payments:
             payment,
             {"status": status.value, "failure_message": message, "client_secret": None},
             failed,
+        )
+
+    async def _end_hold(self, payment: Payment, *, sold: bool) -> None:
+        """The buyer's hold ends with the lock (fair holds: their slot is free again at
+        once; without a sale the re-hold cooldown starts). Idempotent."""
+        await self.locks.holds.end(
+            buyer_id=payment.buyer_id,
+            ticket_id=payment.ticket_id,
+            order_id=payment.order_id,
+            sold=sold,
         )
 
     async def reconcile_open(self, *, older_than_s: float) -> int:

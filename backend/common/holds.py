@@ -1,0 +1,211 @@
+"""Fair holds: how many unpaid orders a buyer holds at once, and the re-hold cooldown.
+
+Two Redis keys per buyer, sharing the hash tag ``{u:<buyerId>}`` so that every script here
+touches a single Redis Cluster slot:
+
+- ``holds:{u:<id>}:open`` — a sorted set, one member ``<ticketId>:<orderId>`` per live hold,
+  scored by the hold's deadline (epoch ms, Redis' clock);
+- ``holds:{u:<id>}:ended`` — a sorted set, ``<ticketId>`` scored by when the buyer's last hold
+  on it ended without a sale (cancelled, expired, declined): the re-hold cooldown.
+
+A ticket's purchase lock (``backend/common/ticket_locks.py``) lives in another slot, so one
+script cannot take both. Buying is therefore two steps with compensation:
+
+1. ``reserve`` (one script on the buyer's keys): drop holds whose deadline has passed (their
+   lock's TTL ended them even if every worker was down; they count as ended for the
+   cooldown, at their deadline), refuse during the ticket's cooldown, refuse at the cap,
+   else add the member with score ``deadline + SKEW_MS`` and return ``deadline``.
+2. Take the ticket's lock with ``SET NX PXAT deadline``: the lock ends exactly when the
+   reservation says, however long the gap between the two steps.
+3. If the lock is not won (or the order cannot be recorded), ``cancel`` removes the member.
+
+Why the cap can never be exceeded: members are only added by ``reserve``, atomically
+against the count of live members. Every live order or paying lock of the buyer has its
+member, with a score no earlier than the lock's deadline: the member is added before the
+lock is taken, a payment ``extend``\\ s it before the lock is handed to the payment (with
+``PXAT`` of the same deadline), and it is removed only after the lock was released or
+became the permanent sold marker (``end``). ``SKEW_MS`` covers the clocks of two cluster
+nodes. So at any moment: live locks of a buyer <= live members <= cap. The compensation in
+step 3 can refuse a parallel request for a moment (conservative), never admit one too many.
+
+Why it is crash-safe: a crash between any two steps leaves a member whose score is its
+deadline; the next ``reserve`` drops it once that deadline has passed, exactly when the
+lock's own TTL would have freed the ticket. Both keys expire by themselves (``open`` at its
+last deadline, ``ended`` after ``ENDED_RETENTION_MS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from redis.asyncio import Redis
+
+from backend.common.keys import RedisKeys
+
+# Two cluster nodes' clocks may differ a little: a member outlives its lock by this much.
+SKEW_MS = 1_000
+# How long an ended hold is remembered: the longest cooldown the settings allow.
+ENDED_RETENTION_MS = 3_600_000
+
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+_EXPIRE_OPEN = """
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2]) end
+"""
+
+# KEYS: open, ended. ARGV: member, ticket, hold ms, cap, cooldown ms, retention ms.
+# Returns {0, deadline, held} or {1 cooldown | 2 cap, wait ms, held}.
+_RESERVE = (
+    _NOW
+    + """
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES')
+for i = 1, #dead, 2 do
+  redis.call('ZADD', KEYS[2], 'GT', dead[i + 1] - ARGV[7], string.match(dead[i], '^[^:]+'))
+end
+if #dead > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[6]))
+local held = redis.call('ZCARD', KEYS[1])
+local ended = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if ended then
+  local wait = tonumber(ended) + tonumber(ARGV[5]) - now
+  if wait > 0 then return {1, wait, held} end
+end
+if held >= tonumber(ARGV[4]) then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {2, tonumber(first[2]) - ARGV[7] - now, held}
+end
+local deadline = now + tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], deadline + ARGV[7], ARGV[1])
+"""
+    + _EXPIRE_OPEN
+    + """
+return {0, deadline, held + 1}
+"""
+)
+
+# KEYS: open. ARGV: member, hold ms, skew ms. A live member's deadline moves later (a
+# payment holds the ticket longer); a missing or dead one is not brought back.
+# Returns {extended 0/1, the new deadline}.
+_EXTEND = (
+    _NOW
+    + """
+local deadline = now + tonumber(ARGV[2])
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) <= now then return {0, deadline} end
+redis.call('ZADD', KEYS[1], 'GT', deadline + ARGV[3], ARGV[1])
+"""
+    + _EXPIRE_OPEN
+    + """
+return {1, deadline}
+"""
+)
+
+# KEYS: open, ended. ARGV: member, ticket, sold 0/1, retention ms. Idempotent: only the
+# call that removes the member starts the cooldown.
+_END = (
+    _NOW
+    + """
+local removed = redis.call('ZREM', KEYS[1], ARGV[1])
+if removed == 1 and ARGV[3] == '0' then
+  redis.call('ZADD', KEYS[2], 'GT', now, ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+end
+return removed
+"""
+)
+
+
+class Refusal(StrEnum):
+    COOLDOWN = "cooldown"
+    CAP = "cap"
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The outcome of ``Holds.reserve``: a deadline, or why not and how long to wait."""
+
+    refusal: Refusal | None
+    deadline_ms: int  # when granted: the hold's deadline (epoch ms, Redis' clock)
+    wait_ms: int  # when refused: until the cooldown ends / the soonest hold runs out
+    held: int  # the buyer's live holds, this one included when granted
+
+
+@dataclass(frozen=True, slots=True)
+class HoldPolicy:
+    cap: int
+    cooldown_ms: int
+
+
+def _member(ticket_id: str, order_id: str) -> str:
+    return f"{ticket_id}:{order_id}"
+
+
+class Holds:
+    """A buyer's open holds (the cap) and recently ended ones (the cooldown)."""
+
+    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+        self.redis = redis
+        self.keys = keys
+        self._reserve = redis.register_script(_RESERVE)
+        self._extend = redis.register_script(_EXTEND)
+        self._end = redis.register_script(_END)
+
+    def _keys(self, buyer_id: str) -> list[str]:
+        return [self.keys.holds_open(buyer_id), self.keys.holds_ended(buyer_id)]
+
+    async def reserve(
+        self, *, buyer_id: str, ticket_id: str, order_id: str, ttl_ms: int, policy: HoldPolicy
+    ) -> Reservation:
+        """Count a new hold against the buyer's cap, unless refused (see the module)."""
+        args: list[str | int] = [
+            _member(ticket_id, order_id),
+            ticket_id,
+            ttl_ms,
+            policy.cap,
+            policy.cooldown_ms,
+            ENDED_RETENTION_MS,
+            SKEW_MS,
+        ]
+        code, value, held = await self._reserve(keys=self._keys(buyer_id), args=args)
+        if int(code) == 0:
+            return Reservation(None, int(value), 0, int(held))
+        refusal = Refusal.COOLDOWN if int(code) == 1 else Refusal.CAP
+        return Reservation(refusal, 0, max(0, int(value)), int(held))
+
+    async def cancel(self, *, buyer_id: str, ticket_id: str, order_id: str) -> None:
+        """Give back a reservation whose lock was never won: no cooldown."""
+        await self.redis.zrem(self.keys.holds_open(buyer_id), _member(ticket_id, order_id))
+
+    async def extend(self, *, buyer_id: str, ticket_id: str, order_id: str, ttl_ms: int) -> int:
+        """Keep the hold counted until ``ttl_ms`` from now; returns that deadline (epoch
+        ms), to which the caller then sets the lock."""
+        member = _member(ticket_id, order_id)
+        _, deadline = await self._extend(
+            keys=[self.keys.holds_open(buyer_id)], args=[member, ttl_ms, SKEW_MS]
+        )
+        return int(deadline)
+
+    async def end(self, *, buyer_id: str, ticket_id: str, order_id: str, sold: bool) -> bool:
+        """The hold is over (call after its lock was released or sold). Without a sale,
+        the buyer's cooldown on the ticket starts. False when it had already ended."""
+        args: list[str | int] = [
+            _member(ticket_id, order_id),
+            ticket_id,
+            int(sold),
+            ENDED_RETENTION_MS,
+        ]
+        return bool(await self._end(keys=self._keys(buyer_id), args=args))
+
+    async def open_count(self, buyer_id: str) -> int:
+        """Live holds of the buyer (dead members are dropped at the next reserve)."""
+        key = self.keys.holds_open(buyer_id)
+        now_s, now_us = await self.redis.time()
+        return int(await self.redis.zcount(key, f"({now_s * 1000 + now_us // 1000}", "+inf"))
