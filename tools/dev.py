@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -58,6 +59,27 @@ def reserve(port: int) -> socket.socket | None:
     return sock
 
 
+def local_jwt_key(data: Path) -> str:
+    """The local run's own JWT key: made once (random, file mode 0600) in the data folder
+    and read again on every start, so sessions outlive a restart and the key written in
+    the source (``DEV_JWT_KEY``) signs nothing."""
+    path = data / "jwt.key"
+    data.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        fd = -1
+    if fd < 0:
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) < 32:
+            raise SystemExit(f"{path} holds no usable JWT key; delete it to make a new one")
+        return key
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(key + "\n")
+    return key
+
+
 def start_infrastructure(args: argparse.Namespace, logs: Path, children: list[Child]) -> None:
     """Redis, MongoDB and Stripe stand-ins, unless the environment names real ones."""
     env = os.environ
@@ -75,6 +97,8 @@ def start_infrastructure(args: argparse.Namespace, logs: Path, children: list[Ch
         children.append(start_stripe(port, log=logs / "localstripe.log"))
         env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
     env.setdefault("PUBLIC_URL", f"http://localhost:{args.port}")
+    if not env.get("JWT_KEY"):
+        env["JWT_KEY"] = local_jwt_key(args.data)
 
 
 def run(args: argparse.Namespace, logs: Path, children: list[Child], public: socket.socket) -> int:
