@@ -30,8 +30,8 @@ step 3 can refuse a parallel request for a moment (conservative), never admit on
 
 Why it is crash-safe: a crash between any two steps leaves a member whose score is its
 deadline; the next ``reserve`` drops it once that deadline has passed, exactly when the
-lock's own TTL would have freed the ticket. Both keys expire by themselves (``open`` at its
-last deadline, ``ended`` after ``ENDED_RETENTION_MS``).
+lock's own TTL would have freed the ticket. Both keys expire by themselves, ``ENDED_RETENTION_MS``
+after their last deadline or ending (the longest cooldown the settings allow).
 """
 
 from __future__ import annotations
@@ -53,9 +53,11 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
+# The open set outlives its last deadline by the retention: a dead hold must still be
+# found by the next reserve, to start its cooldown.
 _EXPIRE_OPEN = """
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2]) end
+if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2] + RETENTION) end
 """
 
 # KEYS: open, ended. ARGV: member, ticket, hold ms, cap, cooldown ms, retention ms.
@@ -63,6 +65,7 @@ if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2]) end
 _RESERVE = (
     _NOW
     + """
+local RETENTION = tonumber(ARGV[6])
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES')
 for i = 1, #dead, 2 do
   redis.call('ZADD', KEYS[2], 'GT', dead[i + 1] - ARGV[7], string.match(dead[i], '^[^:]+'))
@@ -91,12 +94,13 @@ return {0, deadline, held + 1}
 """
 )
 
-# KEYS: open. ARGV: member, hold ms, skew ms. A live member's deadline moves later (a
+# KEYS: open. ARGV: member, hold ms, skew ms, retention ms. A live member's deadline moves later (a
 # payment holds the ticket longer); a missing or dead one is not brought back.
 # Returns {extended 0/1, the new deadline}.
 _EXTEND = (
     _NOW
     + """
+local RETENTION = tonumber(ARGV[4])
 local deadline = now + tonumber(ARGV[2])
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score or tonumber(score) <= now then return {0, deadline} end
@@ -189,7 +193,8 @@ class Holds:
         ms), to which the caller then sets the lock."""
         member = _member(ticket_id, order_id)
         _, deadline = await self._extend(
-            keys=[self.keys.holds_open(buyer_id)], args=[member, ttl_ms, SKEW_MS]
+            keys=[self.keys.holds_open(buyer_id)],
+            args=[member, ttl_ms, SKEW_MS, ENDED_RETENTION_MS],
         )
         return int(deadline)
 

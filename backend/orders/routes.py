@@ -10,7 +10,7 @@ from backend.common.endpoint import respond
 from backend.common.errors import AppError, parse_body
 from backend.common.runtime import runtime_of
 from backend.orders import service
-from backend.orders.fairness import hold_policy, spend_order_budget
+from backend.orders.fairness import OrderLimits, hold_policy
 from backend.orders.models import Order
 from backend.orders.schemas import CreateOrderRequest
 from wire.orders import OrderList, OrderPublic
@@ -22,9 +22,9 @@ def present(order: Order) -> OrderPublic:
 
 async def create(request: Request) -> Response:
     user = require_user(request)
-    # Every attempt counts, refused ones too: a bot hammering 409s is what it stops.
-    budget = await spend_order_budget(request, user.id)
     runtime = runtime_of(request)
+    limits = OrderLimits(request, user.id)
+    await limits.spend_address()
     try:
         data = await parse_body(request, CreateOrderRequest)
         order = await service.create_order(
@@ -34,11 +34,14 @@ async def create(request: Request) -> Response:
             uow=runtime.uow,
             ttl_s=runtime.settings.lock_ttl_seconds,
             policy=hold_policy(runtime.settings),
+            admit=limits.spend_user,
         )
     except AppError as refusal:
-        refusal.headers.update(budget.headers())  # bots read their budget on every answer
+        # Bots read their budget on every answer (a rate refusal already carries its own).
+        for name, value in limits.headers().items():
+            refusal.headers.setdefault(name, value)
         raise
-    return budget.apply(respond(present(order), 201))
+    return limits.apply(respond(present(order), 201))
 
 
 async def index(request: Request) -> Response:

@@ -8,6 +8,7 @@ ends the buyer's hold too.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from beanie import PydanticObjectId, SortDirection
@@ -51,9 +52,11 @@ async def create_order(
     uow: UnitOfWork,
     ttl_s: float,
     policy: HoldPolicy,
+    admit: Callable[[], Awaitable[None]] | None = None,
 ) -> Order:
     """Reserve the buyer's hold, take the ticket's lock (``SET NX PXAT``) and record the
-    order at the locked price."""
+    order at the locked price. ``admit`` runs once the ticket is known to be for sale to
+    this buyer, before the hold (the per-user rate limit)."""
     object_id(ticket_id, "Ticket", field="ticketId")
     ticket = await TicketReplica.get(ticket_id)
     if ticket is None:
@@ -62,6 +65,8 @@ async def create_order(
         raise Conflict("You cannot buy your own ticket", field="ticketId")
     if ticket.status is TicketStatus.SOLD:
         raise Conflict("The ticket is already sold", field="ticketId")
+    if admit is not None:
+        await admit()
     order_id = PydanticObjectId()
     hold = {"buyer_id": buyer_id, "ticket_id": ticket_id, "order_id": str(order_id)}
     reservation = await locks.holds.reserve(**hold, ttl_ms=int(ttl_s * 1000), policy=policy)
