@@ -146,7 +146,9 @@ async def change_password(request: Request) -> Response:
     runtime = runtime_of(request)
     user = await service.update_profile(
         user_id=principal.id,
-        data=UpdateMeRequest(password=data.new_password, current_password=data.current_password),
+        data=UpdateMeRequest.model_validate(
+            {"password": data.new_password, "currentPassword": data.current_password}
+        ),
         uow=runtime.uow,
         passwords=_passwords(request),
         sessions=_sessions(runtime),
