@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, computed_field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, computed_field, field_serializer
 
 from wire.base import CamelModel, IdText, epoch_ms
 from wire.values import Event, Money, TicketStatus
@@ -29,6 +29,15 @@ class TicketFields(BaseModel):
 
 
 class TicketPublic(CamelModel, TicketFields):
+    """A ticket as anyone may see it: who sells it, not who bought it.
+
+    Its JSON never tells who bought a ticket or which order locks or bought it: ``ownerId``
+    is the seller's id while the ticket is the seller's listing and ``""`` once someone
+    else owns it (a sale), and ``orderId`` is always ``null``. The buyer and the seller
+    learn the order on the live ``me`` topic and in ``GET /api/orders``; they see the
+    ticket in full (``TicketOwned``) in ``GET /api/tickets/mine`` and ``/api/tickets/{id}``.
+    """
+
     # Built from the stored ticket (``from_attributes``) or from a ticket fact.
     model_config = ConfigDict(from_attributes=True)
 
@@ -43,6 +52,26 @@ class TicketPublic(CamelModel, TicketFields):
     def locked_until_ms(self) -> int | None:
         return epoch_ms(self.locked_until)
 
+    @field_serializer("owner_id")
+    def _public_owner(self, owner_id: str) -> str:
+        return owner_id if owner_id == self.seller_id else ""
+
+    @field_serializer("order_id")
+    def _public_order(self, order_id: str | None) -> None:
+        return None
+
+
+class TicketOwned(TicketPublic):
+    """A ticket as its seller or its owner sees it: ``ownerId`` and ``orderId`` told."""
+
+    @field_serializer("owner_id")
+    def _public_owner(self, owner_id: str) -> str:
+        return owner_id
+
+    @field_serializer("order_id")
+    def _public_order(self, order_id: str | None) -> str | None:  # type: ignore[override]
+        return order_id
+
 
 class TicketPage(CamelModel):
     items: list[TicketPublic]
@@ -52,4 +81,6 @@ class TicketPage(CamelModel):
 
 
 class TicketList(CamelModel):
-    items: list[TicketPublic]
+    """``GET /api/tickets/mine``: what I sell and what I bought, in full."""
+
+    items: list[TicketOwned]

@@ -11,7 +11,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from backend.common.keys import RedisKeys
-from backend.live.messages import LiveMessage
+from backend.live.messages import LiveMessage, public_view
 
 # KEYS: cursor, stream, channel, tickets hash, then the order hash of each audience member.
 # ARGV: body, ticket id, users csv, public flag, max len, ticket version (-1: none),
@@ -130,13 +130,13 @@ class Journal:
             keys=[self.keys.live_cursor(), self.keys.live_tickets()]
         )
         views = [json.loads(flat[i + 1]) for i in range(0, len(flat), 2)]
-        return int(cursor), [v for v in views if v["status"] != "sold"]
+        return int(cursor), [public_view(v) for v in views if v["status"] != "sold"]
 
     async def ticket_snapshot(self, ticket_id: str) -> tuple[int, dict[str, Any] | None]:
         cursor, raw = await self._snapshot_one(
             keys=[self.keys.live_cursor(), self.keys.live_tickets()], args=[ticket_id]
         )
-        return int(cursor), (json.loads(raw) if raw else None)
+        return int(cursor), (public_view(json.loads(raw)) if raw else None)
 
     async def orders_snapshot(self, user_id: str) -> tuple[int, list[dict[str, Any]]]:
         cursor, flat = await self._snapshot_tickets(

@@ -1,7 +1,8 @@
 """What watchers are told: domain facts turned into live messages.
 
 A message body is the JSON frame a client receives, without its ``cursor`` (the journal
-adds it). Ticket messages are public; ``order.*`` messages are private to ``users``.
+adds it). Ticket messages are public, so their ticket is ``TicketPublic``'s JSON: no
+buyer's id, no order id; ``order.*`` messages, private to ``users``, tell those.
 """
 
 from __future__ import annotations
@@ -54,9 +55,20 @@ class LiveMessage:
 
 
 def ticket_view(fact: TicketCreated, seller_name: str | None) -> TicketPublic:
-    """The ticket as the REST API shows it."""
+    """The ticket as the REST API shows it (its JSON names no buyer and no order)."""
     fields = fact.model_dump() | {"id": fact.ticket_id, "seller_name": seller_name}
     return TicketPublic.model_validate(fields)
+
+
+def public_view(view: dict[str, Any]) -> dict[str, Any]:
+    """A journaled ticket view as anyone may see it (views journaled before tickets were
+    kept private still name the buyer and the order)."""
+    if view.get("orderId") is None and view.get("ownerId") in ("", view.get("sellerId")):
+        return view
+    return view | {
+        "orderId": None,
+        "ownerId": view.get("ownerId") if view.get("ownerId") == view.get("sellerId") else "",
+    }
 
 
 def ticket_message(
@@ -76,7 +88,8 @@ def ticket_message(
     elif (
         status is TicketStatus.LOCKED
         and fact.locked_until is not None
-        and (before != TicketStatus.LOCKED or previous["orderId"] != fact.order_id)
+        # A new lock (another order) has its own deadline: the public view names no order.
+        and (before != TicketStatus.LOCKED or previous["lockedUntil"] != view["lockedUntil"])
     ):
         frame = TicketLocked(
             type="ticket.locked", locked_until=fact.locked_until, price=fact.price, **common

@@ -18,7 +18,7 @@ from backend.tickets.schemas import (
     TicketQuery,
     UpdateTicketRequest,
 )
-from wire.tickets import TicketList, TicketPage, TicketPublic
+from wire.tickets import TicketList, TicketOwned, TicketPage, TicketPublic
 
 SERVICE = "tickets"
 
@@ -29,8 +29,9 @@ ENDPOINTS = [
              query=TicketQuery, response=TicketPage),
     Endpoint("GET", "/api/tickets/mine", routes.mine, "Tickets I listed or bought",
              response=TicketList, auth=True),
-    Endpoint("GET", "/api/tickets/{ticket_id}", routes.show, "One ticket",
-             response=TicketPublic, errors=(404,)),
+    Endpoint("GET", "/api/tickets/{ticket_id}", routes.show,
+             "One ticket (its seller and its owner see the buyer and the order)",
+             response=TicketOwned, errors=(404,)),
     Endpoint("PUT", "/api/tickets/{ticket_id}", routes.update, "Edit my ticket",
              body=UpdateTicketRequest, response=TicketPublic, auth=True, errors=(403, 404, 409)),
     Endpoint("PATCH", "/api/tickets/{ticket_id}", routes.update, "Edit my ticket",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.common.auth import require_user
+from backend.common.auth import current_user, require_user
 from backend.common.endpoint import respond
 from backend.common.errors import parse_body, parse_query
 from backend.common.runtime import runtime_of
@@ -18,7 +18,7 @@ from backend.tickets.schemas import (
     TicketQuery,
     UpdateTicketRequest,
 )
-from wire.tickets import TicketList, TicketPage, TicketPublic
+from wire.tickets import TicketList, TicketOwned, TicketPage, TicketPublic
 
 
 async def present(tickets: list[Ticket]) -> list[TicketPublic]:
@@ -55,7 +55,12 @@ async def mine(request: Request) -> Response:
 
 
 async def show(request: Request) -> Response:
-    return await _one(await service.get_ticket(request.path_params["ticket_id"]))
+    ticket = await service.get_ticket(request.path_params["ticket_id"])
+    viewer = current_user(request)
+    if viewer is None or viewer.id not in (ticket.seller_id, ticket.owner_id):
+        return await _one(ticket)  # anyone: no buyer, no order
+    # Its seller and its owner see it in full (who bought it, the order on it).
+    return respond(TicketOwned.model_validate((await present([ticket]))[0]))
 
 
 async def update(request: Request) -> Response:

@@ -19,8 +19,9 @@ async def test_buyer_locks_pays_and_owns_the_ticket(stack: Stack) -> None:
         assert body["status"] == "created"
         assert body["price"] == {"amount": 7_500, "currency": "usd"}
 
+        # The order on a ticket is its seller's and owner's to see (anyone else: null).
         locked = await eventually(
-            lambda: buyer.ticket(ticket["id"]), lambda t: t["status"] == "locked"
+            lambda: seller.ticket(ticket["id"]), lambda t: t["status"] == "locked"
         )
         assert locked["lockedUntil"] is not None and locked["orderId"] == body["id"]
 
