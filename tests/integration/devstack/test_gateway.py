@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -260,3 +261,86 @@ async def test_websocket_to_an_unknown_prefix_is_refused() -> None:
             async with connect(ws_url(url, "/nowhere")):
                 pass
     assert refused.value.response.status_code == 403
+
+
+# -- paths and headers ----------------------------------------------------------------------
+async def raw_get(base_url: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    """``GET path`` sent byte for byte (HTTP clients resolve ``..`` before sending)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+LEAVING_PATHS = [
+    "/svc/../metrics",
+    "/svc/%2e%2e/metrics",
+    "/svc/%2E%2e/readyz",
+    "/svc/.%2e/openapi.json",
+    "/svc/%252e%252e/metrics",
+    "/svc//../metrics",
+    "//metrics",
+    "/svc//things",
+    "/svc/./things",
+    "/svc\\..\\metrics",
+    "/svc/%5c..%5cmetrics",
+]
+
+
+@pytest.mark.parametrize("path", LEAVING_PATHS)
+async def test_a_path_that_is_not_canonical_is_refused(gateway: str, path: str) -> None:
+    status, headers, body = await raw_get(gateway, path)
+    assert status == 400, (path, body)
+    assert headers["content-type"] == "application/json"
+    [item] = json.loads(body)["errors"]
+    assert item["field"] is None and item["message"]
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/readyz", "/healthz", "/openapi.json", "/metrics/"])
+async def test_operational_routes_are_not_public(gateway: str, path: str) -> None:
+    status, _, body = await raw_get(gateway, path)
+    assert status == 404, (path, body)
+    assert json.loads(body) == {"errors": [{"message": "Not found", "field": None}]}
+
+
+async def test_a_canonical_path_still_reaches_its_upstream(gateway: str) -> None:
+    status, _, body = await raw_get(gateway, "/svc/a/b.c/?q=..")
+    assert status == 200
+    assert b'"path":"/svc/a/b.c/"' in body  # (streamed: chunked)
+
+
+EXPECTED_HEADERS = {
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+}
+
+
+@pytest.mark.parametrize("path", ["/svc/echo", "/", "/nowhere/../x", "/metrics"])
+async def test_every_answer_carries_the_security_headers(gateway: str, path: str) -> None:
+    """The API's, the web app's and the gateway's own answers (errors too)."""
+    _, headers, _ = await raw_get(gateway, path)
+    for name, value in EXPECTED_HEADERS.items():
+        assert headers.get(name) == value, (path, name, headers)
+    policy = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "default-src 'self'" in policy
+    assert "strict-transport-security" not in headers  # http: no HSTS
+
+
+async def test_an_upstream_cannot_weaken_the_security_headers() -> None:
+    async def framable(_: Request) -> Response:
+        return Response("hi", headers={"X-Frame-Options": "ALLOWALL"})
+
+    app = Starlette(routes=[Route("/svc/framable", framable)])
+    async with serve(app) as upstream, serve(create_gateway(ROUTES[:1], {"svc": upstream})) as gw:
+        _, headers, _ = await raw_get(gw, "/svc/framable")
+    assert headers["x-frame-options"] == "DENY"
