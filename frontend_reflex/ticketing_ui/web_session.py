@@ -182,12 +182,12 @@ class WebSessions:
     async def activate(self, code: str, current: str | None) -> Activated | None:
         """The new session of ``code``, once, and only for the browser it was issued to."""
         raw = await self.store.take(_key("code", code)) if code else None
-        if raw is None or current is None:
+        if raw is None:
             return None
         binding = json.loads(raw)
         new = str(binding["session"])
-        if binding["under"] != _key("under", current):
-            await self.store.delete(_key("token", new))
+        if current is None or binding["under"] != _key("under", current):
+            await self.store.delete(_key("token", new))  # spent: no second try
             return None
         max_age = await self.store.ttl(_key("token", new))
         if not max_age:
