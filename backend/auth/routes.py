@@ -28,7 +28,6 @@ from backend.common.auth import (
 )
 from backend.common.endpoint import respond
 from backend.common.errors import parse_body
-from backend.common.facts import SessionsEnded
 from backend.common.rate_limits import Budget, client_address
 from backend.common.runtime import Runtime, runtime_of
 from wire.users import CurrentUserResponse, TokenResponse, UserPublic
@@ -102,15 +101,7 @@ async def signout(request: Request) -> Response:
     the live sockets it opened are closed (``SessionsEnded``)."""
     runtime = runtime_of(request)
     if (user := current_user(request)) is not None:
-        await _sessions(runtime).revoke(user)
-        await runtime.bus.publish(
-            SessionsEnded(
-                user_id=user.id,
-                token_id=user.token_id,
-                generation=user.generation,
-                version=user.generation,
-            )
-        )
+        await service.sign_out(principal=user, uow=runtime.uow, sessions=_sessions(runtime))
     response = respond({}, 200)
     clear_session_cookie(response, runtime.settings)
     return response

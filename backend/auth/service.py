@@ -12,7 +12,7 @@ from backend.auth.models import User
 from backend.auth.passwords import Passwords
 from backend.auth.schemas import DISPLAY_NAME_MAX, SigninRequest, SignupRequest, UpdateMeRequest
 from backend.auth.throttle import AuthLimits
-from backend.common.auth import Revocations
+from backend.common.auth import CurrentUser, Revocations
 from backend.common.errors import BadRequest, Conflict, NotAuthorized
 from backend.common.facts import Fact, SessionsEnded, UserCreated, UserUpdated
 from backend.common.ids import object_id_or_none
@@ -85,6 +85,23 @@ def _user_updated(new: User) -> list[Fact]:
             user_id=str(new.id), email=new.email, display_name=new.display_name, version=new.version
         )
     ]
+
+
+async def sign_out(*, principal: CurrentUser, uow: UnitOfWork, sessions: Revocations) -> None:
+    """Revoke this session's token at once; ``SessionsEnded`` (through the outbox, so it is
+    told even if we crash now) closes the live sockets it opened."""
+    await sessions.revoke(principal)
+    ended = SessionsEnded(
+        user_id=principal.id,
+        token_id=principal.token_id,
+        generation=principal.generation,
+        version=principal.generation,
+    )
+    for _ in range(_UPDATE_ATTEMPTS):
+        user = await find_user(principal.id)
+        if user is None or await uow.commit(user, {}, lambda _: [ended]) is not None:
+            return
+    raise Conflict("Your profile changed concurrently; please retry")
 
 
 async def find_user(user_id: str) -> User | None:

@@ -2,8 +2,8 @@
 
 Every sign-in attempt is counted, atomically, *before* its password is checked, so a burst
 of parallel guesses gets at most the quota verified and the rest 429. Counted per
-(email, address) in layered windows — N per W, 2N per 15 W, 4N per 240 W (defaults: 5 a
-minute, 10 in 15 minutes, 20 in 4 hours) — so the wait grows (≤ 1 min, ≤ 15 min, ≤ 4 h)
+(email, address) in layered windows — N per W, 2N per 15 W, 4N per 240 W (defaults: 5 in
+2 minutes, 10 in 30 minutes, 20 in 8 hours) — so the wait grows (up to 2 min, 30 min, 8 h)
 the longer one address keeps guessing, and per address over every email (spraying). No
 quota is per email alone: a stranger hammering someone's email locks out only their own
 address, and the owner signs in from theirs. N is ``SIGNIN_MAX_FAILURES`` and W

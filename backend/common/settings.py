@@ -55,9 +55,11 @@ class Settings(BaseSettings):
     live_ping_seconds: float = Field(default=20, gt=0)
     live_history: int = Field(default=10_000, ge=10)  # messages kept for resume
     live_max_frame_bytes: int = Field(default=4096, ge=64)
-    # Failed sign-ins allowed per email within the window before 429.
+    # Sign-in attempts per (email, address) within the window before 429; longer windows
+    # allow 2x and 4x as many (the wait grows), and the per-address quotas of sign-in,
+    # sign-up and token issue scale with it (backend/auth/throttle.py).
     signin_max_failures: int = Field(default=5, ge=1)
-    signin_window_seconds: int = Field(default=15 * 60, ge=1)
+    signin_window_seconds: int = Field(default=120, ge=1)
     # Fair holds (backend/common/holds.py): unpaid orders a buyer may hold at once (409
     # beyond), and how long a ticket whose hold ended unsold stays out of that buyer's reach
     # (429); at most an hour (holds.ENDED_RETENTION_MS).
