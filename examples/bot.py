@@ -8,6 +8,12 @@ topic of ``/api/live``, and for every ticket listed, unlocked or re-priced at or
 ``--max-price`` cents starts a purchase (``POST /api/orders``) and pays it
 (``POST /api/payments``). It reconnects with ``since=<cursor>`` so it misses nothing.
 Every answer and frame is read with the marketplace's own models (``wire``).
+
+It keeps to the marketplace's fair-hold limits and says so: it prints the order budget
+each answer announces (``RateLimit-Remaining`` of ``RateLimit-Limit``, renewed in
+``RateLimit-Reset`` seconds), pauses until the reset when the budget is spent instead of
+being refused, and waits ``Retry-After`` seconds when refused with 429 all the same (or
+409 for holding too many unpaid orders — it pays each order at once, so it rarely does).
 """
 
 from __future__ import annotations
@@ -30,6 +36,39 @@ from wire.users import CurrentUserResponse, TokenResponse
 from wire.values import TicketStatus
 
 BUYABLE = {"ticket.listed", "ticket.unlocked", "ticket.price_changed"}
+ATTEMPTS = 3  # per ticket, when told to wait
+
+
+class Pacing:
+    """The order budget the API announces (``RateLimit-*``, ``Retry-After``): the bot
+    waits for it rather than spend requests on refusals."""
+
+    def __init__(self) -> None:
+        self.resume_at = 0.0
+
+    async def wait(self) -> None:
+        delay = self.resume_at - asyncio.get_running_loop().time()
+        if delay > 0:
+            print(f"  pausing {delay:.1f}s: waiting for the order budget to renew")
+            await asyncio.sleep(delay)
+
+    def read(self, answer: httpx.Response) -> float | None:
+        """Note the budget left; after a 429, the seconds it says to wait."""
+        now = asyncio.get_running_loop().time()
+        remaining, limit = (
+            answer.headers.get("RateLimit-Remaining"),
+            answer.headers.get("RateLimit-Limit"),
+        )
+        reset = int(answer.headers.get("RateLimit-Reset", "1"))
+        if remaining is not None:
+            print(f"  order budget: {remaining} of {limit} left (renews in {reset}s)")
+            if int(remaining) <= 0:
+                self.resume_at = max(self.resume_at, now + reset)
+        retry_after = answer.headers.get("Retry-After")
+        if answer.status_code == 429 and retry_after is not None:
+            self.resume_at = max(self.resume_at, now + float(retry_after))
+            return float(retry_after)
+        return None
 
 
 async def token_for(http: httpx.AsyncClient, email: str, password: str) -> str:
@@ -42,10 +81,20 @@ def refusal(response: httpx.Response) -> str:
     return str(response.json()["errors"][0]["message"])
 
 
-async def buy(http: httpx.AsyncClient, ticket: TicketPublic, method: str) -> None:
-    answer = await http.post("/api/orders", json={"ticketId": ticket.id})
-    if answer.status_code != 201:
+async def buy(http: httpx.AsyncClient, ticket: TicketPublic, method: str, pacing: Pacing) -> None:
+    for _ in range(ATTEMPTS):
+        await pacing.wait()
+        answer = await http.post("/api/orders", json={"ticketId": ticket.id})
+        retry_after = pacing.read(answer)
+        if answer.status_code == 201:
+            break
+        if answer.status_code == 429 and retry_after is not None:
+            print(f"  told to wait for {ticket.title!r}: {refusal(answer)} ({retry_after:.0f}s)")
+            continue  # pacing.wait() sleeps it off
         print(f"  missed {ticket.title!r}: {refusal(answer)}")
+        return
+    else:
+        print(f"  gave up on {ticket.title!r} after {ATTEMPTS} attempts")
         return
     order = OrderPublic.model_validate_json(answer.content)
     paid = await http.post("/api/payments", json={"orderId": order.id, "paymentMethodId": method})
@@ -70,6 +119,7 @@ async def run(args: argparse.Namespace) -> None:
         ws_url = "ws" + args.url.removeprefix("http") + "/api/live"
         cursor: int | None = None
         tried: set[str] = set()
+        pacing = Pacing()
 
         def wanted(ticket: TicketPublic) -> bool:
             return (
@@ -99,7 +149,7 @@ async def run(args: argparse.Namespace) -> None:
                             cursor = None  # too far behind: the snapshot that follows has it all
                         for ticket in filter(wanted, candidates):
                             tried.add(ticket.id)
-                            await buy(http, ticket, args.pay)
+                            await buy(http, ticket, args.pay, pacing)
             except (ConnectionClosed, OSError) as exc:
                 print(f"connection lost ({exc}); reconnecting from cursor {cursor}")
                 await asyncio.sleep(1)

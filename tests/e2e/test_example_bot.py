@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from functools import partial
+from typing import Any
 
 import pytest
 
+from backend.common.settings import Settings
 from examples.bot import run
 from tests.support.api import PASSWORD, User, eventually
 from tests.support.stack import Stack
@@ -14,12 +17,25 @@ from tests.support.stack import Stack
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture
+def market_settings(
+    settings: Settings, stripe_url: str, request: pytest.FixtureRequest
+) -> Settings:
+    """The stack's settings; a test may tune them (``indirect`` parametrization)."""
+    update: dict[str, Any] = {"stripe_api_base": stripe_url, "lock_ttl_seconds": 900.0}
+    update.update(getattr(request, "param", {}))
+    return settings.model_copy(update=update)
+
+
+def bot_args(stack: Stack, bot: User) -> argparse.Namespace:
+    return argparse.Namespace(
+        url=stack.url, email=bot.email, password=PASSWORD, max_price=5_000, pay="pm_card_visa"
+    )
+
+
 async def test_bot_buys_tickets_under_its_price_and_ignores_the_rest(stack: Stack) -> None:
     async with User(stack.url, "seller") as seller, User(stack.url, "bot") as bot:
-        args = argparse.Namespace(
-            url=stack.url, email=bot.email, password=PASSWORD, max_price=5_000, pay="pm_card_visa"
-        )
-        task = asyncio.create_task(run(args))
+        task = asyncio.create_task(run(bot_args(stack, bot)))
         try:
             pricey = await seller.sell(price=9_000)
             await asyncio.sleep(0)  # listed while the bot watches, or in its snapshot
@@ -38,3 +54,30 @@ async def test_bot_buys_tickets_under_its_price_and_ignores_the_rest(stack: Stac
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.parametrize(
+    "market_settings",
+    [{"order_rate_per_user": 1, "order_rate_window_seconds": 3}],
+    indirect=True,
+    ids=["one-order-per-3s"],
+)
+async def test_bot_reads_its_order_budget_and_waits_instead_of_being_refused(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with User(stack.url, "seller") as seller, User(stack.url, "bot") as bot:
+        task = asyncio.create_task(run(bot_args(stack, bot)))
+        try:
+            tickets = [await seller.sell(price=4_000), await seller.sell(price=4_500)]
+            for ticket in tickets:
+                sold = await eventually(
+                    partial(bot.ticket, ticket["id"]), lambda t: t["status"] == "sold", timeout=30
+                )
+                assert sold["ownerId"] == bot.id
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    said = capsys.readouterr().out
+    assert "order budget: 0 of 1 left" in said, said
+    assert "pausing" in said, said  # it waited for the budget to renew...
+    assert "told to wait" not in said, said  # ...so the API never had to refuse it
