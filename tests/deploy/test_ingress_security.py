@@ -3,6 +3,7 @@ service's operational paths (``/metrics``, ``/readyz``…) to the public."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -89,3 +90,11 @@ def test_no_service_prefix_reaches_an_operational_route() -> None:
     # What is left of them goes to the web app, which serves none of them (and the local
     # gateway answers them 404 itself).
     assert {route.service for route in routes if route.prefix == ""} == {"frontend"}
+
+
+def test_the_deploy_guide_allows_exactly_the_headers_sent() -> None:
+    """ingress-nginx answers 503 on an Ingress whose custom headers it does not allow."""
+    guide = (INGRESS.parents[1] / "README.md").read_text()
+    [allowed] = re.findall(r'"global-allowed-response-headers":"([^"]+)"', guide)
+    [config_map] = [doc for doc in documents() if doc["kind"] == "ConfigMap"]
+    assert sorted(allowed.split(",")) == sorted(config_map["data"])
