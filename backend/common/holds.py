@@ -94,16 +94,17 @@ return {0, deadline, held + 1}
 """
 )
 
-# KEYS: open. ARGV: member, hold ms, skew ms, retention ms. A live member's deadline moves later (a
-# payment holds the ticket longer); a missing or dead one is not brought back.
-# Returns {extended 0/1, the new deadline}.
+# KEYS: open. ARGV: member, hold ms, skew ms, retention ms. A live member's deadline moves
+# later (a payment holds the ticket longer); a dead one (its lock's deadline has passed) is
+# not brought back. Returns {1 extended | 0 no such member | -1 dead, the new deadline}.
 _EXTEND = (
     _NOW
     + """
 local RETENTION = tonumber(ARGV[4])
 local deadline = now + tonumber(ARGV[2])
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) <= now then return {0, deadline} end
+if not score then return {0, deadline} end
+if tonumber(score) - tonumber(ARGV[3]) <= now then return {-1, deadline} end
 redis.call('ZADD', KEYS[1], 'GT', deadline + ARGV[3], ARGV[1])
 """
     + _EXPIRE_OPEN
@@ -188,15 +189,19 @@ class Holds:
         """Give back a reservation whose lock was never won: no cooldown."""
         await self.redis.zrem(self.keys.holds_open(buyer_id), _member(ticket_id, order_id))
 
-    async def extend(self, *, buyer_id: str, ticket_id: str, order_id: str, ttl_ms: int) -> int:
+    async def extend(
+        self, *, buyer_id: str, ticket_id: str, order_id: str, ttl_ms: int
+    ) -> int | None:
         """Keep the hold counted until ``ttl_ms`` from now; returns that deadline (epoch
-        ms), to which the caller then sets the lock."""
+        ms), to which the caller then sets the lock, or None when the hold's deadline has
+        passed (its lock is gone: extending it would count a slot nothing holds). A hold
+        never counted (an order from before fair holds) is not counted now either."""
         member = _member(ticket_id, order_id)
-        _, deadline = await self._extend(
+        code, deadline = await self._extend(
             keys=[self.keys.holds_open(buyer_id)],
             args=[member, ttl_ms, SKEW_MS, ENDED_RETENTION_MS],
         )
-        return int(deadline)
+        return None if int(code) < 0 else int(deadline)
 
     async def end(self, *, buyer_id: str, ticket_id: str, order_id: str, sold: bool) -> bool:
         """The hold is over (call after its lock was released or sold). Without a sale,

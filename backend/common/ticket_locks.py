@@ -145,9 +145,12 @@ class TicketLocks:
             seconds, micros = await self.redis.time()
             deadline = seconds * 1000 + micros // 1000 + ttl_ms
         else:
-            deadline = await self.holds.extend(
+            extended = await self.holds.extend(
                 buyer_id=buyer_id, ticket_id=ticket_id, order_id=order_id, ttl_ms=ttl_ms
             )
+            if extended is None:
+                return False  # the order's deadline has passed
+            deadline = extended
         args = [order_token(order_id), paying_token(order_id), deadline]
         return bool(await self._pay_until(keys=[self._key(ticket_id)], args=args))
 

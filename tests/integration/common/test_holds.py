@@ -142,3 +142,18 @@ async def test_the_lock_ends_at_the_holds_deadline_and_a_payment_extends_both(
     assert paying_deadline > reservation.deadline_ms
     paid_score = await redis.zscore(keys.holds_open("b"), "t1:o1")
     assert paid_score is not None and abs(paid_score - SKEW_MS - paying_deadline) <= 2
+
+
+async def test_a_payment_cannot_revive_a_hold_whose_deadline_passed(
+    redis: Redis, keys: RedisKeys, locks: TicketLocks
+) -> None:
+    hold = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
+    reservation = await locks.holds.reserve(**hold, ttl_ms=200, policy=POLICY)
+    assert await locks.lock_order_until("t1", "o1", reservation.deadline_ms)
+    await asyncio.sleep(0.3)  # the lock is gone; the member lingers for SKEW_MS
+
+    assert await locks.start_paying("t1", "o1", LONG_MS, buyer_id="b") is False
+
+    score = await redis.zscore(keys.holds_open("b"), "t1:o1")
+    assert score == reservation.deadline_ms + SKEW_MS  # not extended
+    assert await locks.holder("t1") is None
