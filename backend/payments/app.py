@@ -24,7 +24,7 @@ ENDPOINTS = [
              errors=(402, 403, 404, 409)),
     Endpoint("POST", "/api/payments/card-setup", routes.card_setup,
              "Start card entry: a SetupIntent for Stripe.js", response=CardSetupPublic,
-             status=201, auth=True),
+             status=201, auth=True, errors=(429,)),
     Endpoint("GET", "/api/payments/{order_id}", routes.show, "The payment of my order",
              response=PaymentPublic, auth=True, errors=(403, 404)),
 ]  # fmt: skip
