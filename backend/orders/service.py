@@ -30,7 +30,7 @@ def refuse(reservation: Reservation, policy: HoldPolicy) -> Conflict | TooManyRe
     wait_s = -(-reservation.wait_ms // 1000)
     if reservation.refusal is Refusal.COOLDOWN:
         return TooManyRequests(
-            "You gave up this ticket a moment ago; you can hold it again in "
+            "Your hold on this ticket ended a moment ago; you can hold it again in "
             f"{wait_s} s, while other buyers get their chance",
             wait_s,
             field="ticketId",
