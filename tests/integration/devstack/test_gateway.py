@@ -344,3 +344,15 @@ async def test_an_upstream_cannot_weaken_the_security_headers() -> None:
     async with serve(app) as upstream, serve(create_gateway(ROUTES[:1], {"svc": upstream})) as gw:
         _, headers, _ = await raw_get(gw, "/svc/framable")
     assert headers["x-frame-options"] == "DENY"
+
+
+async def test_hsts_is_sent_under_https_only() -> None:
+    gateway = create_gateway(ROUTES[:1], {"svc": "http://127.0.0.1:9"})
+    for scheme, expected in (("https", True), ("http", False)):
+        transport = httpx.ASGITransport(app=gateway)
+        async with httpx.AsyncClient(transport=transport, base_url=f"{scheme}://t.example") as h:
+            answer = await h.get("/metrics")  # answered by the gateway itself
+        assert answer.status_code == 404
+        assert ("strict-transport-security" in answer.headers) is expected, scheme
+        if expected:
+            assert answer.headers["strict-transport-security"].startswith("max-age=")
