@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.tokens import BAD_TOKENS, UNKNOWN_USER_ID, claims, good_token, signed
+from tests.support.tokens import BAD_TOKENS, UNKNOWN_USER_ID, claims, signed
 
 pytestmark = pytest.mark.integration
 
@@ -22,6 +23,11 @@ class Account:
     id: str
     email: str
     display_name: str
+
+
+def good_token(user_id: str, email: str) -> str:
+    """Good claims as the auth service issues them: a session id and the generation."""
+    return signed(claims(user_id, email, jti=secrets.token_hex(16), gen=0))
 
 
 def as_cookie(token: str) -> dict[str, str]:
@@ -102,7 +108,7 @@ async def test_update_me_is_401_when_token_is_bad(
 async def test_token_is_not_a_session_when_its_user_does_not_exist(
     client: httpx.AsyncClient, account: Account, transport: str, sub: str
 ) -> None:
-    headers = TRANSPORTS[transport](signed(claims(sub, account.email)))
+    headers = TRANSPORTS[transport](signed(claims(sub, account.email, jti="a" * 32, gen=0)))
     assert await current_user(client, headers) == {"currentUser": None}
     response = await client.patch("/api/users/me", json={"displayName": "Ghost"}, headers=headers)
     assert response.status_code == 401, response.text
@@ -117,3 +123,32 @@ async def test_currentuser_is_null_when_authorization_header_is_bad(
     client: httpx.AsyncClient, account: Account, authorization: str
 ) -> None:
     assert await current_user(client, {"Authorization": authorization}) == {"currentUser": None}
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"jti": None},
+        {"jti": ""},
+        {"jti": 7},
+        {"gen": None},
+        {"gen": 1},
+        {"gen": -1},
+        {"gen": True},
+        {"gen": "0"},
+    ],
+    ids=["no-jti", "empty-jti", "number-jti", "no-gen", "newer-gen", "negative-gen",
+         "bool-gen", "text-gen"],
+)  # fmt: skip
+async def test_token_without_a_session_id_or_the_users_generation_is_refused(
+    client: httpx.AsyncClient, account: Account, transport: str, changes: dict[str, Any]
+) -> None:
+    base = {"jti": secrets.token_hex(16), "gen": 0}
+    headers = TRANSPORTS[transport](
+        signed(claims(account.id, account.email, **{**base, **changes}))
+    )
+    assert await current_user(client, headers) == {"currentUser": None}
+    response = await client.patch("/api/users/me", json={"displayName": "Mallory"}, headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.json() == NOT_SIGNED_IN
