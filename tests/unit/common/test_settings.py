@@ -46,6 +46,11 @@ ENV_VARS: list[tuple[str, str, object]] = [
     ("LIVE_MAX_FRAME_BYTES", "1024", 1024),
     ("SIGNIN_MAX_FAILURES", "7", 7),
     ("SIGNIN_WINDOW_SECONDS", "60", 60),
+    ("MAX_OPEN_ORDERS_PER_USER", "2", 2),
+    ("REHOLD_COOLDOWN_SECONDS", "30", 30),
+    ("ORDER_RATE_PER_USER", "5", 5),
+    ("ORDER_RATE_PER_IP", "50", 50),
+    ("ORDER_RATE_WINDOW_SECONDS", "10", 10),
 ]
 
 
@@ -146,6 +151,9 @@ def test_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatch) -> Non
         ("LIVE_HISTORY", "9"),
         ("LIVE_MAX_FRAME_BYTES", "63"),
         ("SIGNIN_MAX_FAILURES", "0"),
+        ("MAX_OPEN_ORDERS_PER_USER", "0"),
+        ("REHOLD_COOLDOWN_SECONDS", "3601"),
+        ("ORDER_RATE_PER_IP", "0"),
         ("LOG_JSON", "maybe"),
         ("MAX_BODY_BYTES", "lots"),
     ],
