@@ -6,7 +6,9 @@ socket that refuses pages of another origin."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, expect
@@ -16,6 +18,7 @@ from websockets.typing import Origin
 
 from tests.support.api import PASSWORD
 from tests.support.browser import sign_up
+from tests.support.web_app import backend_settings, web_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -29,8 +32,17 @@ SCRIPT_VIEW = """() => JSON.stringify({
 })"""
 
 
-def new_context(browser: Browser, web_url: str) -> BrowserContext:
-    context = browser.new_context(base_url=web_url)
+@pytest.fixture(scope="module")
+def app_url(mongo_url: str, redis_url: str, stripe_url: str, logs_dir: Path) -> Iterator[str]:
+    """The web app in front of an in-process backend (quick to start on a loaded machine;
+    the README's run command gives its services 60 s, which a busy CI box can miss)."""
+    settings = backend_settings(mongo_url, redis_url, stripe_url, "web-session-test-key-" * 2)
+    with web_app(settings, logs_dir / "web-session-frontend.log") as url:
+        yield url
+
+
+def new_context(browser: Browser, app_url: str) -> BrowserContext:
+    context = browser.new_context(base_url=app_url)
     context.set_default_timeout(30_000)
     return context
 
@@ -69,9 +81,9 @@ def expect_signed_out(page: Page) -> None:
 
 
 def test_page_scripts_and_event_frames_never_see_the_token_or_the_session(
-    browser: Browser, web_url: str
+    browser: Browser, app_url: str
 ) -> None:
-    context = new_context(browser, web_url)
+    context = new_context(browser, app_url)
     try:
         page = context.new_page()
         frames = record_event_frames(page)
@@ -100,9 +112,9 @@ def test_page_scripts_and_event_frames_never_see_the_token_or_the_session(
 
 
 def test_a_reload_and_a_new_tab_stay_signed_in_until_sign_out(
-    browser: Browser, web_url: str
+    browser: Browser, app_url: str
 ) -> None:
-    context = new_context(browser, web_url)
+    context = new_context(browser, app_url)
     try:
         page = context.new_page()
         address = email()
@@ -113,7 +125,7 @@ def test_a_reload_and_a_new_tab_stay_signed_in_until_sign_out(
         other_tab = context.new_page()
         other_tab.goto("/orders")
         expect_signed_in(other_tab)
-        expect(other_tab).to_have_url(re.compile(r"/orders$"))
+        expect(other_tab).to_have_url(re.compile(r"/orders/?$"))
 
         page.get_by_test_id("sign-out").click()
         expect(page.get_by_text("You are signed out.")).to_be_visible()
@@ -125,7 +137,7 @@ def test_a_reload_and_a_new_tab_stay_signed_in_until_sign_out(
         page.locator("#email").fill(address)
         page.locator("#password").fill(PASSWORD)
         page.get_by_test_id("signin-submit").click()
-        expect(page).to_have_url(re.compile(r"/orders$"))
+        expect(page).to_have_url(re.compile(r"/orders/?$"))
         expect_signed_in(page)
         signed_in_as = session_cookie(context)
         assert signed_in_as["httpOnly"] is True
@@ -134,9 +146,9 @@ def test_a_reload_and_a_new_tab_stay_signed_in_until_sign_out(
         context.close()
 
 
-def test_an_event_socket_handshake_from_another_origin_is_refused(web_url: str) -> None:
-    url = web_url.replace("http://", "ws://", 1) + "/_event/?EIO=4&transport=websocket"
-    with connect(url, origin=Origin(web_url), open_timeout=30) as socket:
+def test_an_event_socket_handshake_from_another_origin_is_refused(app_url: str) -> None:
+    url = app_url.replace("http://", "ws://", 1) + "/_event/?EIO=4&transport=websocket"
+    with connect(url, origin=Origin(app_url), open_timeout=30) as socket:
         assert str(socket.recv(timeout=30)).startswith("0{")  # engine.io's "open" packet
     with (
         pytest.raises(InvalidStatus) as refused,
