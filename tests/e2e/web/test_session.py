@@ -76,7 +76,7 @@ def expect_signed_in(page: Page) -> None:
 
 def expect_signed_out(page: Page) -> None:
     page.goto("/profile")  # a page for signed-in users only: sends the others to sign in
-    expect(page).to_have_url(re.compile(r"/signin\?next=/profile$"))
+    expect(page).to_have_url(re.compile(r"/signin\?next=/profile/?$"))
     expect(page.get_by_test_id("signin-submit")).to_be_visible()
 
 
