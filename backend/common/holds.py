@@ -22,16 +22,20 @@ script cannot take both. Buying is therefore two steps with compensation:
 Why the cap can never be exceeded: members are only added by ``reserve``, atomically
 against the count of live members. Every live order or paying lock of the buyer has its
 member, with a score no earlier than the lock's deadline: the member is added before the
-lock is taken, a payment ``extend``\\ s it before the lock is handed to the payment (with
-``PXAT`` of the same deadline), and it is removed only after the lock was released or
-became the permanent sold marker (``end``). ``SKEW_MS`` covers the clocks of two cluster
-nodes. So at any moment: live locks of a buyer <= live members <= cap. The compensation in
-step 3 can refuse a parallel request for a moment (conservative), never admit one too many.
+lock is taken; a payment first moves the member's deadline later (``extend``, refused once
+the hold's deadline has passed) and then hands the lock over with ``PXAT`` of that same
+deadline; a lock given back to its order (a payment that never reached Stripe) only gets
+shorter; and the member is removed only after the lock was released or became the
+permanent sold marker (``end``). ``SKEW_MS`` covers the clocks of two cluster nodes. So at
+any moment: live locks of a buyer <= live members <= cap. The compensation in step 3 can
+refuse a parallel request for a moment (conservative), never admit one too many.
 
 Why it is crash-safe: a crash between any two steps leaves a member whose score is its
-deadline; the next ``reserve`` drops it once that deadline has passed, exactly when the
-lock's own TTL would have freed the ticket. Both keys expire by themselves, ``ENDED_RETENTION_MS``
-after their last deadline or ending (the longest cooldown the settings allow).
+deadline (+ ``SKEW_MS``); the next ``reserve`` drops it then, right after the lock's own
+TTL freed the ticket, with no worker needed. Both keys expire by themselves,
+``ENDED_RETENTION_MS`` after their last deadline or ending (the longest cooldown allowed).
+Orders made before fair holds existed have no member: they are not counted, and a
+payment of one is not refused for it.
 """
 
 from __future__ import annotations
