@@ -32,6 +32,7 @@ ENV_VARS: list[tuple[str, str, object]] = [
     ("LOCK_TTL_SECONDS", "30.5", 30.5),
     ("PAYMENT_HOLD_SECONDS", "120", 120.0),
     ("PUBLIC_URL", "https://tickets.example.com", None),
+    ("ALLOWED_ORIGINS", "https://bots.example.com,https://b.example", None),
     ("NAMESPACE", "staging-2", None),
     ("MAX_BODY_BYTES", "1024", 1024),
     ("LOG_LEVEL", "DEBUG", None),
