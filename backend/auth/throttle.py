@@ -7,7 +7,8 @@ of parallel guesses gets at most the quota verified and the rest 429. Counted pe
 the longer one address keeps guessing, and per address over every email (spraying). No
 quota is per email alone: a stranger hammering someone's email locks out only their own
 address, and the owner signs in from theirs. N is ``SIGNIN_MAX_FAILURES`` and W
-``SIGNIN_WINDOW_SECONDS``; sign-up and token quotas per address scale with N too.
+``SIGNIN_WINDOW_SECONDS``; the quotas per address are ``SIGNIN_ADDRESS_LIMIT``,
+``SIGNUP_ADDRESS_LIMIT`` and ``TOKEN_ADDRESS_LIMIT`` per W (five times as many per 60 W).
 
 A successful sign-in clears that (email, address)'s counts only — the owner's typos, at
 their own address. Counts at other addresses (the stranger's) stay, and so do the
@@ -35,14 +36,15 @@ class AuthLimits:
             Quota("signin-account-15w", 2 * n, 15 * w),
             Quota("signin-account-240w", 4 * n, 240 * w),
         )
+        signin, signup = settings.signin_address_limit, settings.signup_address_limit
         self.signin_address = (
-            Quota("signin-address", 6 * n, w),
-            Quota("signin-address-60w", 30 * n, 60 * w),
+            Quota("signin-address", signin, w),
+            Quota("signin-address-60w", 5 * signin, 60 * w),
         )
-        self.token_address = (Quota("token-address", 4 * n, w),)
+        self.token_address = (Quota("token-address", settings.token_address_limit, w),)
         self.signup_address = (
-            Quota("signup-address", 4 * n, w),
-            Quota("signup-address-60w", 20 * n, 60 * w),
+            Quota("signup-address", signup, w),
+            Quota("signup-address-60w", 5 * signup, 60 * w),
         )
 
     async def sign_in(self, email: str, address: str, *, token: bool = False) -> Budget:

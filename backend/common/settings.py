@@ -56,10 +56,14 @@ class Settings(BaseSettings):
     live_history: int = Field(default=10_000, ge=10)  # messages kept for resume
     live_max_frame_bytes: int = Field(default=4096, ge=64)
     # Sign-in attempts per (email, address) within the window before 429; longer windows
-    # allow 2x and 4x as many (the wait grows), and the per-address quotas of sign-in,
-    # sign-up and token issue scale with it (backend/auth/throttle.py).
+    # allow 2x and 4x as many (the wait grows) (backend/auth/throttle.py).
     signin_max_failures: int = Field(default=5, ge=1)
     signin_window_seconds: int = Field(default=120, ge=1)
+    # Per address (every email, every caller behind it) within that window; five times
+    # as many within 60 windows. One office or one mobile carrier's NAT is one address.
+    signin_address_limit: int = Field(default=30, ge=1)
+    signup_address_limit: int = Field(default=20, ge=1)
+    token_address_limit: int = Field(default=20, ge=1)
     # Fair holds (backend/common/holds.py): unpaid orders a buyer may hold at once (409
     # beyond), and how long a ticket whose hold ended unsold stays out of that buyer's reach
     # (429); at most an hour (holds.ENDED_RETENTION_MS).

@@ -14,6 +14,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from ticketing_ui.settings import ui_settings
+from wire.users import CurrentUserResponse, TokenResponse, UserPublic
 
 _client: httpx.AsyncClient | None = None
 
@@ -92,3 +93,32 @@ async def call[M: BaseModel](
 def live_url() -> str:
     base = ui_settings().base_for("/api/live")
     return base.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/api/live"
+
+
+@dataclass(frozen=True)
+class ProfileSaved:
+    user: UserPublic
+    token: TokenResponse | None  # the session's new token, when the password changed
+
+
+async def save_profile(
+    token: str, *, display_name: str | None, password: str | None, current_password: str
+) -> ProfileSaved:
+    """A new display name (``PATCH /api/users/me``), then a new password
+    (``POST /api/users/password``): the password change ends every session of the user's
+    old generation, so the caller goes on with the new token it answers."""
+    if display_name is not None:
+        user = await call(
+            UserPublic, "PATCH", "/api/users/me", token=token, json={"displayName": display_name}
+        )
+    issued = None
+    if password is not None:
+        body = {"currentPassword": current_password, "newPassword": password}
+        issued = await call(TokenResponse, "POST", "/api/users/password", token=token, json=body)
+        token = issued.token
+    if display_name is None:
+        me = await call(CurrentUserResponse, "GET", "/api/users/currentuser", token=token)
+        if me.current_user is None:
+            raise ApiError(401, "Please sign in again.")
+        user = me.current_user
+    return ProfileSaved(user, issued)

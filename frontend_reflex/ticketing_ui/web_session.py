@@ -195,6 +195,11 @@ class WebSessions:
         await self.store.delete(_key("token", current))
         return Activated(new, max_age)
 
+    async def renew(self, session: str, *, token: str, ttl_s: int) -> None:
+        """The session goes on with a new token (the password changed: the API ended
+        every session of the old generation, this one's token included)."""
+        await self.store.put(_key("token", session), token, ttl_s)
+
     async def token(self, session: str | None) -> str:
         """The API token of ``session``, or ``""`` when it is not signed in."""
         if not session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,8 @@ def claims(user_id: str, email: str, /, **changes: Any) -> dict[str, Any]:
         "email": email,
         "iat": now,
         "exp": now + timedelta(hours=1),
+        "jti": secrets.token_hex(16),  # the session, as the auth service issues it
+        "gen": 0,  # the user's session generation: a new user's
     }
     base.update(changes)
     return {name: value for name, value in base.items() if value is not None}

@@ -41,6 +41,9 @@ DEFAULTS_FINE_IN_PRODUCTION: frozenset[str] = frozenset(
         "LIVE_MAX_FRAME_BYTES",
         "SIGNIN_MAX_FAILURES",
         "SIGNIN_WINDOW_SECONDS",
+        "SIGNIN_ADDRESS_LIMIT",
+        "SIGNUP_ADDRESS_LIMIT",
+        "TOKEN_ADDRESS_LIMIT",
     }
 )
 

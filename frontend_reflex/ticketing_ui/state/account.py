@@ -12,7 +12,7 @@ from reflex.event import EventSpec
 from ticketing_ui import api
 from ticketing_ui.state.session import SessionState, request_live_restart
 from ticketing_ui.web_session import activate_url, safe_next, web_sessions
-from wire.users import TokenResponse, UserPublic
+from wire.users import TokenResponse
 
 __all__ = ["AuthState", "ProfileState", "safe_next"]
 
@@ -106,25 +106,28 @@ class ProfileState(SessionState):
     async def save(self, form: dict[str, Any]) -> Any:
         self.errors, self.error, self.saved, self.busy = {}, "", "", True
         yield
-        body: dict[str, Any] = {}
         name = str(form.get("displayName", "")).strip()
-        if name and name != self.user_name:
-            body["displayName"] = name
-        if form.get("password"):
-            body["password"] = str(form["password"])
-            body["currentPassword"] = str(form.get("currentPassword", ""))
+        password = str(form.get("password") or "") or None
         try:
-            if not body:
+            if not (name and name != self.user_name) and password is None:
                 self.saved = "Nothing to change."
                 return
-            user = await api.call(
-                UserPublic, "PATCH", "/api/users/me", token=self._token, json=body
+            saved = await api.save_profile(
+                self._token,
+                display_name=name if name and name != self.user_name else None,
+                password=password,
+                current_password=str(form.get("currentPassword", "")),
             )
+            if saved.token is not None and (session := self._session_id()) is not None:
+                ttl_s = int((saved.token.expires_at - datetime.now(UTC)).total_seconds())
+                await web_sessions().renew(session, token=saved.token.token, ttl_s=max(ttl_s, 1))
+                self._token = saved.token.token
+                request_live_restart(self.router.session.client_token)  # its socket was ended
         except api.ApiError as exc:
             self.errors = exc.fields
             self.error = "" if exc.fields else exc.message
             return
         finally:
             self.busy = False
-        self.set_user(user)
+        self.set_user(saved.user)
         self.saved = "Saved."

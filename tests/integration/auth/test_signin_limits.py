@@ -134,7 +134,7 @@ async def test_a_success_clears_the_owners_own_typos(settings: Settings) -> None
 
 
 async def test_sign_ups_are_limited_per_address(settings: Settings) -> None:
-    settings = settings.model_copy(update={"signin_max_failures": 1})  # 4 sign-ups a minute
+    settings = settings.model_copy(update={"signup_address_limit": 4})
     async with auth_service(settings) as url:
         async with from_address(url, "127.0.0.8") as http:
             answers = await asyncio.gather(
@@ -155,7 +155,7 @@ async def test_sign_ups_are_limited_per_address(settings: Settings) -> None:
 
 
 async def test_tokens_are_limited_per_address(settings: Settings) -> None:
-    settings = settings.model_copy(update={"signin_max_failures": 1})  # 4 tokens a minute
+    settings = settings.model_copy(update={"token_address_limit": 4})
     async with auth_service(settings) as url:
         emails = [f"bot{i}@example.com" for i in range(6)]
         for i, email in enumerate(emails):

@@ -136,3 +136,28 @@ async def test_follow_with_a_token_gets_my_orders(
         )
         created = await next_of(messages, "order.created", orderId=order.id)
     assert created["ticketId"] == ticket["id"]
+
+
+async def test_a_new_password_goes_on_with_the_new_token_and_ends_the_old_one(
+    ui_api: Stack, buyer: User
+) -> None:
+    old = await token_of(buyer)
+    saved = await api.save_profile(
+        old, display_name="Renamed", password="a brand new passphrase", current_password=PASSWORD
+    )
+    assert saved.user.display_name == "Renamed"
+    assert saved.token is not None
+    # The web session keeps the new token; the old one (and every other session) ended.
+    with pytest.raises(api.ApiError) as ended:
+        await api.send("GET", "/api/tickets/mine", token=old)
+    assert ended.value.status == 401
+    assert (await api.send("GET", "/api/tickets/mine", token=saved.token.token)).status_code == 200
+
+
+async def test_a_new_name_alone_keeps_the_session(ui_api: Stack, seller: User) -> None:
+    token = await token_of(seller)
+    saved = await api.save_profile(
+        token, display_name="Only the name", password=None, current_password=""
+    )
+    assert (saved.user.display_name, saved.token) == ("Only the name", None)
+    assert (await api.send("GET", "/api/tickets/mine", token=token)).status_code == 200

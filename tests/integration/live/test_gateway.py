@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from backend.common.auth import issue_token
+from backend.common.auth import Revocations, issue_token
 from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
 from tests.conftest import TEST_JWT_KEY
@@ -149,7 +149,7 @@ BAD_FRAMES: list[tuple[str, str | bytes, str]] = [
 
 
 async def test_every_bad_frame_gets_an_error_and_the_connection_stays_usable(
-    settings: Settings,
+    settings: Settings, redis: Redis, keys: RedisKeys
 ) -> None:
     async with live_replica(settings) as url:
         client = await LiveClient.open(url)
@@ -164,6 +164,7 @@ async def test_every_bad_frame_gets_an_error_and_the_connection_stays_usable(
                 await client.send(op="ping")
                 assert await client.next() == {"type": "pong"}, what
             # Still a full client: it can sign in and subscribe.
+            await Revocations(redis, keys).advance(UNKNOWN, 0)  # a user the services know
             token = issue_token(user_id=UNKNOWN, email=EMAIL, key=TEST_JWT_KEY, ttl_seconds=60)
             await client.send(op="auth", token=token.token)
             assert await client.next() == {"type": "authenticated", "userId": UNKNOWN}
@@ -226,11 +227,12 @@ async def test_order_messages_reach_only_the_buyer_and_the_seller(stack: Stack) 
             for client in (seller_ws, buyer_ws):
                 await client.until("order.cancelled", orderId=first["id"])
 
-            # Ordered again once the ticket is free, and paid this time.
-            second = await eventually(
-                lambda: buyer.buy(ticket["id"]), lambda r: r.status_code == 201
-            )
-            second_id = second.json()["id"]
+            # The same ticket is refused to them for the re-hold cooldown (fair holds);
+            # they order another one and pay this time.
+            again = await buyer.buy(ticket["id"])
+            assert again.status_code == 429, again.text
+            other = await seller.sell(price=4_300)
+            second_id = (await place_order(buyer, other["id"]))["id"]
             assert (await buyer.pay(second_id)).status_code == 201
             for client in (seller_ws, buyer_ws):
                 await client.until("order.completed", orderId=second_id)

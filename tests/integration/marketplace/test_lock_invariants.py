@@ -15,13 +15,15 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 from bson import ObjectId
+from redis.asyncio import Redis
 
-from backend.common.auth import issue_token
+from backend.common.auth import Revocations, issue_token
+from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
 from tests.conftest import TEST_JWT_KEY
 from tests.support.api import User, eventually
@@ -39,6 +41,11 @@ REDIS_CLOCK_SLACK_MS = 2
 
 
 # -- fixtures -----------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def known_bots(redis: Redis, keys: RedisKeys) -> None:
+    Bot.sessions = Revocations(redis, keys)
+
+
 @pytest.fixture
 def lock_ttl() -> float:
     """The purchase lock's TTL; a test parametrizes it (``lock_ttl=[2.0]``) to shorten it."""
@@ -60,10 +67,15 @@ async def stack(market_settings: Settings) -> AsyncIterator[Stack]:
 class Bot(User):
     """A user known by a session token like the one ``POST /api/users/token`` issues,
     without signing up: sign-up's deliberately slow password hashing would otherwise
-    take most of the run and plays no part in the lock (the resale test signs up)."""
+    take most of the run and plays no part in the lock (the resale test signs up). The
+    services know a user by their session generation in Redis, which sign-up writes; the
+    bot's is written here (``sessions``, set for each test by ``known_bots``)."""
+
+    sessions: ClassVar[Revocations]
 
     async def __aenter__(self) -> Bot:
         self.id = str(ObjectId())
+        await self.sessions.advance(self.id, 0)
         session = issue_token(user_id=self.id, email=self.email, key=TEST_JWT_KEY, ttl_seconds=3600)
         self.http.headers["Authorization"] = f"Bearer {session.token}"
         return self

@@ -55,6 +55,8 @@ ROWS = [
     Row("PATCH", "/api/users/me", lambda w: "/api/users/me",
         body=lambda w: {"displayName": "Mallory", "password": "stolen password",
                         "currentPassword": PASSWORD}),
+    Row("POST", "/api/users/password", lambda w: "/api/users/password",
+        body=lambda w: {"currentPassword": PASSWORD, "newPassword": "stolen password"}),
     Row("POST", "/api/tickets", lambda w: "/api/tickets", body=lambda w: ticket_body(1_234)),
     Row("GET", "/api/tickets/mine", lambda w: "/api/tickets/mine"),
     Row("PUT", "/api/tickets/{ticket_id}", lambda w: f"/api/tickets/{w.free_ticket}",
