@@ -116,7 +116,7 @@ def run(args: argparse.Namespace, logs: Path, children: list[Child], public: soc
         frontend = start_frontend(port, env["PUBLIC_URL"], gateway_url, log=logs / "frontend.log")
         children.append(frontend)
         upstreams["frontend"] = f"http://127.0.0.1:{port}"
-    asyncio.run(services.wait_ready(within_s=60))
+    asyncio.run(services.wait_ready(within_s=180))  # a loaded 2-core machine
     if frontend is not None:
         wait_frontend(frontend, logs / "frontend.log", timeout=args.frontend_timeout)
     gateway = [sys.executable, "-m", "uvicorn", "--factory",

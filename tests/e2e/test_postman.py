@@ -85,9 +85,15 @@ def test_postman_collection_passes_against_the_run_command_stack(tmp_path: Path)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.unlink(missing_ok=True)
     port = free_port()
+    # REST only (no web build); the re-hold cooldown that the collection waits out after
+    # its declined payment is 2 s instead of 120 s.
     stack = run_command_stack(
-        port, tmp_path / "data", memory=True, extra_args=["--api-only"]
-    )  # REST only: no web build
+        port,
+        tmp_path / "data",
+        {"REHOLD_COOLDOWN_SECONDS": "2"},
+        memory=True,
+        extra_args=["--api-only"],
+    )
     with stack as (base_url, _):
         assert base_url == f"http://localhost:{port}"
         result = subprocess.run(

@@ -43,7 +43,9 @@ class TicketState(SessionState):
         ticket_id = path_id(self.router.url.path, "/tickets/")
         try:
             self.ticket = TicketView.of(
-                await api.call(TicketPublic, "GET", f"/api/tickets/{ticket_id}")
+                # Signed in, its seller or owner sees who owns it (the public view hides
+                # the owner once it is bought).
+                await api.call(TicketPublic, "GET", f"/api/tickets/{ticket_id}", token=self._token)
             )
             self.found = True
         except api.ApiError as exc:
