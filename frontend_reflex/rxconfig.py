@@ -11,6 +11,10 @@ PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
 config = rx.Config(
     app_name="ticketing_ui",
     cors_allowed_origins=[PUBLIC_URL],
+    # Always behind one proxy (the ingress, or the local runner's gateway), which sets
+    # X-Forwarded-For: the browser's address is its last entry. The app passes it on to
+    # the API for the per-address limits (ticketing_ui.api).
+    trusted_proxy_hops=1,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[

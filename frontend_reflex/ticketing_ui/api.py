@@ -60,9 +60,14 @@ async def send(
     token: str = "",
     json: Any = None,
     params: dict[str, Any] | None = None,
+    caller: str = "",
 ) -> httpx.Response:
-    """The API's answer to one request (raises ``ApiError`` for an error status)."""
+    """The API's answer to one request (raises ``ApiError`` for an error status).
+    ``caller`` is the browser's address, for the API's per-address limits (sign-in,
+    sign-up, orders, card setup): without it every visitor would share this server's."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if caller:
+        headers["X-Forwarded-For"] = caller
     url = ui_settings().base_for(path) + path
     try:
         response = await client().request(method, url, json=json, params=params, headers=headers)
@@ -81,9 +86,10 @@ async def call[M: BaseModel](
     token: str = "",
     json: Any = None,
     params: dict[str, Any] | None = None,
+    caller: str = "",
 ) -> M:
     """One request, its answer read as ``answer``."""
-    response = await send(method, path, token=token, json=json, params=params)
+    response = await send(method, path, token=token, json=json, params=params, caller=caller)
     try:
         return answer.model_validate_json(response.content)
     except ValidationError as exc:

@@ -38,7 +38,11 @@ class AuthState(SessionState):
         if current is None:
             raise api.ApiError(400, "Please allow cookies for this site to sign in.")
         issued = await api.call(
-            TokenResponse, "POST", "/api/users/token", json={"email": email, "password": password}
+            TokenResponse,
+            "POST",
+            "/api/users/token",
+            json={"email": email, "password": password},
+            caller=self.router.session.client_ip,
         )
         ttl_s = int((issued.expires_at - datetime.now(UTC)).total_seconds())
         code = await web_sessions().start(
@@ -77,7 +81,9 @@ class AuthState(SessionState):
         if name := str(form.get("displayName", "")).strip():
             body["displayName"] = name
         try:
-            await api.send("POST", "/api/users/signup", json=body)
+            await api.send(
+                "POST", "/api/users/signup", json=body, caller=self.router.session.client_ip
+            )
             url = await self._start_session(email, password)
         except api.ApiError as exc:
             self._fail(exc)

@@ -40,7 +40,11 @@ class CheckoutState(SessionState):
         self.client_secret = ""  # the pay button waits for it
         try:
             setup = await api.call(
-                CardSetupPublic, "POST", "/api/payments/card-setup", token=self._token
+                CardSetupPublic,
+                "POST",
+                "/api/payments/card-setup",
+                token=self._token,
+                caller=self.router.session.client_ip,
             )
         except api.ApiError as exc:
             self.message = f"The card form is not available: {exc.message}"

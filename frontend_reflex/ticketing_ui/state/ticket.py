@@ -67,6 +67,7 @@ class TicketState(SessionState):
                 "/api/orders",
                 token=self._token,
                 json={"ticketId": self.ticket.id},
+                caller=self.router.session.client_ip,
             )
         except api.ApiError as exc:
             self.buy_error = exc.message

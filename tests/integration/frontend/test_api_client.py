@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
+from backend.auth.app import create_app as create_auth_app
+from backend.common.settings import Settings
 from tests.support.api import PASSWORD, User, ticket_body
 from tests.support.rest_stack import SignUp
+from tests.support.servers import serve
 from tests.support.stack import Stack
 from ticketing_ui import api
 from ticketing_ui.live import follow
@@ -161,3 +164,35 @@ async def test_a_new_name_alone_keeps_the_session(ui_api: Stack, seller: User) -
     )
     assert (saved.user.display_name, saved.token) == ("Only the name", None)
     assert (await api.send("GET", "/api/tickets/mine", token=token)).status_code == 200
+
+
+async def test_the_visitor_s_address_reaches_the_api_s_per_address_limits(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every visitor's calls leave the web app's server: without their own address they
+    would all share its one per-address budget (one sign-up here, per address)."""
+    async with serve(
+        create_auth_app(settings.model_copy(update={"signup_address_limit": 1}))
+    ) as url:
+        monkeypatch.setenv("API_URL", url)
+        monkeypatch.delenv("API_INGRESS", raising=False)
+        ui_settings.cache_clear()
+        api._client = None
+        try:
+
+            async def sign_up(email: str, caller: str) -> int:
+                body = {"email": email, "password": PASSWORD}
+                try:
+                    response = await api.send("POST", "/api/users/signup", json=body, caller=caller)
+                except api.ApiError as exc:
+                    return exc.status
+                return response.status_code
+
+            assert await sign_up("a@example.com", "203.0.113.7") == 201
+            assert await sign_up("b@example.com", "198.51.100.9") == 201  # another visitor
+            assert await sign_up("c@example.com", "203.0.113.7") == 429  # the same one again
+        finally:
+            if api._client is not None:
+                await api._client.aclose()
+                api._client = None
+            ui_settings.cache_clear()
