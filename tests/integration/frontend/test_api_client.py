@@ -39,6 +39,12 @@ async def token_of(user: User) -> str:
     return issued.token
 
 
+async def close_client() -> None:
+    pooled, api._client = api._client, None
+    if pooled is not None:
+        await pooled.aclose()
+
+
 async def next_of(messages: AsyncIterator[AnyFrame], kind: str, **match: Any) -> dict[str, Any]:
     """The next message of type ``kind`` whose fields include ``match`` (as sent)."""
     async for frame in messages:
@@ -177,7 +183,7 @@ async def test_the_visitor_s_address_reaches_the_api_s_per_address_limits(
         monkeypatch.setenv("API_URL", url)
         monkeypatch.delenv("API_INGRESS", raising=False)
         ui_settings.cache_clear()
-        api._client = None
+        await close_client()  # a new one, for this server
         try:
 
             async def sign_up(email: str, caller: str) -> int:
@@ -192,7 +198,5 @@ async def test_the_visitor_s_address_reaches_the_api_s_per_address_limits(
             assert await sign_up("b@example.com", "198.51.100.9") == 201  # another visitor
             assert await sign_up("c@example.com", "203.0.113.7") == 429  # the same one again
         finally:
-            if api._client is not None:
-                await api._client.aclose()
-                api._client = None
+            await close_client()
             ui_settings.cache_clear()
