@@ -1,6 +1,5 @@
 """One marketplace, started with the README's run command (web app included), shared by
-the browser tests of this folder; locks last ``LOCK_TTL_SECONDS`` (short, for expiry).
-(``test_session.py`` opens the web app in front of an in-process backend instead.)"""
+the browser tests of this folder; locks last ``LOCK_TTL_SECONDS`` (short, for expiry)."""
 
 from __future__ import annotations
 

@@ -6,9 +6,7 @@ socket that refuses pages of another origin."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, expect
@@ -18,7 +16,6 @@ from websockets.typing import Origin
 
 from tests.support.api import PASSWORD
 from tests.support.browser import sign_up
-from tests.support.web_app import backend_settings, web_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,12 +30,9 @@ SCRIPT_VIEW = """() => JSON.stringify({
 
 
 @pytest.fixture(scope="module")
-def app_url(mongo_url: str, redis_url: str, stripe_url: str, logs_dir: Path) -> Iterator[str]:
-    """The web app in front of an in-process backend (quick to start on a loaded machine;
-    the README's run command gives its services 60 s, which a busy CI box can miss)."""
-    settings = backend_settings(mongo_url, redis_url, stripe_url, "web-session-test-key-" * 2)
-    with web_app(settings, logs_dir / "web-session-frontend.log") as url:
-        yield url
+def app_url(web_url: str) -> str:
+    """This folder's marketplace, started with the README's run command."""
+    return web_url
 
 
 def new_context(browser: Browser, app_url: str) -> BrowserContext:
