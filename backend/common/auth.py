@@ -127,6 +127,7 @@ class Revocations:
 
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.redis, self.keys = redis, keys
+        self._advance = redis.register_script(_ADVANCE_GENERATION)
 
     async def revoke(self, user: CurrentUser) -> None:
         if user.token_id:
@@ -134,8 +135,9 @@ class Revocations:
 
     async def advance(self, user_id: str, generation: int) -> int:
         """Make ``generation`` the user's current one unless a later one is; the current."""
-        script = self.redis.register_script(_ADVANCE_GENERATION)
-        return int(await script(keys=[self.keys.session_generation(user_id)], args=[generation]))
+        return int(
+            await self._advance(keys=[self.keys.session_generation(user_id)], args=[generation])
+        )
 
     async def is_revoked(self, user: CurrentUser) -> bool:
         try:
