@@ -90,12 +90,15 @@ def settings(redis_url: str, mongo_url: str, redis: Redis, namespace: str) -> Se
         bus_retry_after_ms=200,
         bus_block_ms=50,
         outbox_poll_seconds=0.05,
-        # Every test's users come from 127.0.0.1: the per-address quotas are out of the
-        # way here and tested on their own (tests/integration/auth/test_signin_limits.py).
+        # Every test's users come from 127.0.0.1, and races poll POST /api/orders until a
+        # lock runs out: the rate limits are out of the way here and tested on their own
+        # (tests/integration/auth/test_signin_limits.py, orders/test_fair_holds.py). The
+        # holds' cap and cooldown stay as in production.
         signin_address_limit=100_000,
         signup_address_limit=100_000,
         token_address_limit=100_000,
         order_rate_per_ip=100_000,
+        order_rate_per_user=100_000,
     )
 
 
