@@ -19,6 +19,7 @@ from backend.common.settings import Settings
 from tests.conftest import TEST_JWT_KEY
 from tests.support.api import PASSWORD, User
 from tests.support.live import LiveClient
+from tests.support.live_fixtures import bearer_token
 from tests.support.stack import Stack
 from tests.support.stack import every_service as stack  # noqa: F401 - live gateway too
 
@@ -43,15 +44,6 @@ async def statuses_with(stack_url: str, token: str) -> dict[str, int]:
         }
 
 
-async def second_session(user: User) -> str:
-    """A bearer token of the user's (as a bot gets one), besides the cookie's session."""
-    token = await user.http.post(
-        "/api/users/token", json={"email": user.email, "password": PASSWORD}
-    )
-    assert token.status_code == 200, token.text
-    return str(token.json()["token"])
-
-
 async def live_auth(stack_url: str, token: str) -> str:
     client = await LiveClient.open(stack_url)
     try:
@@ -65,7 +57,7 @@ async def test_a_password_change_ends_every_other_session_on_every_service(
     stack: Stack,  # noqa: F811
     buyer: User,
 ) -> None:
-    old = await second_session(buyer)
+    old = await bearer_token(buyer)
     signed_in = {"auth": 200, "tickets": 200, "orders": 200, "payments": 404}
     assert await statuses_with(stack.url, old) == signed_in
     assert await live_auth(stack.url, old) == "authenticated"
@@ -93,7 +85,7 @@ async def test_the_profile_password_change_ends_other_sessions_too(
     stack: Stack,  # noqa: F811
     buyer: User,
 ) -> None:
-    old = await second_session(buyer)
+    old = await bearer_token(buyer)
     changed = await buyer.http.patch(
         "/api/users/me", json={"currentPassword": PASSWORD, "password": NEW_PASSWORD}
     )

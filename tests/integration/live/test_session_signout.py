@@ -11,18 +11,10 @@ import pytest
 from backend.live.connection import SESSION_ENDED_REASON, SLOW_CLIENT_CODE
 from tests.support.api import PASSWORD, User, eventually
 from tests.support.live import LiveClient
+from tests.support.live_fixtures import bearer_token
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
-
-
-async def bearer_token(user: User) -> str:
-    # A second session of the same user (as a bot gets one), besides the cookie's.
-    response = await user.http.post(
-        "/api/users/token", json={"email": user.email, "password": PASSWORD}
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["token"])
 
 
 async def watching_me(stack: Stack, token: str) -> LiveClient:
