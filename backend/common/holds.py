@@ -64,7 +64,7 @@ local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2] + RETENTION) end
 """
 
-# KEYS: open, ended. ARGV: member, ticket, hold ms, cap, cooldown ms, retention ms.
+# KEYS: open, ended. ARGV: member, ticket, hold ms, cap, cooldown ms, retention ms, skew ms.
 # Returns {0, deadline, held} or {1 cooldown | 2 cap, wait ms, held}.
 _RESERVE = (
     _NOW
