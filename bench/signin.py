@@ -16,8 +16,9 @@ localstripe) and three uvicorn processes:
 Each auth process has its own database (``NAMESPACE``), seeded with ``--parallel`` users
 whose stored hash was made with that process's parameters (so nothing is rehashed), and
 its sign-in limits raised out of the way (``SIGNIN_MAX_FAILURES``, ``SIGNIN_ADDRESS_LIMIT``):
-it measures hashing, not the throttle. Each round fires ``--parallel`` sign-ins at once (one per user) and waits
-for all; the auth process's resident memory (VmRSS) is sampled every 10 ms meanwhile.
+it measures hashing, not the throttle. Each round fires ``--parallel`` sign-ins at once
+(one per user) and waits for all; the auth process's resident memory (VmRSS) is sampled
+every 10 ms meanwhile.
 
 Printed per process: sign-ins/s (median of the rounds), p50/max latency, RSS before the
 first round and its peak, and the ratios after/before and each against the baseline.
