@@ -127,7 +127,6 @@ class Revocations:
 
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.redis, self.keys = redis, keys
-        self._advance = redis.register_script(_ADVANCE_GENERATION)
 
     async def revoke(self, user: CurrentUser) -> None:
         if user.token_id:
@@ -135,9 +134,11 @@ class Revocations:
 
     async def advance(self, user_id: str, generation: int) -> int:
         """Make ``generation`` the user's current one unless a later one is; the current."""
-        return int(
-            await self._advance(keys=[self.keys.session_generation(user_id)], args=[generation])
-        )
+        # Registered here, not in __init__: a Revocations is made for every authenticated
+        # request (``is_revoked``), while a generation moves only at sign-up, a password
+        # change and the auth service's start.
+        advance = self.redis.register_script(_ADVANCE_GENERATION)
+        return int(await advance(keys=[self.keys.session_generation(user_id)], args=[generation]))
 
     async def is_revoked(self, user: CurrentUser) -> bool:
         try:
