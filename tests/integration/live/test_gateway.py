@@ -358,20 +358,28 @@ async def test_watchers_subscribing_while_tickets_are_listed_learn_of_each_exact
                 await watcher.close()
 
 
+# A bound on the burst (8 watchers normally join within a few hundred messages), under
+# the gateway's queue here: a watcher subscribed early reads nothing until all have
+# joined, and must not be dropped as a slow consumer (backpressure is tested on its own).
+BURST_MAX = 20_000
+
+
 async def test_watchers_subscribing_during_a_burst_get_a_snapshot_then_every_later_message(
     settings: Settings, redis: Redis
 ) -> None:
     """The same at the journal's full speed, with the overlap certain: the burst goes on
     until every watcher has subscribed, and for 20 messages after."""
     journal = journal_of(redis, settings)
-    async with live_replica(settings) as url:
+    roomy = settings.model_copy(update={"live_queue_size": 2 * BURST_MAX})
+    async with live_replica(roomy) as url:
         watchers = [await LiveClient.open(url) for _ in range(8)]
         all_joined = asyncio.Event()
         at_cursor: dict[int, str] = {}
 
         async def burst() -> None:
             after = 0
-            while after < 20:
+            # Bounded: a watcher that never joins fails the test below, never hangs it.
+            while after < 20 and len(at_cursor) < BURST_MAX:
                 message = listing(f"Seat {len(at_cursor)}")
                 at_cursor[await journal.append(message)] = message.ticket_id
                 after += all_joined.is_set()
@@ -384,6 +392,7 @@ async def test_watchers_subscribing_during_a_burst_get_a_snapshot_then_every_lat
                 snapshots.append(snapshot)
             all_joined.set()
             await bursting
+            assert len(at_cursor) < BURST_MAX, "the burst ended before every watcher joined"
             last = max(at_cursor)
             for watcher, snapshot in zip(watchers, snapshots, strict=True):
                 seen = await read_to_cursor(watcher, last)
@@ -396,6 +405,7 @@ async def test_watchers_subscribing_during_a_burst_get_a_snapshot_then_every_lat
                 # ... and then every later message, once, in order.
                 assert cursors(watcher.seen) == list(range(taken + 1, last + 1)), seen[-3:]
         finally:
+            bursting.cancel()
             await asyncio.gather(bursting, return_exceptions=True)
             for watcher in watchers:
                 await watcher.close()
