@@ -34,7 +34,6 @@ import contextlib
 import json
 import math
 import os
-import resource
 import signal
 import sys
 import time
@@ -56,6 +55,7 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.common import expect, log, raise_fd_limit, ticket_body
 from tools.devstack.client import ApiClient
 from tools.devstack.processes import Child, start_stand_ins
 from tools.devstack.services import ServiceProcesses
@@ -176,18 +176,6 @@ def start_servers(servers: Servers, queue_size: int, deadline: float) -> None:
     servers.urls.update(processes.upstreams())
     # lifespans done: consumers and relays are running
     asyncio.run(processes.wait_ready(list(SERVICES), within_s=min(60.0, _remaining(deadline))))
-
-
-def raise_fd_limit(clients: int) -> None:
-    """Each socket is a descriptor here and in the server (children inherit the limit)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = clients + 1024
-    if soft == resource.RLIM_INFINITY or soft >= wanted:
-        return
-    new = wanted if hard == resource.RLIM_INFINITY else min(hard, max(wanted, soft))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
-    if new < wanted:
-        print(f"warning: descriptor limit {new} < {wanted} wanted", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------------------
@@ -422,26 +410,6 @@ class Round:
             dropped=self.dropped,
             wall_s=last - started,
         )
-
-
-def log(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
-def ticket_body(price: int) -> dict[str, Any]:
-    starts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 30 * 86400))
-    return {
-        "title": "Front row",
-        "event": {"name": "The Band", "kind": "concert", "venue": "Arena", "startsAt": starts},
-        "price": {"amount": price, "currency": "usd"},
-    }
-
-
-def expect(response: httpx.Response, status: int, what: str) -> dict[str, Any]:
-    if response.status_code != status:
-        raise RuntimeError(f"{what}: {response.status_code} {response.text[:500]}")
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def ws_url(base: str, path: str) -> str:

@@ -40,6 +40,7 @@ from types import FrameType
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
+from bench.common import log, percentile
 from tests.support.chaos_checks import at_rest, stripe_client, take_snapshot, unsettled, violations
 from tests.support.chaos_load import Fate, Market, Shopper, Tally
 from tests.support.chaos_stack import ProcessStack, process_stack
@@ -56,10 +57,6 @@ EXPECTED_BY_KIND = {("edit", "403"), ("order", "404")}
 GROWTH_BOUND = 0.10
 READY_S = 180.0
 SETTLE_S = 60.0
-
-
-def log(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -88,13 +85,6 @@ def slope_mb_per_min(points: Sequence[tuple[float, float]]) -> float:
         return math.nan
     cov = sum((t - mean_t) * (m - mean_m) for t, m in points)
     return cov / var * 60
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
 
 
 async def run_users(

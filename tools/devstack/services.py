@@ -56,9 +56,10 @@ class ServiceProcesses:
         """Service name → its base URL, as the one-origin gateway takes them."""
         return {name: self.url(name) for name in self.children}
 
-    def spawn(self, name: str, factory: str | None = None) -> Child:
+    def spawn(self, name: str, factory: str | None = None, *, workers: int = 1) -> Child:
         """Start (or start again) a service on its port, without waiting for it. A
-        ``factory`` other than the service's own runs, e.g., a benchmark's baseline."""
+        ``factory`` other than the service's own runs, e.g., a benchmark's baseline;
+        ``workers`` > 1 runs that many uvicorn worker processes on the one port."""
         if factory is not None:
             self.factories[name] = factory
         port = self.ports.setdefault(name, free_port())
@@ -66,6 +67,8 @@ class ServiceProcesses:
                 "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
                 # longer than the gateway keeps idle connections (5 s)
                 "--timeout-keep-alive", "30"]  # fmt: skip
+        if workers > 1:
+            argv += ["--workers", str(workers)]
         with open(self.logs / f"{name}.log", "ab") as out:  # the child keeps its own fd
             stamp = time.strftime("%H:%M:%S")
             out.write(f"\n=== {stamp} start #{self.starts[name] + 1} of {name}\n".encode())

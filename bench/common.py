@@ -1,0 +1,52 @@
+"""What every benchmark here shares: logging, percentiles, descriptor limits, a listing."""
+
+from __future__ import annotations
+
+import math
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+
+def log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (NaN for no values)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
+
+
+def raise_fd_limit(sockets: int) -> None:
+    """Each socket is a descriptor here and in the server (children inherit the limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = sockets + 1024
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    new = wanted if hard == resource.RLIM_INFINITY else min(hard, max(wanted, soft))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+    if new < wanted:
+        log(f"warning: descriptor limit {new} < {wanted} wanted")
+
+
+def ticket_body(price: int) -> dict[str, Any]:
+    starts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 30 * 86400))
+    return {
+        "title": "Front row",
+        "event": {"name": "The Band", "kind": "concert", "venue": "Arena", "startsAt": starts},
+        "price": {"amount": price, "currency": "usd"},
+    }
+
+
+def expect(response: httpx.Response, status: int, what: str) -> dict[str, Any]:
+    if response.status_code != status:
+        raise RuntimeError(f"{what}: {response.status_code} {response.text[:500]}")
+    body: dict[str, Any] = response.json()
+    return body

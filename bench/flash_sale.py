@@ -1,0 +1,445 @@
+"""Flash-sale benchmark: N buyers released at once on M tickets, against a bare lock.
+
+    uv run python -m bench.flash_sale [--buyers 1000] [--tickets 100] [--workers 1]
+                                      [--connections 500] [--time-limit 900]
+
+Starts its own infrastructure on loopback (redis-server, the mongoeco wire server,
+localstripe) and the services auth, tickets, orders and expiration as separate uvicorn
+processes (the one launcher, ``tools/devstack/services.py``), plus a baseline: one uvicorn
+process serving ``baseline_app`` below, whose ``POST /api/orders`` reads the same JSON body
+and answers 201 or 409 from one ``SET NX PX``: the bare lock, nothing else.
+
+A seller lists M tickets through the REST API; once the orders service knows all of them,
+N buyers (buyer i goes for ticket i mod M) are released at once, each with one
+``POST /api/orders``, from one aiohttp session whose pool of ``--connections`` keep-alive
+connections was opened beforehand. Then the same N attempts, same tickets, same pool,
+against the baseline. Both systems run ``--workers`` uvicorn worker processes.
+
+Buyers are minted, not signed up: a session token signed with this stack's key and the
+user's session generation registered in Redis, as sign-up would (sign-up's deliberate
+password hashing is measured by ``bench/signin.py``). All buyers come from 127.0.0.1, so
+the per-address order limit is lifted for the run; the per-user limit, the hold cap and
+the cooldown stay on.
+
+Printed per system: winners, answers by status, attempts/s (N over the time from release
+to the last answer), p50/p90/p99/max latency from release, CPU seconds spent by the
+server processes and by this client during the race (the client must not be the
+bottleneck: it should spend less than the baseline's server), and ours/baseline ratios.
+Checked for ours: exactly one 201 per ticket, 409 for every other attempt, no 5xx, and in
+MongoDB exactly one order per ticket, each the one its winner was told of, none for a
+loser. Targets (information only, not asserted): throughput ≥ 60 % of the baseline and
+p99 ≤ 1.5 times the baseline's p99.
+
+Exit status: 0 when both races ran and every check held, 1 otherwise, 2 at the time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+import traceback
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import aiohttp
+from bson import ObjectId
+from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from backend.common.auth import Revocations, issue_token
+from backend.common.keys import RedisKeys
+from bench.common import expect, log, percentile, raise_fd_limit, ticket_body
+from tools.devstack.client import ApiClient
+from tools.devstack.processes import Child, start_stand_ins
+from tools.devstack.services import ServiceProcesses
+
+ROOT = Path(__file__).resolve().parents[1]
+JWT_KEY = "flash-sale-bench-jwt-key-0123456789abcdef0123456789abcdef"
+NAMESPACE = "flashbench"
+SERVICES = ("auth", "tickets", "orders", "expiration")
+BASELINE_FACTORY = "bench.flash_sale:baseline_app"
+HOLD_MS = 900_000
+TARGET_RATE_SHARE = 0.60
+TARGET_P99_RATIO = 1.5
+
+
+def baseline_app() -> Starlette:
+    """The bare lock: parse the body, ``SET NX PX``, answer."""
+    redis = Redis.from_url(os.environ["REDIS_URL"])
+
+    async def hold(request: Request) -> Response:
+        ticket_id = (await request.json())["ticketId"]
+        buyer = request.headers.get("authorization", "")[-16:]
+        won = await redis.set(f"bare:{ticket_id}", buyer, nx=True, px=HOLD_MS)
+        return JSONResponse({"ticketId": ticket_id}, status_code=201 if won else 409)
+
+    async def healthz(_: Request) -> Response:
+        return Response("ok")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await redis.aclose()
+
+    return Starlette(
+        routes=[Route("/api/orders", hold, methods=["POST"]), Route("/healthz", healthz)],
+        lifespan=lifespan,
+    )
+
+
+class TimeLimitReached(BaseException):
+    """Raised from the SIGALRM handler: the whole run stops where it is."""
+
+
+# --------------------------------------------------------------------------------------
+# Servers
+# --------------------------------------------------------------------------------------
+@dataclass
+class Servers:
+    logs: Path
+    children: list[Child] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    processes: ServiceProcesses | None = None
+
+    def url(self, name: str) -> str:
+        assert self.processes is not None
+        return self.processes.url(name)
+
+    def pids(self, name: str) -> list[int]:
+        """The service's processes: uvicorn's supervisor and its workers."""
+        assert self.processes is not None
+        root = self.processes.children[name].process.pid
+        return [root, *_children_of(root)]
+
+    def stop(self) -> None:
+        if self.processes is not None:
+            for child in reversed(self.processes.children.values()):
+                with contextlib.suppress(Exception):
+                    child.stop()
+        for child in reversed(self.children):
+            with contextlib.suppress(Exception):
+                child.stop()
+
+
+def _children_of(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(p) for p in path.read_text().split()]
+    except OSError:
+        return []
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time of the processes (``/proc/<pid>/stat``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def start_servers(servers: Servers, workers: int) -> None:
+    env = os.environ.copy() | start_stand_ins(servers.logs, servers.children)
+    env |= {
+        "APP_ENV": "development",
+        "JWT_KEY": JWT_KEY,
+        "NAMESPACE": NAMESPACE,
+        # Every buyer here comes from 127.0.0.1; in a real sale each has their own address.
+        "ORDER_RATE_PER_IP": "1000000",
+    }
+    servers.env = env
+    processes = servers.processes = ServiceProcesses(servers.logs, env)
+    for name in SERVICES:
+        processes.spawn(name, workers=workers if name == "orders" else 1)
+    processes.spawn("baseline", BASELINE_FACTORY, workers=workers)
+    for child in processes.children.values():
+        child.wait_ready(timeout=120)
+    asyncio.run(processes.wait_ready(list(SERVICES), within_s=120))
+
+
+# --------------------------------------------------------------------------------------
+# The market: one seller's M tickets, N minted buyers
+# --------------------------------------------------------------------------------------
+async def list_tickets(url: str, count: int) -> list[str]:
+    async with ApiClient(url, timeout=60) as seller:
+        email = f"seller-{ObjectId()}@example.com"
+        expect(await seller.sign_up(email, "correct horse battery"), 201, "seller sign-up")
+        gate = asyncio.Semaphore(16)
+
+        async def one(i: int) -> str:
+            async with gate:
+                return str(expect(await seller.sell(ticket_body(1_000 + i)), 201, "list")["id"])
+
+        return await asyncio.gather(*(one(i) for i in range(count)))
+
+
+async def wait_known(mongo_url: str, tickets: list[str], within_s: float) -> None:
+    """Until the orders service's replica holds every ticket (so none answers 404)."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+    try:
+        replicas = client[f"{NAMESPACE}_orders"]["ticket_replicas"]
+        wanted = [ObjectId(t) for t in tickets]
+        deadline = time.monotonic() + within_s
+        while await replicas.count_documents({"_id": {"$in": wanted}}) < len(wanted):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the orders service did not learn of every ticket in time")
+            await asyncio.sleep(0.2)
+    finally:
+        await client.close()
+
+
+async def mint_buyers(redis_url: str, count: int) -> list[tuple[str, str]]:
+    """(user id, Authorization header) per buyer."""
+    redis = Redis.from_url(redis_url)
+    sessions = Revocations(redis, RedisKeys(NAMESPACE))
+    buyers = []
+    try:
+        for i in range(count):
+            user_id = str(ObjectId())
+            await sessions.advance(user_id, 0)
+            token = issue_token(
+                user_id=user_id, email=f"buyer{i}@example.com", key=JWT_KEY, ttl_seconds=3600
+            ).token
+            buyers.append((user_id, f"Bearer {token}"))
+    finally:
+        await redis.aclose()
+    return buyers
+
+
+# --------------------------------------------------------------------------------------
+# The race
+# --------------------------------------------------------------------------------------
+@dataclass
+class Race:
+    system: str
+    attempts: int
+    statuses: Counter[int]
+    latencies_ms: list[float]
+    wall_s: float
+    server_cpu_s: float
+    client_cpu_s: float
+    winners: dict[str, list[tuple[int, str]]]  # ticket -> (buyer index, order id)
+
+    @property
+    def rate(self) -> float:
+        return self.attempts / self.wall_s if self.wall_s > 0 else 0.0
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies_ms, q)
+
+
+async def race(
+    system: str,
+    url: str,
+    buyers: list[tuple[str, str]],
+    tickets: list[str],
+    connections: int,
+    server_pids: list[int],
+) -> Race:
+    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
+    timeout = aiohttp.ClientTimeout(total=300)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+
+        async def warm() -> None:
+            async with http.get(f"{url}/healthz") as response:
+                await response.read()
+
+        await asyncio.gather(*(warm() for _ in range(connections)))
+        go = asyncio.Event()
+        answers: list[tuple[int, float, str | None]] = [(0, 0.0, None)] * len(buyers)
+
+        async def attempt(i: int) -> None:
+            _, authorization = buyers[i]
+            body = {"ticketId": tickets[i % len(tickets)]}
+            await go.wait()
+            try:
+                async with http.post(
+                    f"{url}/api/orders", json=body, headers={"Authorization": authorization}
+                ) as response:
+                    payload = await response.json(content_type=None)
+                    status = response.status
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                answers[i] = (0, time.perf_counter(), type(exc).__name__)
+                return
+            order_id = payload.get("id") if status == 201 else None
+            answers[i] = (status, time.perf_counter(), order_id)
+
+        tasks = [asyncio.create_task(attempt(i)) for i in range(len(buyers))]
+        await asyncio.sleep(0.5)  # every task is waiting at the gate
+        cpu_before, client_before = cpu_seconds(server_pids), time.process_time()
+        released = time.perf_counter()
+        go.set()
+        await asyncio.gather(*tasks)
+        client_cpu = time.process_time() - client_before
+        server_cpu = cpu_seconds(server_pids) - cpu_before
+    last = max(at for _, at, _ in answers)
+    winners: dict[str, list[tuple[int, str]]] = {}
+    for i, (status, _, order_id) in enumerate(answers):
+        if status == 201:
+            winners.setdefault(tickets[i % len(tickets)], []).append((i, str(order_id)))
+    return Race(
+        system=system,
+        attempts=len(buyers),
+        statuses=Counter(status for status, _, _ in answers),
+        latencies_ms=sorted((at - released) * 1000 for _, at, _ in answers),
+        wall_s=last - released,
+        server_cpu_s=server_cpu,
+        client_cpu_s=client_cpu,
+        winners=winners,
+    )
+
+
+async def check_ours(
+    result: Race, buyers: list[tuple[str, str]], tickets: list[str], mongo_url: str
+) -> list[str]:
+    problems = []
+    n, m = len(buyers), len(tickets)
+    expected = Counter({201: m, 409: n - m})
+    if result.statuses != expected:
+        problems.append(f"answers {dict(result.statuses)}, expected {dict(expected)}")
+    problems += [f"ticket {t} won {len(w)} times" for t, w in result.winners.items() if len(w) > 1]
+    problems += [f"ticket {t} won by nobody" for t in tickets if t not in result.winners]
+    told = {order_id: buyers[i][0] for won in result.winners.values() for i, order_id in won}
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+    try:
+        wanted = {"ticket_id": {"$in": tickets}}
+        orders = await client[f"{NAMESPACE}_orders"]["orders"].find(wanted).to_list()
+    finally:
+        await client.close()
+    per_ticket = Counter(str(o["ticket_id"]) for o in orders)
+    problems += [f"ticket {t} has {k} orders" for t, k in per_ticket.items() if k != 1]
+    stored = {str(o["_id"]): str(o["buyer_id"]) for o in orders}
+    if stored != told:
+        unknown, lost = set(stored) - set(told), set(told) - set(stored)
+        problems.append(
+            f"orders not told to a winner: {len(unknown)}; told but not stored: {len(lost)}"
+        )
+    return problems
+
+
+def check_baseline(result: Race, buyers: int, tickets: list[str]) -> list[str]:
+    expected = Counter({201: len(tickets), 409: buyers - len(tickets)})
+    if result.statuses != expected:
+        return [f"baseline answers {dict(result.statuses)}, expected {dict(expected)}"]
+    return []
+
+
+def report(ours: Race, bare: Race, workers: int, connections: int) -> str:
+    lines = [
+        f"flash sale: {ours.attempts} buyers on {len(ours.winners)} tickets, "
+        f"{workers} worker(s) per server, {connections} client connections",
+        f"{'system':<10} {'winners':>7} {'attempts/s':>10} {'p50 ms':>8} {'p90 ms':>8} "
+        f"{'p99 ms':>8} {'max ms':>8} {'srv CPU s':>9} {'client CPU s':>12}  answers",
+    ]
+    for r in (bare, ours):
+        lines.append(
+            f"{r.system:<10} {sum(len(w) for w in r.winners.values()):>7} {r.rate:>10.0f} "
+            f"{r.p(50):>8.0f} {r.p(90):>8.0f} {r.p(99):>8.0f} {r.p(100):>8.0f} "
+            f"{r.server_cpu_s:>9.2f} {r.client_cpu_s:>12.2f}  {dict(sorted(r.statuses.items()))}"
+        )
+    share = ours.rate / bare.rate if bare.rate else float("nan")
+    p99 = ours.p(99) / bare.p(99) if bare.p(99) else float("nan")
+    lines.append(
+        f"ours/baseline: throughput {share:.2f}x (target >= {TARGET_RATE_SHARE:.2f}), "
+        f"p99 {p99:.2f}x (target <= {TARGET_P99_RATIO:.1f}); server CPU per attempt "
+        f"{ours.server_cpu_s / ours.attempts * 1e3:.2f} ms vs "
+        f"{bare.server_cpu_s / bare.attempts * 1e3:.2f} ms"
+    )
+    return "\n".join(lines)
+
+
+async def benchmark(servers: Servers, args: argparse.Namespace) -> int:
+    env = servers.env
+    log(f"listing {args.tickets} tickets …")
+    tickets = await list_tickets(servers.url("tickets"), args.tickets)
+    await wait_known(env["MONGO_URL"], tickets, within_s=120)
+    log(f"minting {args.buyers} buyers …")
+    buyers = await mint_buyers(env["REDIS_URL"], args.buyers)
+    log("baseline race …")
+    bare = await race(
+        "baseline", servers.url("baseline"), buyers, tickets, args.connections,
+        servers.pids("baseline"),
+    )  # fmt: skip
+    log("our race …")
+    ours = await race(
+        "ours", servers.url("orders"), buyers, tickets, args.connections, servers.pids("orders")
+    )
+    problems = check_baseline(bare, args.buyers, tickets)
+    problems += await check_ours(ours, buyers, tickets, env["MONGO_URL"])
+    print(report(ours, bare, args.workers, args.connections))
+    print("checks: " + ("all held" if not problems else f"{len(problems)} FAILED"))
+    for problem in problems[:20]:
+        print(f"  {problem}")
+    return 1 if problems else 0
+
+
+# --------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--buyers", type=int, default=1000)
+    parser.add_argument("--tickets", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per server")
+    parser.add_argument("--connections", type=int, default=500, help="client keep-alive pool")
+    parser.add_argument("--time-limit", type=float, default=900.0, help="seconds, whole run")
+    args = parser.parse_args(argv)
+    if not 0 < args.tickets <= args.buyers:
+        parser.error("need 0 < --tickets <= --buyers")
+    return args
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise TimeLimitReached
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    raise_fd_limit(args.buyers + 2 * args.connections)
+    logs = ROOT / "artifacts" / "bench" / time.strftime("flash-sale-%Y%m%d-%H%M%S")
+    logs.mkdir(parents=True, exist_ok=True)
+    servers = Servers(logs)
+    try:
+        with _time_limit(args.time_limit):
+            start_servers(servers, args.workers)
+            return asyncio.run(benchmark(servers, args))
+    except TimeLimitReached:
+        log(f"time limit of {args.time_limit:.0f}s reached; stopping (logs: {logs})")
+        return 2
+    except Exception:
+        traceback.print_exc()
+        log(f"logs: {logs}")
+        return 1
+    finally:
+        servers.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
