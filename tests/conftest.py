@@ -4,6 +4,7 @@ a clean Redis and its own databases."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,7 +27,8 @@ TEST_JWT_KEY = "test-jwt-key-0123456789abcdef0123456789abcdef"
 
 @pytest.fixture(scope="session")
 def logs_dir() -> Path:
-    path = ARTIFACTS / "logs"
+    # Under pytest-xdist each worker starts its own servers: each writes its own logs.
+    path = ARTIFACTS / "logs" / os.environ.get("PYTEST_XDIST_WORKER", "")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

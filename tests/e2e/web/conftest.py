@@ -14,7 +14,7 @@ from tests.support.browser import Shots, launch
 from tests.support.devstack_process import run_command_stack
 from tools.devstack.processes import free_port
 
-LOCK_TTL_SECONDS = 45  # long enough to pay on a loaded machine, short enough to wait out
+LOCK_TTL_SECONDS = 30  # long enough to pay on a loaded machine, short enough to wait out
 
 
 @pytest.fixture(scope="session")
