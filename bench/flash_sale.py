@@ -177,8 +177,8 @@ def start_servers(servers: Servers, workers: int) -> None:
 # --------------------------------------------------------------------------------------
 # The market: one seller's M tickets, N minted buyers
 # --------------------------------------------------------------------------------------
-async def list_tickets(url: str, count: int) -> list[str]:
-    async with ApiClient(url, timeout=60) as seller:
+async def list_tickets(routes: dict[str, str], count: int) -> list[str]:
+    async with ApiClient(routes=routes, timeout=60) as seller:
         email = f"seller-{ObjectId()}@example.com"
         expect(await seller.sign_up(email, "correct horse battery"), 201, "seller sign-up")
         gate = asyncio.Semaphore(16)
@@ -195,7 +195,7 @@ async def wait_known(mongo_url: str, tickets: list[str], within_s: float) -> Non
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
     try:
         replicas = client[f"{NAMESPACE}_orders"]["ticket_replicas"]
-        wanted = [ObjectId(t) for t in tickets]
+        wanted = list(tickets)  # the replica keeps the id as a string
         deadline = time.monotonic() + within_s
         while await replicas.count_documents({"_id": {"$in": wanted}}) < len(wanted):
             if time.monotonic() > deadline:
@@ -368,7 +368,8 @@ def report(ours: Race, bare: Race, workers: int, connections: int) -> str:
 async def benchmark(servers: Servers, args: argparse.Namespace) -> int:
     env = servers.env
     log(f"listing {args.tickets} tickets …")
-    tickets = await list_tickets(servers.url("tickets"), args.tickets)
+    routes = {"/api/users": servers.url("auth"), "/api/tickets": servers.url("tickets")}
+    tickets = await list_tickets(routes, args.tickets)
     await wait_known(env["MONGO_URL"], tickets, within_s=120)
     log(f"minting {args.buyers} buyers …")
     buyers = await mint_buyers(env["REDIS_URL"], args.buyers)
