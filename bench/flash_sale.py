@@ -12,7 +12,8 @@ and answers 201 or 409 from one ``SET NX PX``: the bare lock, nothing else.
 A seller lists M tickets through the REST API; once the orders service knows all of them,
 N buyers (buyer i goes for ticket i mod M) are released at once, each with one
 ``POST /api/orders``, from one aiohttp session whose pool of ``--connections`` keep-alive
-connections was opened beforehand. Then the same N attempts, same tickets, same pool,
+connections was opened beforehand (by as many concurrent ``GET /api/orders``, which warm
+the server's own Redis and MongoDB pools too). Then the same N attempts, same tickets, same pool,
 against the baseline. Both systems run ``--workers`` uvicorn worker processes.
 
 Buyers are minted, not signed up: a session token signed with this stack's key and the
@@ -86,6 +87,10 @@ def baseline_app() -> Starlette:
         won = await redis.set(f"bare:{ticket_id}", buyer, nx=True, px=HOLD_MS)
         return JSONResponse({"ticketId": ticket_id}, status_code=201 if won else 409)
 
+    async def index(_: Request) -> Response:  # the warm-up's read
+        await redis.get("bare:none")
+        return JSONResponse({"items": []})
+
     async def healthz(_: Request) -> Response:
         return Response("ok")
 
@@ -95,7 +100,11 @@ def baseline_app() -> Starlette:
         await redis.aclose()
 
     return Starlette(
-        routes=[Route("/api/orders", hold, methods=["POST"]), Route("/healthz", healthz)],
+        routes=[
+            Route("/api/orders", hold, methods=["POST"]),
+            Route("/api/orders", index, methods=["GET"]),
+            Route("/healthz", healthz),
+        ],
         lifespan=lifespan,
     )
 
@@ -163,6 +172,7 @@ def start_servers(servers: Servers, workers: int) -> None:
         "NAMESPACE": NAMESPACE,
         # Every buyer here comes from 127.0.0.1; in a real sale each has their own address.
         "ORDER_RATE_PER_IP": "1000000",
+        "LOG_JSON": "true",  # as in production (deploy/k8s/config.yaml)
     }
     servers.env = env
     processes = servers.processes = ServiceProcesses(servers.logs, env)
@@ -257,11 +267,13 @@ async def race(
     timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
 
-        async def warm() -> None:
-            async with http.get(f"{url}/healthz") as response:
+        async def warm(i: int) -> None:
+            headers = {"Authorization": buyers[i % len(buyers)][1]}
+            async with http.get(f"{url}/api/orders", headers=headers) as response:
                 await response.read()
 
-        await asyncio.gather(*(warm() for _ in range(connections)))
+        # Both sides warm: the client's keep-alive connections, the server's pools.
+        await asyncio.gather(*(warm(i) for i in range(connections)))
         go = asyncio.Event()
         answers: list[tuple[int, float, str | None]] = [(0, 0.0, None)] * len(buyers)
 

@@ -15,7 +15,13 @@ from redis.asyncio import Redis
 
 from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
-from tools.devstack.processes import free_port, start_mongo, start_redis, start_stripe
+from tools.devstack.processes import (
+    free_port,
+    start_mongo,
+    start_redis,
+    start_redis_cluster,
+    start_stripe,
+)
 
 # The whole-stack fixtures (stack, market_settings, signed-up users) for every folder;
 # folders that also need the live gateway override ``stack``.
@@ -55,6 +61,16 @@ def stripe_url(logs_dir: Path) -> Iterator[str]:
     child = start_stripe(port, log=logs_dir / "localstripe.log")
     yield f"http://127.0.0.1:{port}"
     child.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real 3-master Redis Cluster on loopback, started for the first test that asks."""
+    data = tmp_path_factory.mktemp("redis-cluster")
+    children, url = start_redis_cluster(3, logs=logs_dir, data=data)
+    yield url
+    for child in reversed(children):
+        child.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,16 @@
-"""Every Redis key the project uses is built here, under one namespace."""
+"""Every Redis key the project uses is built here, under one namespace.
+
+Redis Cluster: a script or transaction may only touch keys of one slot, and the hash tag
+(the part in ``{…}``) picks the slot. A ticket's keys share ``{t:<id>}``, a buyer's
+``{u:<id>}``: they spread over the shards with the tickets and the buyers, where the
+purchase load is. Two groups stay in one slot each, by design: ``{events}`` — the fact
+streams, the dead letters and the order deadlines (a consumer reads all its streams in one
+``XREADGROUP``; a deadline is fired onto the stream by the script that removes it) — and
+``{live}`` — the live journal, its cursor and snapshots (one total order of live messages,
+which resume depends on). Both carry a few messages per purchase, not one per attempt; when
+one shard is not enough for them, the next step is a stream per service pair, not a
+cluster-wide key (docs/capacity.md).
+"""
 
 from __future__ import annotations
 
@@ -14,17 +26,24 @@ class RedisKeys:
 
     def stream(self, name: str) -> str:
         """A domain event stream (one per publishing service)."""
-        return self._key("events", name)
+        return self._key("{events}", name)
 
     def dead_letters(self) -> str:
-        return self._key("events", "dead-letters")
+        return self._key("{events}", "dead-letters")
 
+    # A ticket's keys share the hash tag ``{t:<id>}``: one Redis Cluster slot, so that a
+    # script may touch several of them (an edit's end: the lock and the version).
     def ticket_lock(self, ticket_id: str) -> str:
-        return self._key("lock", "ticket", ticket_id)
+        return self._key("lock", "ticket", f"{{t:{ticket_id}}}")
 
     def ticket_version(self, ticket_id: str) -> str:
         """The ticket's latest committed version, stamped when an edit releases its lock."""
-        return self._key("ticket-version", ticket_id)
+        return self._key("ticket-version", f"{{t:{ticket_id}}}")
+
+    def ticket_card(self, ticket_id: str) -> str:
+        """What the orders service knows of a ticket for the purchase hot path: its
+        owner and status at a version (``backend/orders/cards.py``)."""
+        return self._key("ticket-card", f"{{t:{ticket_id}}}")
 
     def holds_open(self, buyer_id: str) -> str:
         """A buyer's live holds (unpaid orders), scored by deadline: the cap. The hash tag
@@ -40,9 +59,10 @@ class RedisKeys:
         """Held while one request works on an order's payment."""
         return self._key("payments", "lease", order_id)
 
-    def rate_limits(self) -> str:
-        """Prefix of the rate-limit counters (``limits`` adds ``/<quota>/<who>/…``)."""
-        return self._key("rate")
+    def rate_limit(self, quota: str, who: str) -> str:
+        """The requests one client (a user id, an address, ``address|email``) made
+        within a quota's window (``backend/common/rate_limits.py``)."""
+        return self._key("rate", quota, who)
 
     def session_generation(self, user_id: str) -> str:
         """A user's current session generation: tokens of another generation (older:
@@ -55,31 +75,31 @@ class RedisKeys:
 
     def expirations(self) -> str:
         """Sorted set of pending order deadlines (score: epoch ms)."""
-        return self._key("expiration", "deadlines")
+        return self._key("{events}", "expiration", "deadlines")
 
     def expiration_index(self) -> str:
         """Order id -> its member in the deadlines set."""
-        return self._key("expiration", "index")
+        return self._key("{events}", "expiration", "index")
 
     def expirations_fired(self) -> str:
         """Orders fired in the last day, scored by when (no second firing)."""
-        return self._key("expiration", "fired")
+        return self._key("{events}", "expiration", "fired")
 
     def live_stream(self) -> str:
         """Every live message, capped, with ids ``<cursor>-0`` (for resume)."""
-        return self._key("live", "messages")
+        return self._key("{live}", "messages")
 
     def live_cursor(self) -> str:
-        return self._key("live", "cursor")
+        return self._key("{live}", "cursor")
 
     def live_channel(self) -> str:
         """The pub/sub channel gateway replicas fan out through."""
-        return self._key("live", "fanout")
+        return self._key("{live}", "fanout")
 
     def live_tickets(self) -> str:
         """Current public state of every ticket (snapshots)."""
-        return self._key("live", "tickets")
+        return self._key("{live}", "tickets")
 
     def live_orders(self, user_id: str) -> str:
         """Current state of a user's orders (their ``me`` snapshot)."""
-        return self._key("live", "orders", user_id)
+        return self._key("{live}", "orders", user_id)

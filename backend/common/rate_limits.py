@@ -1,9 +1,17 @@
 """Rate limits: how many requests a user or an address may make, counted in Redis.
 
-Built on ``limits`` (the library behind Flask-Limiter and slowapi) with its moving-window
-strategy: a hit is counted and checked in one Lua call, so parallel requests cannot all
-slip under the limit. Every service shares the counters through Redis, under the
-project's namespace.
+A moving window, counted and checked in one Lua call (``_HIT``) per quota: each request
+is a member of a sorted set scored by Redis' clock; members older than the window are
+dropped, and a request is admitted while fewer than the limit remain. Parallel requests
+cannot all slip under the limit, and the answer says exactly what is left. Every service
+shares the counters through Redis, under the project's namespace (``RedisKeys.rate_limit``,
+one key per quota and client, expiring with its window).
+
+Written here rather than with the ``limits`` library (used before): its moving window
+takes two round trips per quota (count, then read what is left) and cannot share a
+pipeline, while ``POST /api/orders`` answers a lost race in one round trip with its
+quotas counted in it (``backend/orders/fairness.py``). A counted request can be given back
+(``Hit.refund``): the orders API does not charge a buyer for a ticket that is not for sale.
 
 A refusal is 429 in the common error body, with ``Retry-After``; answers that spent a
 budget tell bots what is left with the ``RateLimit-*`` headers (IETF draft
@@ -14,19 +22,39 @@ budget tell bots what is left with the ``RateLimit-*`` headers (IETF draft
 from __future__ import annotations
 
 import math
-import time
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import RedisStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from backend.common.errors import TooManyRequests
 from backend.common.keys import RedisKeys
+
+# KEYS: the window. ARGV: limit, window ms, member. Returns {admitted 0/1, remaining after
+# this request, ms until the oldest counted request leaves the window}.
+_HIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local used = redis.call('ZCARD', KEYS[1])
+local admitted = 0
+if used < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window)
+  used = used + 1
+  admitted = 1
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local reset = window
+if #oldest > 0 then reset = tonumber(oldest[2]) + window - now end
+return {admitted, limit - used, reset}
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +64,6 @@ class Quota:
     name: str  # the counter's name, e.g. "orders-user"
     amount: int
     per_seconds: int
-
-    @property
-    def item(self) -> RateLimitItem:
-        return RateLimitItemPerSecond(self.amount, self.per_seconds, namespace=self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +95,56 @@ def client_address(connection: HTTPConnection) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One request counted (or refused) against one quota for one client."""
+
+    quota: Quota
+    key: str
+    member: str
+    admitted: bool
+    budget: Budget
+
+    def refusal(self, message: str, *, field: str | None = None) -> TooManyRequests:
+        refusal = TooManyRequests(message, self.budget.reset_seconds, field=field)
+        refusal.headers.update(self.budget.headers())
+        return refusal
+
+
 class RateLimiter:
     """Spends requests against quotas; one per service, opened in its lifespan."""
 
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
-        # On the service's own connection pool (closed with it), not a second one.
-        self._storage = RedisStorage(
-            "async+redis://",
-            implementation="redispy",
-            key_prefix=keys.rate_limits(),
-            connection_pool=redis.connection_pool,  # type: ignore[arg-type]
-        )
-        self._limiter = MovingWindowRateLimiter(self._storage)
+        self.redis = redis
+        self.keys = keys
+        self._hit = redis.register_script(_HIT)
+
+    def _args(self, quota: Quota) -> list[int | str]:
+        return [quota.amount, quota.per_seconds * 1000, secrets.token_hex(8)]
+
+    def queue(self, pipe: Pipeline, quota: Quota, who: str) -> PendingHit:
+        """Count one request in ``pipe`` (read its outcome with ``PendingHit.read``).
+
+        By its SHA alone: a script registered with a pipeline makes redis-py ask
+        ``SCRIPT EXISTS`` first, a round trip of its own on every execution. After a
+        Redis restart the pipeline fails with ``NoScriptError`` having counted nothing:
+        ``load`` the script and run it again."""
+        key, args = self.keys.rate_limit(quota.name, who), self._args(quota)
+        pipe.evalsha(self._hit.sha, 1, key, *args)
+        return PendingHit(quota, key, str(args[2]))
+
+    async def load(self) -> None:
+        await self.redis.script_load(_HIT)
+
+    async def hit(self, quota: Quota, who: str) -> Hit:
+        """Count one request (one round trip)."""
+        key, args = self.keys.rate_limit(quota.name, who), self._args(quota)
+        return PendingHit(quota, key, str(args[2])).read(await self._hit(keys=[key], args=args))
+
+    async def refund(self, hit: Hit) -> None:
+        """Give back a request that was counted (no-op for a refused one)."""
+        if hit.admitted:
+            await self.redis.zrem(hit.key, hit.member)
 
     async def spend(
         self, uses: Sequence[tuple[Quota, str]], message: str, *, field: str | None = None
@@ -92,26 +154,35 @@ class RateLimiter:
         one quota is not counted by those after it."""
         tightest: Budget | None = None
         for quota, who in uses:
-            allowed = await self._limiter.hit(quota.item, who)
-            budget = await self._budget(quota, who)
-            if not allowed:
-                refusal = TooManyRequests(message, budget.reset_seconds, field=field)
-                refusal.headers.update(budget.headers())
-                raise refusal
-            if tightest is None or budget.remaining < tightest.remaining:
-                tightest = budget
+            hit = await self.hit(quota, who)
+            if not hit.admitted:
+                raise hit.refusal(message, field=field)
+            tightest = tighter(tightest, hit.budget)
         if tightest is None:
             raise ValueError("spend() needs at least one quota")
         return tightest
 
     async def clear(self, quota: Quota, who: str) -> None:
-        await self._limiter.clear(quota.item, who)
+        await self.redis.delete(self.keys.rate_limit(quota.name, who))
 
-    async def _budget(self, quota: Quota, who: str) -> Budget:
-        stats = await self._limiter.get_window_stats(quota.item, who)
-        return Budget(
-            limit=quota.amount,
-            remaining=max(0, stats.remaining),
-            reset_seconds=max(1, math.ceil(stats.reset_time - time.time())),
-            window_seconds=quota.per_seconds,
+
+@dataclass(frozen=True, slots=True)
+class PendingHit:
+    quota: Quota
+    key: str
+    member: str
+
+    def read(self, raw: Any) -> Hit:
+        admitted, remaining, reset_ms = (int(v) for v in raw)
+        budget = Budget(
+            limit=self.quota.amount,
+            remaining=max(0, remaining),
+            reset_seconds=max(1, math.ceil(reset_ms / 1000)),
+            window_seconds=self.quota.per_seconds,
         )
+        return Hit(self.quota, self.key, self.member, bool(admitted), budget)
+
+
+def tighter(current: Budget | None, other: Budget) -> Budget:
+    """The budget with less left (what a client should be told)."""
+    return other if current is None or other.remaining < current.remaining else current

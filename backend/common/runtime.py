@@ -11,6 +11,7 @@ from typing import cast
 import structlog
 from beanie import Document
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
 from starlette.requests import HTTPConnection
 
 from backend.common.bus import Consumer, FactBus, Subscriptions
@@ -74,13 +75,22 @@ class Runtime:
         self.tasks.clear()
 
 
-@asynccontextmanager
-async def open_runtime(
-    service: str, settings: Settings, documents: Sequence[type[Document]]
-) -> AsyncIterator[Runtime]:
+def open_redis(settings: Settings) -> Redis:
+    """The service's Redis client: one server (``REDIS_URL``), or a Redis Cluster reached
+    through any of its nodes (``REDIS_CLUSTER=true``; keys are hash-tagged so that every
+    script and transaction stays in one slot: ``backend/common/keys.py``)."""
+    if settings.redis_cluster:
+        cluster = RedisCluster.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            max_connections=settings.redis_max_connections,
+            socket_timeout=10,
+        )
+        # The commands the services use have the same shape on both clients.
+        return cast(Redis, cluster)
     # A blocking pool: under a burst, callers wait for a connection instead of failing
     # with "Too many connections" (redis-py's default pool refuses past 100).
-    redis = Redis.from_pool(
+    return Redis.from_pool(
         BlockingConnectionPool.from_url(
             settings.redis_url,
             decode_responses=True,
@@ -88,6 +98,13 @@ async def open_runtime(
             timeout=10,
         )
     )
+
+
+@asynccontextmanager
+async def open_runtime(
+    service: str, settings: Settings, documents: Sequence[type[Document]]
+) -> AsyncIterator[Runtime]:
+    redis = open_redis(settings)
     mongo = await open_database(settings.mongo_url, settings.database_name(service), documents)
     keys = RedisKeys(settings.namespace)
     bus = FactBus(redis, keys)

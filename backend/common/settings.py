@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     app_env: AppEnv = AppEnv.DEVELOPMENT
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
     redis_max_connections: int = Field(default=200, ge=2)
     jwt_key: str = DEV_JWT_KEY
     jwt_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)

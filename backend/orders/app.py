@@ -10,6 +10,7 @@ from backend.common.settings import Settings
 from backend.common.user_replica import UserReplica
 from backend.common.web import Wiring, service_app
 from backend.orders import routes
+from backend.orders.cards import TicketCards
 from backend.orders.handlers import OrderHandlers
 from backend.orders.models import Order, TicketReplica
 from backend.orders.schemas import CreateOrderRequest
@@ -33,7 +34,9 @@ ENDPOINTS = [
 
 
 def wire(runtime: Runtime) -> Wiring:
-    return Wiring(subscriptions=OrderHandlers(runtime.ticket_locks, runtime.uow).subscriptions())
+    cards = TicketCards(runtime.redis, runtime.keys)
+    handlers = OrderHandlers(runtime.ticket_locks, runtime.uow, cards)
+    return Wiring(subscriptions=handlers.subscriptions(), state={"cards": cards})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

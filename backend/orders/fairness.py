@@ -6,17 +6,29 @@ Every ``POST /api/orders`` counts against its address (a flood of any kind); onl
 to hold a ticket (a ticket known and for sale, not the buyer's own) count against the
 user, so that a client waiting for a new listing to reach the orders service (404) or a
 seller's own ticket (409) spends nothing of a buyer's budget.
+
+The first look (``OrderLimits.first_look``) is one Redis round trip: both budgets are
+counted, and the ticket's lock holder and card (``cards.py``) are read, in one pipeline.
+A lost race is answered from it; the user's request is given back when the ticket turns
+out not to be for sale to them.
 """
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import NoScriptError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.common.holds import HoldPolicy
-from backend.common.rate_limits import Budget, Quota, RateLimiter, client_address
+from backend.common.rate_limits import Budget, Hit, Quota, RateLimiter, client_address, tighter
 from backend.common.runtime import runtime_of
 from backend.common.settings import Settings
+from backend.common.ticket_locks import Holder
+from backend.orders.cards import TicketCard, TicketCards
 
 RATE_MESSAGE = "Too many orders in a short time; wait and try again"
 
@@ -37,6 +49,14 @@ def order_quotas(settings: Settings) -> tuple[Quota, Quota]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FirstLook:
+    """The ticket as Redis knows it when the attempt was counted."""
+
+    holder: Holder | None  # who holds its purchase lock
+    card: TicketCard | None  # its owner and status; None: read the replica
+
+
 class OrderLimits:
     """The budgets one ``POST /api/orders`` spends; the tightest is told to the client."""
 
@@ -46,18 +66,68 @@ class OrderLimits:
         self._per_user, self._per_ip = order_quotas(runtime.settings)
         self._user_id = user_id
         self._address = client_address(request)
+        self._cluster = runtime.settings.redis_cluster
         self._tightest: Budget | None = None
-
-    async def _spend(self, quota: Quota, who: str) -> None:
-        budget = await self._limiter.spend([(quota, who)], RATE_MESSAGE)
-        if self._tightest is None or budget.remaining < self._tightest.remaining:
-            self._tightest = budget
+        self._user: Hit | None = None
 
     async def spend_address(self) -> None:
-        await self._spend(self._per_ip, self._address)
+        """Only the address (a request refused before it names a ticket)."""
+        hit = await self._limiter.hit(self._per_ip, self._address)
+        self._admit(hit)
 
-    async def spend_user(self) -> None:
-        await self._spend(self._per_user, self._user_id)
+    async def first_look(self, cards: TicketCards, ticket_id: str) -> FirstLook:
+        """Count the attempt against the address and the user, and read the ticket's
+        lock holder and card: one round trip. Refused by the address: 429 (the user's
+        count given back). The user's refusal waits for ``charge_user``."""
+        redis, key = self._limiter.redis, cards.keys.ticket_lock(ticket_id)
+        if self._cluster:
+            # A cluster pipeline refuses scripts: the four commands go out at once instead
+            # (to up to three shards), one round trip of waiting all the same.
+            address, user, holder, card = await asyncio.gather(
+                self._limiter.hit(self._per_ip, self._address),
+                self._limiter.hit(self._per_user, self._user_id),
+                redis.get(key),
+                cards.read(ticket_id),
+            )
+        else:
+            try:
+                address, user, holder, card = await self._pipelined(cards, ticket_id)
+            except NoScriptError:  # Redis lost its scripts (a restart): nothing was counted
+                await self._limiter.load()
+                address, user, holder, card = await self._pipelined(cards, ticket_id)
+        self._user = user
+        if not address.admitted:
+            await self.uncharge_user()
+        self._admit(address)
+        return FirstLook(
+            holder=None if holder is None else Holder.parse(str(holder)),
+            card=TicketCard.read(card),
+        )
+
+    async def _pipelined(self, cards: TicketCards, ticket_id: str) -> tuple[Hit, Hit, Any, Any]:
+        async with self._limiter.redis.pipeline(transaction=False) as pipe:
+            per_ip = self._limiter.queue(pipe, self._per_ip, self._address)
+            per_user = self._limiter.queue(pipe, self._per_user, self._user_id)
+            pipe.get(cards.keys.ticket_lock(ticket_id))
+            cards.queue_read(pipe, ticket_id)
+            ip_raw, user_raw, holder, card = await pipe.execute()
+        return per_ip.read(ip_raw), per_user.read(user_raw), holder, card
+
+    async def uncharge_user(self) -> None:
+        """The ticket is not for sale to this user: their attempt does not count."""
+        if self._user is not None:
+            await self._limiter.refund(self._user)
+            self._user = None
+
+    def charge_user(self) -> None:
+        """The attempt counts against the user: 429 when their budget is spent."""
+        if self._user is not None:
+            self._admit(self._user)
+
+    def _admit(self, hit: Hit) -> None:
+        if not hit.admitted:
+            raise hit.refusal(RATE_MESSAGE)
+        self._tightest = tighter(self._tightest, hit.budget)
 
     def headers(self) -> dict[str, str]:
         return {} if self._tightest is None else self._tightest.headers()

@@ -18,6 +18,7 @@ from backend.common.ids import object_id_or_none
 from backend.common.ticket_locks import TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.common.user_replica import on_user_fact
+from backend.orders.cards import TicketCards
 from backend.orders.models import Order, TicketReplica
 from backend.orders.service import end_hold, transition
 from wire.values import CancelReason, OrderStatus
@@ -37,7 +38,7 @@ def _replica_fields(fact: TicketCreated) -> dict[str, object]:
     }
 
 
-async def on_ticket_fact(fact: TicketCreated) -> None:
+async def apply_to_replica(fact: TicketCreated) -> None:
     """Apply ticket versions strictly in order: a gap is retried, a duplicate ignored."""
     collection = TicketReplica.get_pymongo_collection()
     if isinstance(fact, TicketUpdated):
@@ -59,9 +60,18 @@ async def on_ticket_fact(fact: TicketCreated) -> None:
 
 
 class OrderHandlers:
-    def __init__(self, locks: TicketLocks, uow: UnitOfWork) -> None:
+    def __init__(self, locks: TicketLocks, uow: UnitOfWork, cards: TicketCards) -> None:
         self.locks = locks
         self.uow = uow
+        self.cards = cards
+
+    async def on_ticket_fact(self, fact: TicketCreated) -> None:
+        """The replica first (in version order), then the card: a card is never ahead of
+        the replica, and a redelivered fact writes a card that failed to be written."""
+        await apply_to_replica(fact)
+        await self.cards.put(
+            fact.ticket_id, version=fact.version, owner_id=fact.owner_id, status=fact.status.value
+        )
 
     async def _order(self, order_id: str) -> Order | None:
         oid = object_id_or_none(order_id)  # a malformed id in a fact: nothing to do
@@ -112,8 +122,8 @@ class OrderHandlers:
         return [
             subscribe(UserCreated, on_user_fact),
             subscribe(UserUpdated, on_user_fact),
-            subscribe(TicketCreated, on_ticket_fact),
-            subscribe(TicketUpdated, on_ticket_fact),
+            subscribe(TicketCreated, self.on_ticket_fact),
+            subscribe(TicketUpdated, self.on_ticket_fact),
             subscribe(OrderExpired, self.on_order_expired),
             subscribe(ChargeCreated, self.on_charge_created),
             subscribe(ChargeFailed, self.on_charge_failed),

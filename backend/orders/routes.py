@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.common.auth import require_user
 from backend.common.endpoint import respond
 from backend.common.errors import AppError, parse_body
+from backend.common.ids import object_id
 from backend.common.runtime import runtime_of
 from backend.orders import service
+from backend.orders.cards import TicketCards
 from backend.orders.fairness import OrderLimits, hold_policy
 from backend.orders.models import Order
 from backend.orders.schemas import CreateOrderRequest
@@ -24,17 +28,23 @@ async def create(request: Request) -> Response:
     user = require_user(request)
     runtime = runtime_of(request)
     limits = OrderLimits(request, user.id)
-    await limits.spend_address()
     try:
-        data = await parse_body(request, CreateOrderRequest)
+        try:
+            data = await parse_body(request, CreateOrderRequest)
+            object_id(data.ticket_id, "Ticket", field="ticketId")
+        except AppError:
+            await limits.spend_address()  # a flood of bad requests counts too
+            raise
+        cards = cast(TicketCards, request.state.cards)
         order = await service.create_order(
             buyer_id=user.id,
             ticket_id=data.ticket_id,
+            look=await limits.first_look(cards, data.ticket_id),
+            budgets=limits,
             locks=runtime.ticket_locks,
             uow=runtime.uow,
             ttl_s=runtime.settings.lock_ttl_seconds,
             policy=hold_policy(runtime.settings),
-            admit=limits.spend_user,
         )
     except AppError as refusal:
         # Bots read their budget on every answer (a rate refusal already carries its own).

@@ -8,8 +8,8 @@ ends the buyer's hold too.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from beanie import PydanticObjectId, SortDirection
 
@@ -18,8 +18,10 @@ from backend.common.facts import OrderCancelled, OrderCreated
 from backend.common.holds import HoldPolicy, Refusal, Reservation
 from backend.common.ids import object_id
 from backend.common.replicas import caught_up
-from backend.common.ticket_locks import HolderKind, TicketLocks
+from backend.common.ticket_locks import Holder, HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
+from backend.orders.cards import TicketCard
+from backend.orders.fairness import FirstLook
 from backend.orders.models import Order, TicketReplica
 from wire.values import CancelReason, OrderStatus, TicketStatus
 
@@ -44,29 +46,53 @@ def refuse(reservation: Reservation, policy: HoldPolicy) -> Conflict | TooManyRe
     return refusal
 
 
+class Budgets(Protocol):
+    """The buyer's budget for this attempt, counted in the first look (``fairness.py``)."""
+
+    async def uncharge_user(self) -> None: ...
+    def charge_user(self) -> None: ...
+
+
+def lost(holder: Holder | None) -> Conflict:
+    """The answer to a buyer who finds the ticket's lock taken."""
+    if holder is not None and holder.kind is HolderKind.SOLD:
+        return Conflict("The ticket is already sold", field="ticketId")
+    if holder is not None and holder.kind is HolderKind.EDIT:
+        return Conflict("The seller is editing this ticket; try again", field="ticketId")
+    return Conflict("The ticket is locked by another buyer", field="ticketId")
+
+
 async def create_order(
     *,
     buyer_id: str,
     ticket_id: str,
+    look: FirstLook,
+    budgets: Budgets,
     locks: TicketLocks,
     uow: UnitOfWork,
     ttl_s: float,
     policy: HoldPolicy,
-    admit: Callable[[], Awaitable[None]] | None = None,
 ) -> Order:
-    """Reserve the buyer's hold, take the ticket's lock (``SET NX PXAT``) and record the
-    order at the locked price. ``admit`` runs once the ticket is known to be for sale to
-    this buyer, before the hold (the per-user rate limit)."""
-    object_id(ticket_id, "Ticket", field="ticketId")
-    ticket = await TicketReplica.get(ticket_id)
-    if ticket is None:
-        raise NotFound("Ticket not found", field="ticketId")
-    if ticket.owner_id == buyer_id:
+    """Decide from the first look (Redis alone) whether the buyer may try; a lost race
+    ends there. Otherwise reserve the buyer's hold, take the ticket's lock
+    (``SET NX PXAT``) and record the order at the locked price, read from the replica."""
+    card = look.card
+    if card is None:  # no card yet: the replica says
+        replica = await TicketReplica.get(ticket_id)
+        if replica is None:
+            await budgets.uncharge_user()
+            raise NotFound("Ticket not found", field="ticketId")
+        card = TicketCard(replica.owner_id, replica.status)
+    if card.owner_id == buyer_id:
+        await budgets.uncharge_user()
         raise Conflict("You cannot buy your own ticket", field="ticketId")
-    if ticket.status is TicketStatus.SOLD:
+    sold = look.holder is not None and look.holder.kind is HolderKind.SOLD
+    if sold or card.status is TicketStatus.SOLD:
+        await budgets.uncharge_user()
         raise Conflict("The ticket is already sold", field="ticketId")
-    if admit is not None:
-        await admit()
+    budgets.charge_user()
+    if look.holder is not None:
+        raise lost(look.holder)
     order_id = PydanticObjectId()
     hold = {"buyer_id": buyer_id, "ticket_id": ticket_id, "order_id": str(order_id)}
     reservation = await locks.holds.reserve(**hold, ttl_ms=int(ttl_s * 1000), policy=policy)
@@ -75,12 +101,7 @@ async def create_order(
     expires_at = datetime.fromtimestamp(reservation.deadline_ms / 1000, UTC)
     if not await locks.lock_order_until(ticket_id, str(order_id), reservation.deadline_ms):
         await locks.holds.cancel(**hold)
-        holder = await locks.holder(ticket_id)
-        if holder is not None and holder.kind is HolderKind.SOLD:
-            raise Conflict("The ticket is already sold", field="ticketId")
-        if holder is not None and holder.kind is HolderKind.EDIT:
-            raise Conflict("The seller is editing this ticket; try again", field="ticketId")
-        raise Conflict("The ticket is locked by another buyer", field="ticketId")
+        raise lost(await locks.holder(ticket_id))
     try:
         # The lock is ours: no edit can commit now. Price the order from the latest
         # committed state, which the last edit stamped before letting go of the lock.

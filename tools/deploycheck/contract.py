@@ -27,6 +27,7 @@ ONLY_FOR: dict[str, str] = {
 DEFAULTS_FINE_IN_PRODUCTION: frozenset[str] = frozenset(
     {
         "REDIS_MAX_CONNECTIONS",
+        "REDIS_CLUSTER",
         "JWT_TTL_SECONDS",
         "PAYMENT_HOLD_SECONDS",
         "MAX_BODY_BYTES",

@@ -128,6 +128,51 @@ def start_redis(port: int, *, log: Path | None = None) -> Child:
     return start("redis", argv, port, log=log)
 
 
+def start_redis_cluster(nodes: int, *, logs: Path, data: Path) -> tuple[list[Child], str]:
+    """A real Redis Cluster of ``nodes`` masters on loopback (no replicas), each node with
+    its client and cluster-bus ports from ``free_port``; the children, and a URL of one
+    node (a cluster client finds the others from it)."""
+    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if server is None or cli is None:
+        raise RuntimeError("redis-server/redis-cli are not installed (apt-get install redis)")
+    children: list[Child] = []
+    try:
+        for _ in range(nodes):
+            port, bus = free_port(), free_port()
+            node = data / str(port)
+            node.mkdir(parents=True, exist_ok=True)
+            argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                    "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-port",
+                    str(bus), "--cluster-config-file", str(node / "nodes.conf"),
+                    "--dir", str(node)]  # fmt: skip
+            children.append(start(f"redis-{port}", argv, port, log=logs / f"redis-{port}.log"))
+        addresses = [f"127.0.0.1:{child.port}" for child in children]
+        subprocess.run(
+            [cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        for child in children:
+            _wait_cluster_ok(cli, child.port)
+    except BaseException:
+        for child in reversed(children):
+            child.stop()
+        raise
+    return children, f"redis://127.0.0.1:{children[0].port}/0"
+
+
+def _wait_cluster_ok(cli: str, port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        command = [cli, "-p", str(port), "cluster", "info"]
+        info = subprocess.run(command, check=False, capture_output=True, text=True, timeout=10)
+        if "cluster_state:ok" in info.stdout:
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"the Redis Cluster node on {port} is not ok after {timeout}s")
+
+
 def start_mongo(port: int, *, data_dir: Path | None = None, log: Path | None = None) -> Child:
     argv = [sys.executable, "-m", "tools.devstack.mongo", "--port", str(port)]
     if data_dir is not None:

@@ -72,4 +72,19 @@ async def test_counters_live_under_the_namespace(
     await limiter.spend([(PER_MINUTE, "bot")], "Slow down")
     stored = [key async for key in redis.scan_iter("*")]
     assert stored
-    assert all(key.startswith(keys.rate_limits() + ":") for key in stored), stored
+    assert stored == [keys.rate_limit(PER_MINUTE.name, "bot")], stored
+    assert all(key.startswith(keys.namespace + ":rate:") for key in stored), stored
+
+
+async def test_a_refunded_request_is_not_counted_and_a_refused_one_never_was(
+    limiter: RateLimiter,
+) -> None:
+    hits = [await limiter.hit(PER_MINUTE, "bot") for _ in range(5)]
+    assert [h.budget.remaining for h in hits] == [4, 3, 2, 1, 0]
+    refused = await limiter.hit(PER_MINUTE, "bot")
+    assert not refused.admitted
+    await limiter.refund(refused)  # nothing to give back
+    await limiter.refund(hits[0])
+    again = await limiter.hit(PER_MINUTE, "bot")
+    assert (again.admitted, again.budget.remaining) == (True, 0)
+    assert not (await limiter.hit(PER_MINUTE, "bot")).admitted

@@ -15,12 +15,13 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import httpx
 import pytest
 from bson import ObjectId
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from backend.common.auth import Revocations, issue_token
 from backend.common.keys import RedisKeys
@@ -41,6 +42,30 @@ REDIS_CLOCK_SLACK_MS = 2
 
 
 # -- fixtures -----------------------------------------------------------------------------
+# Every test here runs twice: on one redis-server, and on a real 3-master Redis Cluster
+# (every script and transaction must stay in one slot: backend/common/keys.py).
+@pytest.fixture(params=["redis-server", "redis-cluster"])
+def cluster_url(request: pytest.FixtureRequest) -> str | None:
+    return None if request.param == "redis-server" else request.getfixturevalue("redis_cluster_url")
+
+
+@pytest.fixture
+def settings(settings: Settings, cluster_url: str | None) -> Settings:
+    if cluster_url is None:
+        return settings
+    return settings.model_copy(update={"redis_url": cluster_url, "redis_cluster": True})
+
+
+@pytest.fixture
+async def redis(redis: Redis, cluster_url: str | None) -> AsyncIterator[Redis]:
+    if cluster_url is None:
+        yield redis
+        return
+    cluster = RedisCluster.from_url(cluster_url, decode_responses=True)
+    yield cast(Redis, cluster)
+    await cluster.aclose()
+
+
 @pytest.fixture(autouse=True)
 def known_bots(redis: Redis, keys: RedisKeys) -> None:
     Bot.sessions = Revocations(redis, keys)

@@ -24,6 +24,7 @@ ENV_VARS: list[tuple[str, str, object]] = [
     ("MONGO_URL", "mongodb://db.internal:27017/?replicaSet=rs0", None),
     ("REDIS_URL", "redis://cache.internal:6379/2", None),
     ("REDIS_MAX_CONNECTIONS", "50", 50),
+    ("REDIS_CLUSTER", "true", True),
     ("JWT_KEY", "a-jwt-key-from-the-environment-0123456789", None),
     ("JWT_TTL_SECONDS", "3600", 3600),
     ("STRIPE_SECRET_KEY", "sk_test_from_env", None),

@@ -1,0 +1,63 @@
+"""Ticket cards: what the orders service knows of a ticket in Redis, for the hot path.
+
+One hash per ticket (``RedisKeys.ticket_card``, in the ticket's Redis Cluster slot):
+its ``owner`` and ``status`` at version ``v``, written from the ticket facts that also
+keep the MongoDB replica (``handlers.py``), never moved back to an older version. With
+it, ``POST /api/orders`` tells a buyer that a ticket is their own, sold or held by
+someone else from Redis alone, in the one round trip that also counts their budgets
+(``fairness.py``). It only ever refuses: an attempt that may win still goes through the
+hold, the lock and the replica, which decide. A ticket without a card (listed before
+cards existed, or Redis lost it) is read from the replica instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from backend.common.keys import RedisKeys
+from wire.values import TicketStatus
+
+# KEYS: card. ARGV: version, owner, status. Only a later version is written.
+_PUT = """
+local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '-1')
+if tonumber(ARGV[1]) <= v then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'owner', ARGV[2], 'status', ARGV[3])
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketCard:
+    owner_id: str
+    status: TicketStatus
+
+    @classmethod
+    def read(cls, raw: Any) -> TicketCard | None:
+        owner, status = raw
+        if owner is None or status is None:
+            return None
+        return cls(str(owner), TicketStatus(str(status)))
+
+
+class TicketCards:
+    def __init__(self, redis: Redis, keys: RedisKeys) -> None:
+        self.keys = keys
+        self._redis = redis
+        self._put = redis.register_script(_PUT)
+
+    async def put(self, ticket_id: str, *, version: int, owner_id: str, status: str) -> None:
+        key = self.keys.ticket_card(ticket_id)
+        await self._put(keys=[key], args=[version, owner_id, status])
+
+    async def read(self, ticket_id: str) -> Any:
+        """The card's raw fields (``TicketCard.read`` makes the card)."""
+        reply: Any = self._redis.hmget(self.keys.ticket_card(ticket_id), ["owner", "status"])
+        return await reply
+
+    def queue_read(self, pipe: Pipeline, ticket_id: str) -> None:
+        """Read the card in ``pipe`` (its result: ``TicketCard.read``)."""
+        pipe.hmget(self.keys.ticket_card(ticket_id), ["owner", "status"])
