@@ -34,6 +34,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--data", type=Path, default=ROOT / ".data", help="local data folder")
     parser.add_argument("--memory", action="store_true", help="keep MongoDB data in memory only")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WORKERS", "1")),
+        help="uvicorn worker processes per service (WORKERS)",
+    )
     parser.add_argument("--seed", action="store_true", help="load demo users and tickets")
     parser.add_argument(
         "--api-only", action="store_true", help="the services without the web app (faster)"
@@ -105,7 +111,8 @@ def run(args: argparse.Namespace, logs: Path, children: list[Child], public: soc
     env = os.environ
     start_infrastructure(args, logs, children)
     services = ServiceProcesses(logs, dict(env))
-    services.spawn_all()  # they start in parallel, and the web app builds meanwhile
+    # They start in parallel, and the web app builds meanwhile.
+    services.spawn_all(workers=args.workers)
     children.extend(services.children.values())
     upstreams = services.upstreams()
     gateway_url = f"http://127.0.0.1:{args.port}"

@@ -81,9 +81,9 @@ class ServiceProcesses:
         self.starts[name] += 1
         return child
 
-    def spawn_all(self) -> None:
+    def spawn_all(self, *, workers: int = 1) -> None:
         for name in FACTORIES:  # in parallel: each process imports and connects on its own
-            self.spawn(name)
+            self.spawn(name, workers=workers)
 
     async def wait_ready(self, names: list[str] | None = None, *, within_s: float) -> None:
         """Until each service answers ``GET /readyz`` with 200 (its lifespan has run:
