@@ -14,12 +14,13 @@ checks both, and a user without a generation does not exist — their token is r
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
 from starlette.requests import HTTPConnection
@@ -44,6 +45,9 @@ class CurrentUser(BaseUser):
     token_id: str = field(default="", compare=False)
     expires_at: int = field(default=0, compare=False)
     generation: int = field(default=0, compare=False)
+    # False until its session was checked against Redis (sign-out, generation): only a
+    # route that checks it itself sees such a user (``pending_user``).
+    session_checked: bool = field(default=True, compare=False)
 
     @property
     def is_authenticated(self) -> bool:
@@ -143,13 +147,22 @@ class Revocations:
     async def is_revoked(self, user: CurrentUser) -> bool:
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.exists(self.keys.revoked_token(user.token_id))
-                pipe.get(self.keys.session_generation(user.id))
+                self.queue_check(pipe, user)
                 signed_out, current = await pipe.execute()
         except RedisError as exc:
             log.warning("auth.revocation_unchecked", error=type(exc).__name__)
             return False
-        return bool(signed_out) or current is None or int(current) != user.generation
+        return self.revoked(user, signed_out, current)
+
+    def queue_check(self, pipe: Pipeline, user: CurrentUser) -> None:
+        """The two reads of the check, in a pipeline of the caller's (``revoked`` reads
+        their replies)."""
+        pipe.exists(self.keys.revoked_token(user.token_id))
+        pipe.get(self.keys.session_generation(user.id))
+
+    @staticmethod
+    def revoked(user: CurrentUser, signed_out: object, current: object) -> bool:
+        return bool(signed_out) or current is None or int(str(current)) != user.generation
 
 
 def token_from(conn: HTTPConnection) -> str | None:
@@ -163,8 +176,9 @@ def token_from(conn: HTTPConnection) -> str | None:
 class JWTAuthBackend(AuthenticationBackend):
     """Never raises: a bad token simply means "not signed in"."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, *, routes_check: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.key = key
+        self.routes_check = routes_check  # (method, path) of routes that check the session
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         token = token_from(conn)
@@ -173,6 +187,8 @@ class JWTAuthBackend(AuthenticationBackend):
         user = verify_token(token, key=self.key)
         if user is None:
             return None
+        if (conn.scope.get("method"), conn.scope["path"]) in self.routes_check:
+            return AuthCredentials(["authenticated"]), replace(user, session_checked=False)
         runtime = runtime_of(conn)
         if await Revocations(runtime.redis, runtime.keys).is_revoked(user):
             return None
@@ -185,6 +201,17 @@ def current_user(conn: HTTPConnection) -> CurrentUser | None:
 
 
 def require_user(conn: HTTPConnection) -> CurrentUser:
+    """The signed-in user, session checked; 401 otherwise (a user whose session is still
+    to be checked too: a route that forgot the check fails closed)."""
+    user = current_user(conn)
+    if user is None or not user.session_checked:
+        raise NotAuthorized()
+    return user
+
+
+def pending_user(conn: HTTPConnection) -> CurrentUser:
+    """The user of a route that checks the session itself (``Endpoint.route_checks_session``);
+    it must refuse with 401 when ``Revocations.revoked`` says so."""
     user = current_user(conn)
     if user is None:
         raise NotAuthorized()

@@ -25,6 +25,9 @@ class Endpoint:
     status: int = 200
     auth: bool = False
     errors: tuple[int, ...] = ()
+    # The route checks the session (sign-out, generation) itself, in a Redis round trip
+    # it makes anyway: the hot path of POST /api/orders (``auth.pending_user``).
+    route_checks_session: bool = False
 
 
 def respond(payload: BaseModel | dict[str, Any], status: int = 200) -> JSONResponse:

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     lock_ttl_seconds: float = Field(default=900, gt=0)
     # How long a started payment holds the ticket (Stripe calls, 3-D Secure).
     payment_hold_seconds: float = Field(default=600, gt=0)
+    # One request (or the reconciler) at a time works on an order's payment, for at most
+    # this long: longer than a Stripe call with its retries normally takes.
+    payment_lease_seconds: float = Field(default=120, ge=5)
     public_url: str = "http://localhost:8000"
     # Other origins whose pages may send state-changing requests and open /api/live
     # (e.g. a bot's web dashboard), comma-separated; PUBLIC_URL's origin always may.

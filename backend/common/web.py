@@ -141,7 +141,15 @@ def service_app(
             allowed=allowed_origins(settings.public_url, settings.extra_origins),
         ),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-        Middleware(AuthenticationMiddleware, backend=JWTAuthBackend(settings.jwt_key)),
+        Middleware(
+            AuthenticationMiddleware,
+            backend=JWTAuthBackend(
+                settings.jwt_key,
+                routes_check=frozenset(
+                    (e.method, e.path) for e in endpoints if e.route_checks_session
+                ),
+            ),
+        ),
     ]
     app = Starlette(
         routes=routes,

@@ -23,7 +23,7 @@ ENDPOINTS = [
     # the rate limits and the re-hold cooldown (Retry-After, RateLimit-* on every answer).
     Endpoint("POST", "/api/orders", routes.create, "Start a purchase: locks the ticket",
              body=CreateOrderRequest, response=OrderPublic, status=201, auth=True,
-             errors=(404, 409, 429)),
+             errors=(404, 409, 429), route_checks_session=True),
     Endpoint("GET", "/api/orders", routes.index, "My orders, newest first",
              response=OrderList, auth=True),
     Endpoint("GET", "/api/orders/{order_id}", routes.show, "One of my orders",

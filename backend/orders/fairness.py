@@ -23,6 +23,8 @@ from redis.exceptions import NoScriptError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from backend.common.auth import CurrentUser, Revocations
+from backend.common.errors import NotAuthorized
 from backend.common.holds import HoldPolicy
 from backend.common.rate_limits import Budget, Hit, Quota, RateLimiter, client_address, tighter
 from backend.common.runtime import runtime_of
@@ -60,11 +62,12 @@ class FirstLook:
 class OrderLimits:
     """The budgets one ``POST /api/orders`` spends; the tightest is told to the client."""
 
-    def __init__(self, request: Request, user_id: str) -> None:
+    def __init__(self, request: Request, buyer: CurrentUser) -> None:
         runtime = runtime_of(request)
         self._limiter: RateLimiter = runtime.rate_limits
+        self._sessions = Revocations(runtime.redis, runtime.keys)
         self._per_user, self._per_ip = order_quotas(runtime.settings)
-        self._user_id = user_id
+        self._buyer = buyer
         self._address = client_address(request)
         self._cluster = runtime.settings.redis_cluster
         self._tightest: Budget | None = None
@@ -76,42 +79,55 @@ class OrderLimits:
         self._admit(hit)
 
     async def first_look(self, cards: TicketCards, ticket_id: str) -> FirstLook:
-        """Count the attempt against the address and the user, and read the ticket's
-        lock holder and card: one round trip. Refused by the address: 429 (the user's
-        count given back). The user's refusal waits for ``charge_user``."""
+        """Check the buyer's session, count the attempt against the address and the
+        user, and read the ticket's lock holder and card: one round trip. A session
+        signed out or of an old generation: 401 (the user's count given back). Refused by
+        the address: 429 (likewise). The user's refusal waits for ``charge_user``."""
         redis, key = self._limiter.redis, cards.keys.ticket_lock(ticket_id)
         if self._cluster:
             # A cluster pipeline refuses scripts: the four commands go out at once instead
             # (to up to three shards), one round trip of waiting all the same.
-            address, user, holder, card = await asyncio.gather(
+            revoked, address, user, holder, card = await asyncio.gather(
+                self._sessions.is_revoked(self._buyer),
                 self._limiter.hit(self._per_ip, self._address),
-                self._limiter.hit(self._per_user, self._user_id),
+                self._limiter.hit(self._per_user, self._buyer.id),
                 redis.get(key),
                 cards.read(ticket_id),
             )
         else:
             try:
-                address, user, holder, card = await self._pipelined(cards, ticket_id)
+                revoked, address, user, holder, card = await self._pipelined(cards, ticket_id)
             except NoScriptError:  # Redis lost its scripts (a restart): nothing was counted
                 await self._limiter.load()
-                address, user, holder, card = await self._pipelined(cards, ticket_id)
+                revoked, address, user, holder, card = await self._pipelined(cards, ticket_id)
         self._user = user
-        if not address.admitted:
+        if revoked or not address.admitted:
             await self.uncharge_user()
+        if revoked:
+            raise NotAuthorized()
         self._admit(address)
         return FirstLook(
             holder=None if holder is None else Holder.parse(str(holder)),
             card=TicketCard.read(card),
         )
 
-    async def _pipelined(self, cards: TicketCards, ticket_id: str) -> tuple[Hit, Hit, Any, Any]:
+    async def _pipelined(
+        self, cards: TicketCards, ticket_id: str
+    ) -> tuple[bool, Hit, Hit, Any, Any]:
         async with self._limiter.redis.pipeline(transaction=False) as pipe:
+            self._sessions.queue_check(pipe, self._buyer)
             per_ip = self._limiter.queue(pipe, self._per_ip, self._address)
-            per_user = self._limiter.queue(pipe, self._per_user, self._user_id)
+            per_user = self._limiter.queue(pipe, self._per_user, self._buyer.id)
             pipe.get(cards.keys.ticket_lock(ticket_id))
             cards.queue_read(pipe, ticket_id)
-            ip_raw, user_raw, holder, card = await pipe.execute()
-        return per_ip.read(ip_raw), per_user.read(user_raw), holder, card
+            signed_out, current, ip_raw, user_raw, holder, card = await pipe.execute()
+        revoked = self._sessions.revoked(self._buyer, signed_out, current)
+        return revoked, per_ip.read(ip_raw), per_user.read(user_raw), holder, card
+
+    async def check_session(self) -> None:
+        """The session check alone (a request refused before its first look): 401."""
+        if await self._sessions.is_revoked(self._buyer):
+            raise NotAuthorized()
 
     async def uncharge_user(self) -> None:
         """The ticket is not for sale to this user: their attempt does not count."""

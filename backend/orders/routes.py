@@ -7,7 +7,7 @@ from typing import cast
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.common.auth import require_user
+from backend.common.auth import pending_user, require_user
 from backend.common.endpoint import respond
 from backend.common.errors import AppError, parse_body
 from backend.common.ids import object_id
@@ -25,14 +25,16 @@ def present(order: Order) -> OrderPublic:
 
 
 async def create(request: Request) -> Response:
-    user = require_user(request)
+    # The hot path: the session is checked in the first look's round trip, not before.
+    user = pending_user(request)
     runtime = runtime_of(request)
-    limits = OrderLimits(request, user.id)
+    limits = OrderLimits(request, user)
     try:
         try:
             data = await parse_body(request, CreateOrderRequest)
             object_id(data.ticket_id, "Ticket", field="ticketId")
         except AppError:
+            await limits.check_session()
             await limits.spend_address()  # a flood of bad requests counts too
             raise
         cards = cast(TicketCards, request.state.cards)

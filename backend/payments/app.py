@@ -38,6 +38,7 @@ def wire(runtime: Runtime) -> Wiring:
         uow=runtime.uow,
         keys=runtime.keys,
         hold_s=runtime.settings.payment_hold_seconds,
+        lease_s=runtime.settings.payment_lease_seconds,
     )
     return Wiring(
         subscriptions=PaymentHandlers().subscriptions(),

@@ -40,7 +40,6 @@ from wire.values import OrderStatus, PaymentStatus
 
 log = structlog.get_logger(__name__)
 
-LEASE_MS = 120_000  # longer than any Stripe call with its retries
 OPEN = (PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION)
 
 
@@ -77,18 +76,20 @@ class Payments:
         uow: UnitOfWork,
         keys: RedisKeys,
         hold_s: float,
+        lease_s: float = 120,
     ) -> None:
         self.gateway = gateway
         self.locks = locks
         self.uow = uow
         self.keys = keys
         self.hold_ms = int(hold_s * 1000)
+        self.lease_ms = int(lease_s * 1000)  # PAYMENT_LEASE_SECONDS
 
     @asynccontextmanager
     async def _lease(self, order_id: str) -> AsyncIterator[bool]:
         """At most one request (or the reconciler) works on an order's payment at a time."""
         key, token = self.keys.payment_lease(order_id), uuid.uuid4().hex
-        leased = await self.locks.locks.acquire(key, token, LEASE_MS)
+        leased = await self.locks.locks.acquire(key, token, self.lease_ms)
         try:
             yield leased
         finally:

@@ -54,13 +54,15 @@ LOAD_S = float(os.environ.get("CHAOS_SECONDS", "60"))
 VICTIMS = ("orders", "payments", "expiration", "tickets", "live")
 SELLERS, BUYERS = 3, 6
 # Long enough for the slowest recovery: a payment cut off by a kill keeps its lease
-# (backend/payments/service.py LEASE_MS, 120 s) before the reconciler may settle it.
+# (PAYMENT_LEASE_SECONDS below; localstripe answers in milliseconds) before the reconciler
+# may settle it; several of them in a row.
 SETTLE_S = 150.0
 READY_S = 120.0  # a loaded 2-core machine starts six Python processes slowly
 GRACE_S = 1.5  # after a restarted service answers, requests in flight may still fail
 SETTINGS = {
     "LOCK_TTL_SECONDS": "4",
     "PAYMENT_HOLD_SECONDS": "8",
+    "PAYMENT_LEASE_SECONDS": "30",
     "BUS_RETRY_AFTER_MS": "1000",
     "BUS_BLOCK_MS": "500",
     "OUTBOX_POLL_SECONDS": "0.2",

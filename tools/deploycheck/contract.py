@@ -30,6 +30,7 @@ DEFAULTS_FINE_IN_PRODUCTION: frozenset[str] = frozenset(
         "REDIS_CLUSTER",
         "JWT_TTL_SECONDS",
         "PAYMENT_HOLD_SECONDS",
+        "PAYMENT_LEASE_SECONDS",
         "MAX_BODY_BYTES",
         "LOG_LEVEL",
         "BUS_MAX_DELIVERIES",

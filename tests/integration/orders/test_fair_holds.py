@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from backend.common.settings import Settings
 from tests.support.api import User, eventually
+from tests.support.live_fixtures import bearer_token
 from tests.support.market import error_items
 from tests.support.stack import running_stack
 
@@ -216,3 +217,30 @@ async def test_an_order_after_redis_lost_its_scripts_is_counted_once(
 
     assert again.status_code == 201, again.text
     assert again.headers["RateLimit-Remaining"] == "3"  # the failed pipeline counted nothing
+
+
+# -- the session, checked in the first look ------------------------------------------------
+@tuned(order_rate_per_user=5)
+async def test_a_signed_out_session_cannot_order_and_spends_nothing_of_the_buyer(
+    seller: User, buyer: User
+) -> None:
+    """POST /api/orders checks the session in its first look (not in the middleware):
+    a signed-out token is refused there as everywhere, before a body it cannot parse."""
+    first, second = await listed(seller, 2)
+    token = await bearer_token(buyer)
+    async with httpx.AsyncClient(
+        base_url=buyer.http.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as thief:  # a bot's session, as a thief would hold it
+        assert (await thief.post("/api/users/signout")).status_code == 200
+        answers = [
+            await thief.post("/api/orders", json={"ticketId": first}),
+            await thief.post("/api/orders", json={"ticketId": 5}),
+            await thief.post("/api/orders", json={"ticketId": UNKNOWN_ID}),
+        ]
+
+    assert statuses(answers) == [401, 401, 401]
+    assert (await buyer.http.get("/api/orders")).json()["items"] == []
+    # The buyer's own session (its cookie) orders, its budget whole.
+    mine = await buyer.buy(second)
+    assert mine.status_code == 201, mine.text
+    assert mine.headers["RateLimit-Remaining"] == "4"

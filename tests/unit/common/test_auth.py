@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from starlette.requests import Request
 
-from backend.common.auth import CurrentUser, issue_token, verify_token
+from backend.common.auth import CurrentUser, issue_token, pending_user, require_user, verify_token
+from backend.common.errors import NotAuthorized
 from tests.conftest import TEST_JWT_KEY
 from tests.support.tokens import BAD_TOKENS, OTHER_KEY, good_token
 
@@ -59,3 +61,15 @@ def test_token_that_is_not_valid_unicode_is_refused_without_raising() -> None:
     # A WebSocket ``auth`` frame can carry "\ud800" (a JSON escape): no crash, no user.
     assert verify_token("\ud800", key=TEST_JWT_KEY) is None
     assert verify_token(good_token(USER_ID, EMAIL) + "\udfff", key=TEST_JWT_KEY) is None
+
+
+def test_a_user_whose_session_is_not_checked_yet_is_refused_by_every_route_but_its_own() -> None:
+    """The middleware leaves the session check to a route that does it itself (the hot
+    path of POST /api/orders): any other route asking for a user refuses such a user."""
+    pending = CurrentUser(id=USER_ID, email=EMAIL, session_checked=False)
+    request = Request({"type": "http", "method": "POST", "path": "/", "headers": []})
+    request.scope["user"] = pending
+
+    with pytest.raises(NotAuthorized):
+        require_user(request)
+    assert pending_user(request) is pending

@@ -32,6 +32,7 @@ ENV_VARS: list[tuple[str, str, object]] = [
     ("STRIPE_API_BASE", "https://api.stripe.com", None),
     ("LOCK_TTL_SECONDS", "30.5", 30.5),
     ("PAYMENT_HOLD_SECONDS", "120", 120.0),
+    ("PAYMENT_LEASE_SECONDS", "90", 90.0),
     ("PUBLIC_URL", "https://tickets.example.com", None),
     ("ALLOWED_ORIGINS", "https://bots.example.com,https://b.example", None),
     ("NAMESPACE", "staging-2", None),
