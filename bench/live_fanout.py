@@ -1,12 +1,15 @@
 """Fan-out benchmark of the live WebSocket gateway, against a bare Starlette broadcaster.
 
     uv run python -m bench.live_fanout [--clients 100,1000,3000] [--changes 20]
-                                            [--time-limit 600] [--no-deflate]
+                                            [--gateways 1] [--time-limit 600] [--no-deflate]
 
 Starts its own infrastructure on loopback (redis-server, the mongoeco wire server,
 localstripe) and the services auth, tickets and live as separate uvicorn processes, plus
 a baseline: one uvicorn process serving ``baseline_app`` below (a WebSocket route and a
 POST route that sends each posted message to every connected socket in turn).
+
+With ``--gateways N`` the live service runs as N processes (one more port each, sharing
+Redis, as replicas do) and client i connects to gateway i mod N.
 
 For each client count C: C WebSocket clients subscribe to ``tickets`` on the live service;
 a seller lists a ticket and changes its price K times through the REST API, one change
@@ -58,7 +61,7 @@ from websockets.exceptions import ConnectionClosed
 from bench.common import expect, log, raise_fd_limit, ticket_body
 from tools.devstack.client import ApiClient
 from tools.devstack.processes import Child, start_stand_ins
-from tools.devstack.services import ServiceProcesses
+from tools.devstack.services import FACTORIES, ServiceProcesses
 
 ROOT = Path(__file__).resolve().parents[1]
 JWT_KEY = "load-bench-jwt-key-0123456789abcdef0123456789abcdef"
@@ -157,7 +160,7 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-def start_servers(servers: Servers, queue_size: int, deadline: float) -> None:
+def start_servers(servers: Servers, queue_size: int, deadline: float, gateways: int = 1) -> None:
     """Start everything, appending each child to ``servers`` as soon as it exists."""
     logs = servers.logs
     env = os.environ.copy() | start_stand_ins(logs, servers.children)
@@ -170,12 +173,17 @@ def start_servers(servers: Servers, queue_size: int, deadline: float) -> None:
     processes = ServiceProcesses(logs, env)
     for name in SERVICES:
         servers.children.append(processes.spawn(name))
+    # More gateway processes of the same app, sharing Redis (as replicas in Kubernetes).
+    extra = [f"live{i}" for i in range(2, gateways + 1)]
+    for name in extra:
+        servers.children.append(processes.spawn(name, FACTORIES["live"]))
     servers.children.append(processes.spawn("baseline", BASELINE_FACTORY))
     for child in servers.children[3:]:  # they start in parallel
         child.wait_ready(timeout=min(90.0, _remaining(deadline)))
     servers.urls.update(processes.upstreams())
     # lifespans done: consumers and relays are running
-    asyncio.run(processes.wait_ready(list(SERVICES), within_s=min(60.0, _remaining(deadline))))
+    ready = [*SERVICES, *extra]
+    asyncio.run(processes.wait_ready(ready, within_s=min(60.0, _remaining(deadline))))
 
 
 # --------------------------------------------------------------------------------------
@@ -308,13 +316,17 @@ class Round:
             self._goal = None
 
     # -- sockets ---------------------------------------------------------------------
-    async def open(self, url: str, subscribe: str) -> None:
-        """Open the sockets in batches; each batch subscribed before the next opens."""
+    async def open(self, urls: Sequence[str], subscribe: str) -> None:
+        """Open the sockets in batches, socket i on ``urls[i % len(urls)]`` (one URL per
+        gateway process); each batch subscribed before the next opens."""
         opts = self.options
+        url = ", ".join(urls)
         while len(self.conns) < self.n:
             size = min(opts.batch, self.n - len(self.conns))
+            first = len(self.conns)
             results = await asyncio.gather(
-                *(self._connect(url) for _ in range(size)), return_exceptions=True
+                *(self._connect(urls[(first + j) % len(urls)]) for j in range(size)),
+                return_exceptions=True,
             )
             opened = [r for r in results if isinstance(r, ClientConnection)]
             for conn in opened:
@@ -422,7 +434,8 @@ async def run_ours(
     """C sockets on the live service; K price changes through ``PATCH /api/tickets/{id}``."""
     round_ = Round("live", n, k, opts)
     try:
-        await round_.open(ws_url(urls["live"], "/api/live"), SUBSCRIBE_FRAME)
+        gateways = [u for name, u in sorted(urls.items()) if name.startswith("live")]
+        await round_.open([ws_url(u, "/api/live") for u in gateways], SUBSCRIBE_FRAME)
         ticket = expect(await seller.sell(ticket_body(base_price)), 201, "list a ticket")
         if not await round_.until(lambda: round_.listed >= n - round_.dropped, 60):
             raise TimeoutError(f"live: {round_.listed} of {n} sockets saw ticket.listed in 60s")
@@ -464,7 +477,7 @@ async def run_baseline(
 ) -> Result:
     round_ = Round("baseline", n, k, opts)
     try:
-        await round_.open(ws_url(url, "/ws"), SUBSCRIBE_FRAME)
+        await round_.open([ws_url(url, "/ws")], SUBSCRIBE_FRAME)
         base_price = int(ticket["price"]["amount"]) + 1000
         started = time.perf_counter()
         for change in range(k):
@@ -581,6 +594,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pause", type=float, default=0.0, help="seconds between changes")
     parser.add_argument("--queue-size", type=int, default=10_000, help="LIVE_QUEUE_SIZE")
     parser.add_argument(
+        "--gateways", type=int, default=1, help="live gateway processes, clients spread evenly"
+    )
+    parser.add_argument(
         "--no-deflate",
         dest="deflate",
         action="store_false",
@@ -646,7 +662,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _signals(args.time_limit):
         try:
             log(f"starting servers (logs: {logs})")
-            start_servers(servers, args.queue_size, deadline)
+            start_servers(servers, args.queue_size, deadline, args.gateways)
             log("servers: " + ", ".join(f"{k}={v}" for k, v in servers.urls.items()))
 
             async def bounded() -> None:
