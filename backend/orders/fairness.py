@@ -7,10 +7,11 @@ to hold a ticket (a ticket known and for sale, not the buyer's own) count agains
 user, so that a client waiting for a new listing to reach the orders service (404) or a
 seller's own ticket (409) spends nothing of a buyer's budget.
 
-The first look (``OrderLimits.first_look``) is one Redis round trip: both budgets are
-counted, and the ticket's lock holder and card (``cards.py``) are read, in one pipeline.
-A lost race is answered from it; the user's request is given back when the ticket turns
-out not to be for sale to them.
+The first look (``OrderLimits.first_look``) is one Redis round trip: the buyer's session
+is checked (this route does it instead of the authentication middleware), both budgets
+are counted, and the ticket's lock holder and card (``cards.py``) are read, in one
+pipeline. A lost race is answered from it; the user's request is given back when the
+session has ended or the ticket turns out not to be for sale to them.
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ class OrderLimits:
         the address: 429 (likewise). The user's refusal waits for ``charge_user``."""
         redis, key = self._limiter.redis, cards.keys.ticket_lock(ticket_id)
         if self._cluster:
-            # A cluster pipeline refuses scripts: the four commands go out at once instead
-            # (to up to three shards), one round trip of waiting all the same.
+            # A cluster pipeline refuses scripts: the five reads and counts go out at once
+            # instead (to several shards), one round trip of waiting all the same.
             revoked, address, user, holder, card = await asyncio.gather(
                 self._sessions.is_revoked(self._buyer),
                 self._limiter.hit(self._per_ip, self._address),
