@@ -11,7 +11,7 @@ Written here rather than with the ``limits`` library (used before): its moving w
 takes two round trips per quota (count, then read what is left) and cannot share a
 pipeline, while ``POST /api/orders`` answers a lost race in one round trip with its
 quotas counted in it (``backend/orders/fairness.py``). A counted request can be given back
-(``Hit.refund``): the orders API does not charge a buyer for a ticket that is not for sale.
+(``RateLimiter.refund``): the orders API does not charge a buyer for a ticket not for sale.
 
 A refusal is 429 in the common error body, with ``Retry-After``; answers that spent a
 budget tell bots what is left with the ``RateLimit-*`` headers (IETF draft
