@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import resource
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import Any
 
 import httpx
+
+
+class TimeLimitReached(BaseException):
+    """A benchmark's time limit passed (a BaseException so that nothing swallows it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``TimeLimitReached`` wherever the run is once ``seconds`` have passed
+    (SIGALRM: also in blocking code)."""
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise TimeLimitReached
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def log(line: str) -> None:

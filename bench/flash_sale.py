@@ -40,15 +40,13 @@ import argparse
 import asyncio
 import contextlib
 import os
-import signal
 import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import aiohttp
@@ -62,7 +60,15 @@ from starlette.routing import Route
 
 from backend.common.auth import Revocations, issue_token
 from backend.common.keys import RedisKeys
-from bench.common import expect, log, percentile, raise_fd_limit, ticket_body
+from bench.common import (
+    TimeLimitReached,
+    expect,
+    log,
+    percentile,
+    raise_fd_limit,
+    ticket_body,
+    time_limit,
+)
 from tools.devstack.client import ApiClient
 from tools.devstack.processes import Child, start_stand_ins
 from tools.devstack.services import ServiceProcesses
@@ -107,10 +113,6 @@ def baseline_app() -> Starlette:
         ],
         lifespan=lifespan,
     )
-
-
-class TimeLimitReached(BaseException):
-    """Raised from the SIGALRM handler: the whole run stops where it is."""
 
 
 # --------------------------------------------------------------------------------------
@@ -419,20 +421,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-@contextlib.contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        raise TimeLimitReached
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     raise_fd_limit(args.buyers + 2 * args.connections)
@@ -440,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     servers = Servers(logs)
     try:
-        with _time_limit(args.time_limit):
+        with time_limit(args.time_limit):
             start_servers(servers, args.workers)
             return asyncio.run(benchmark(servers, args))
     except TimeLimitReached:

@@ -58,7 +58,7 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from bench.common import expect, log, raise_fd_limit, ticket_body
+from bench.common import TimeLimitReached, expect, log, raise_fd_limit, ticket_body
 from tools.devstack.client import ApiClient
 from tools.devstack.processes import Child, start_stand_ins
 from tools.devstack.services import FACTORIES, ServiceProcesses
@@ -128,10 +128,6 @@ def baseline_app() -> Starlette:
 # --------------------------------------------------------------------------------------
 # Processes
 # --------------------------------------------------------------------------------------
-class TimeLimitReached(BaseException):
-    """The global time limit passed (a BaseException so that nothing swallows it)."""
-
-
 @dataclass
 class Servers:
     children: list[Child]

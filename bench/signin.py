@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import signal
 import statistics
 import sys
 import threading
@@ -42,7 +41,6 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
 import httpx
 from argon2 import Parameters, PasswordHasher
@@ -56,6 +54,7 @@ from starlette.routing import Route
 from backend.auth.app import create_app
 from backend.auth.passwords import ANYIO_DEFAULT_THREADS, LIBRARY_DEFAULT, OWASP, HashingPolicy
 from backend.common.settings import Settings
+from bench.common import TimeLimitReached, time_limit
 from tools.devstack.processes import Child, start_stand_ins
 from tools.devstack.services import ServiceProcesses, rss_mb
 
@@ -83,10 +82,6 @@ def baseline_app() -> Starlette:
         return JSONResponse({"id": "0" * 24, "email": body["email"], "displayName": "x"})
 
     return Starlette(routes=[Route("/api/users/signin", signin, methods=["POST"])])
-
-
-class TimeLimitReached(BaseException):
-    """``--time-limit`` passed (a BaseException so that nothing swallows it)."""
 
 
 FACTORIES = {
@@ -253,21 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.parallel < 1 or args.rounds < 1:
         parser.error("--parallel and --rounds must be positive")
 
-    def out_of_time(_signum: int, _frame: FrameType | None) -> None:
-        raise TimeLimitReached
-
-    signal.signal(signal.SIGALRM, out_of_time)
-    signal.setitimer(signal.ITIMER_REAL, args.time_limit)
     try:
-        return run(args)  # stops every child it started, also when the time is up
+        with time_limit(args.time_limit):
+            return run(args)  # stops every child it started, also when the time is up
     except TimeLimitReached:
         print(f"time limit of {args.time_limit:.0f} s reached", file=sys.stderr)
         return 2
     except Exception:
         traceback.print_exc()
         return 1
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ class Payments:
         uow: UnitOfWork,
         keys: RedisKeys,
         hold_s: float,
-        lease_s: float = 120,
+        lease_s: float,
     ) -> None:
         self.gateway = gateway
         self.locks = locks

@@ -78,6 +78,7 @@ async def payments(
             uow=UnitOfWork(relay),
             keys=keys,
             hold_s=60,
+            lease_s=market_settings.payment_lease_seconds,
         )
     finally:
         await gateway.close()

@@ -124,8 +124,12 @@ def start_redis(port: int, *, log: Path | None = None) -> Child:
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    return start("redis", argv, port, log=log)
+    return start("redis", _redis_argv(binary, port), port, log=log)
+
+
+def _redis_argv(binary: str, port: int) -> list[str]:
+    """A redis-server on loopback that keeps nothing on disk."""
+    return [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
 
 
 def start_redis_cluster(nodes: int, *, logs: Path, data: Path) -> tuple[list[Child], str]:
@@ -141,10 +145,9 @@ def start_redis_cluster(nodes: int, *, logs: Path, data: Path) -> tuple[list[Chi
             port, bus = free_port(), free_port()
             node = data / str(port)
             node.mkdir(parents=True, exist_ok=True)
-            argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-port",
-                    str(bus), "--cluster-config-file", str(node / "nodes.conf"),
-                    "--dir", str(node)]  # fmt: skip
+            argv = [*_redis_argv(server, port), "--cluster-enabled", "yes",
+                    "--cluster-port", str(bus), "--cluster-config-file",
+                    str(node / "nodes.conf"), "--dir", str(node)]  # fmt: skip
             children.append(start(f"redis-{port}", argv, port, log=logs / f"redis-{port}.log"))
         addresses = [f"127.0.0.1:{child.port}" for child in children]
         subprocess.run(
