@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import structlog
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
 from starlette.requests import HTTPConnection
@@ -146,19 +145,20 @@ class Revocations:
 
     async def is_revoked(self, user: CurrentUser) -> bool:
         try:
+            signed_out_key, generation_key = self.check_keys(user)
             async with self.redis.pipeline(transaction=False) as pipe:
-                self.queue_check(pipe, user)
+                pipe.exists(signed_out_key)
+                pipe.get(generation_key)
                 signed_out, current = await pipe.execute()
         except RedisError as exc:
             log.warning("auth.revocation_unchecked", error=type(exc).__name__)
             return False
         return self.revoked(user, signed_out, current)
 
-    def queue_check(self, pipe: Pipeline, user: CurrentUser) -> None:
-        """The two reads of the check, in a pipeline of the caller's (``revoked`` reads
-        their replies)."""
-        pipe.exists(self.keys.revoked_token(user.token_id))
-        pipe.get(self.keys.session_generation(user.id))
+    def check_keys(self, user: CurrentUser) -> list[str]:
+        """The check's two keys: the token's revocation (``EXISTS``), the user's session
+        generation (``GET``); ``revoked`` reads the two replies."""
+        return [self.keys.revoked_token(user.token_id), self.keys.session_generation(user.id)]
 
     @staticmethod
     def revoked(user: CurrentUser, signed_out: object, current: object) -> bool:

@@ -1,6 +1,6 @@
 """Rate limits: how many requests a user or an address may make, counted in Redis.
 
-A moving window, counted and checked in one Lua call (``_HIT``) per quota: each request
+A moving window, counted and checked in one Lua function (``HIT_FUNCTION``) per quota: each request
 is a member of a sorted set scored by Redis' clock; members older than the window are
 dropped, and a request is admitted while fewer than the limit remain. Parallel requests
 cannot all slip under the limit, and the answer says exactly what is left. Every service
@@ -8,8 +8,8 @@ shares the counters through Redis, under the project's namespace (``RedisKeys.ra
 one key per quota and client, expiring with its window).
 
 Written here rather than with the ``limits`` library (used before): its moving window
-takes two round trips per quota (count, then read what is left) and cannot share a
-pipeline, while ``POST /api/orders`` answers a lost race in one round trip with its
+takes two round trips per quota (count, then read what is left) and cannot be part of
+another script, while ``POST /api/orders`` answers a lost race in one script with its
 quotas counted in it (``backend/orders/fairness.py``). A counted request can be given back
 (``RateLimiter.refund``): the orders API does not charge a buyer for a ticket not for sale.
 
@@ -28,33 +28,36 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from backend.common.errors import TooManyRequests
 from backend.common.keys import RedisKeys
 
-# KEYS: the window. ARGV: limit, window ms, member. Returns {admitted 0/1, remaining after
-# this request, ms until the oldest counted request leaves the window}.
-_HIT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local used = redis.call('ZCARD', KEYS[1])
-local admitted = 0
-if used < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window)
-  used = used + 1
-  admitted = 1
+# One request counted against one window: {admitted 0/1, remaining after this request, ms
+# until the oldest counted request leaves the window}. A Lua function, so that a script
+# counting a request among other work shares it (``backend/orders/fairness.py``).
+HIT_FUNCTION = """
+local function hit(key, limit, window, member)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local used = redis.call('ZCARD', key)
+  local admitted = 0
+  if used < limit then
+    redis.call('ZADD', key, now, member)
+    redis.call('PEXPIRE', key, window)
+    used = used + 1
+    admitted = 1
+  end
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  local reset = window
+  if #oldest > 0 then reset = tonumber(oldest[2]) + window - now end
+  return {admitted, limit - used, reset}
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-local reset = window
-if #oldest > 0 then reset = tonumber(oldest[2]) + window - now end
-return {admitted, limit - used, reset}
 """
+# KEYS: the window. ARGV: limit, window ms, member (``PendingHit.args``).
+_HIT = HIT_FUNCTION + "return hit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3])\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,28 +121,19 @@ class RateLimiter:
         self.redis = redis
         self.keys = keys
         self._hit = redis.register_script(_HIT)
+        self._prefix, self._counted = secrets.token_hex(6) + ":", 0
 
-    def _args(self, quota: Quota) -> list[int | str]:
-        return [quota.amount, quota.per_seconds * 1000, secrets.token_hex(8)]
-
-    def queue(self, pipe: Pipeline, quota: Quota, who: str) -> PendingHit:
-        """Count one request in ``pipe`` (read its outcome with ``PendingHit.read``).
-
-        By its SHA alone: a script registered with a pipeline makes redis-py ask
-        ``SCRIPT EXISTS`` first, a round trip of its own on every execution. After a
-        Redis restart the pipeline fails with ``NoScriptError`` having counted nothing:
-        ``load`` the script and run it again."""
-        key, args = self.keys.rate_limit(quota.name, who), self._args(quota)
-        pipe.evalsha(self._hit.sha, 1, key, *args)
-        return PendingHit(quota, key, str(args[2]))
-
-    async def load(self) -> None:
-        await self.redis.script_load(_HIT)
+    def pending(self, quota: Quota, who: str) -> PendingHit:
+        """One request of ``who`` about to be counted against ``quota``: its key and
+        unique member (a per-process prefix and a counter: no system call per request)."""
+        self._counted += 1
+        member = f"{self._prefix}{self._counted:x}"
+        return PendingHit(quota, self.keys.rate_limit(quota.name, who), member)
 
     async def hit(self, quota: Quota, who: str) -> Hit:
         """Count one request (one round trip)."""
-        key, args = self.keys.rate_limit(quota.name, who), self._args(quota)
-        return PendingHit(quota, key, str(args[2])).read(await self._hit(keys=[key], args=args))
+        pending = self.pending(quota, who)
+        return pending.read(await self._hit(keys=[pending.key], args=pending.args))
 
     async def refund(self, hit: Hit) -> None:
         """Give back a request that was counted (no-op for a refused one)."""
@@ -171,6 +165,11 @@ class PendingHit:
     quota: Quota
     key: str
     member: str
+
+    @property
+    def args(self) -> list[int | str]:
+        """The arguments of ``HIT_FUNCTION`` after the key: limit, window ms, member."""
+        return [self.quota.amount, self.quota.per_seconds * 1000, self.member]
 
     def read(self, raw: Any) -> Hit:
         admitted, remaining, reset_ms = (int(v) for v in raw)

@@ -11,6 +11,7 @@ from backend.common.user_replica import UserReplica
 from backend.common.web import Wiring, service_app
 from backend.orders import routes
 from backend.orders.cards import TicketCards
+from backend.orders.fairness import FirstLooks
 from backend.orders.handlers import OrderHandlers
 from backend.orders.models import Order, TicketReplica
 from backend.orders.schemas import CreateOrderRequest
@@ -36,7 +37,8 @@ ENDPOINTS = [
 def wire(runtime: Runtime) -> Wiring:
     cards = TicketCards(runtime.redis, runtime.keys)
     handlers = OrderHandlers(runtime.ticket_locks, runtime.uow, cards)
-    return Wiring(subscriptions=handlers.subscriptions(), state={"cards": cards})
+    looks = FirstLooks(runtime.redis, cards)
+    return Wiring(subscriptions=handlers.subscriptions(), state={"first_looks": looks})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

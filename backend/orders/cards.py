@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
 from backend.common.keys import RedisKeys
 from wire.values import TicketStatus
@@ -28,7 +27,7 @@ if tonumber(ARGV[1]) <= v then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'owner', ARGV[2], 'status', ARGV[3])
 return 1
 """
-_FIELDS = ["owner", "status"]  # what a read returns, in ``TicketCard.read``'s order
+CARD_FIELDS = ("owner", "status")  # what a read returns, in ``TicketCard.read``'s order
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +55,5 @@ class TicketCards:
 
     async def read(self, ticket_id: str) -> Any:
         """The card's raw fields (``TicketCard.read`` makes the card)."""
-        reply: Any = self._redis.hmget(self.keys.ticket_card(ticket_id), _FIELDS)
+        reply: Any = self._redis.hmget(self.keys.ticket_card(ticket_id), list(CARD_FIELDS))
         return await reply
-
-    def queue_read(self, pipe: Pipeline, ticket_id: str) -> None:
-        """Read the card in ``pipe`` (its result: ``TicketCard.read``)."""
-        pipe.hmget(self.keys.ticket_card(ticket_id), _FIELDS)

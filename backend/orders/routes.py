@@ -13,8 +13,7 @@ from backend.common.errors import AppError, parse_body
 from backend.common.ids import object_id
 from backend.common.runtime import runtime_of
 from backend.orders import service
-from backend.orders.cards import TicketCards
-from backend.orders.fairness import OrderLimits, hold_policy
+from backend.orders.fairness import FirstLooks, OrderLimits, hold_policy
 from backend.orders.models import Order
 from backend.orders.schemas import CreateOrderRequest
 from wire.orders import OrderList, OrderPublic
@@ -37,11 +36,11 @@ async def create(request: Request) -> Response:
             await limits.check_session()
             await limits.spend_address()  # a flood of bad requests counts too
             raise
-        cards = cast(TicketCards, request.state.cards)
+        looks = cast(FirstLooks, request.state.first_looks)
         order = await service.create_order(
             buyer_id=user.id,
             ticket_id=data.ticket_id,
-            look=await limits.first_look(cards, data.ticket_id),
+            look=await limits.first_look(looks, data.ticket_id),
             budgets=limits,
             locks=runtime.ticket_locks,
             uow=runtime.uow,
