@@ -14,19 +14,39 @@ from wire.base import CamelModel
 class EventKind(StrEnum):
     CONCERT = "concert"
     SPORT = "sport"
+    THEATRE = "theatre"
+    COMEDY = "comedy"
+    FESTIVAL = "festival"
     OTHER = "other"
+
+
+class EventStatus(StrEnum):
+    """An event's status, set by an operator: a postponed event's tickets stay valid; a
+    cancelled one's are void (cancelled is final)."""
+
+    SCHEDULED = "scheduled"
+    POSTPONED = "postponed"
+    CANCELLED = "cancelled"
+
+
+class Role(StrEnum):
+    """What a user may do beyond buying and selling; granted by an operator's command."""
+
+    OPERATOR = "operator"  # postpones and cancels events
 
 
 class TicketStatus(StrEnum):
     AVAILABLE = "available"
     LOCKED = "locked"
     SOLD = "sold"
+    VOID = "void"  # its event was cancelled before it sold: never for sale again
 
 
 class CancelReason(StrEnum):
     BUYER = "buyer"
     PAYMENT_FAILED = "payment_failed"
     EXPIRED = "expired"
+    EVENT_CANCELLED = "event_cancelled"
 
 
 class OrderStatus(StrEnum):
@@ -49,6 +69,7 @@ class PaymentStatus(StrEnum):
 # know. It keeps it as text (shown as "Other" or as given) instead of failing to read the
 # whole page. Servers write only the enum's members; requests are checked strictly.
 type OpenKind = Annotated[EventKind | str, Field(union_mode="left_to_right")]
+type OpenEventStatus = Annotated[EventStatus | str, Field(union_mode="left_to_right")]
 type OpenOrderStatus = Annotated[OrderStatus | str, Field(union_mode="left_to_right")]
 type OpenCancelReason = Annotated[CancelReason | str, Field(union_mode="left_to_right")]
 
@@ -61,11 +82,17 @@ class Money(CamelModel):
 
 
 class Event(CamelModel):
-    """The concert, game or show a ticket is for, as the ticket carries it."""
+    """The concert, game or show a ticket is for, as the ticket carries it: a copy of the
+    catalogue's event (``wire.events.EventPublic``) named by ``id``, kept current by the
+    tickets service when the event changes. ``id`` is None only for a ticket listed before
+    the catalogue existed and not yet migrated (``python -m backend.tickets.migrate``)."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     kind: OpenKind
-    venue: str
+    venue: str  # the venue's name
     starts_at: AwareDatetime
+    id: str | None = None
+    city: str = ""
+    status: OpenEventStatus = EventStatus.SCHEDULED

@@ -19,6 +19,9 @@ class User(Document, Aggregate):
     password_hash: str
     # Tokens carry it (``gen``); a password change moves it on and ends older sessions.
     session_generation: int = 0
+    # Granted and taken away only by an operator's command (``python -m backend.auth.roles``),
+    # never through the API; other services read them from their user replica.
+    roles: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

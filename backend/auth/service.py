@@ -13,11 +13,12 @@ from backend.auth.passwords import Passwords
 from backend.auth.schemas import DISPLAY_NAME_MAX, SigninRequest, SignupRequest, UpdateMeRequest
 from backend.auth.throttle import AuthLimits
 from backend.common.auth import CurrentUser, Revocations
-from backend.common.errors import BadRequest, Conflict, NotAuthorized
+from backend.common.errors import BadRequest, Conflict, NotAuthorized, NotFound
 from backend.common.facts import Fact, SessionsEnded, UserCreated, UserUpdated
 from backend.common.ids import object_id_or_none
 from backend.common.rate_limits import Budget
 from backend.common.unit_of_work import FactsOf, UnitOfWork
+from wire.values import Role
 
 log = structlog.get_logger(__name__)
 
@@ -82,7 +83,11 @@ async def _rehash(user: User, password: str, *, passwords: Passwords, uow: UnitO
 def _user_updated(new: User) -> list[Fact]:
     return [
         UserUpdated(
-            user_id=str(new.id), email=new.email, display_name=new.display_name, version=new.version
+            user_id=str(new.id),
+            email=new.email,
+            display_name=new.display_name,
+            roles=new.roles,
+            version=new.version,
         )
     ]
 
@@ -102,6 +107,22 @@ async def sign_out(*, principal: CurrentUser, uow: UnitOfWork, sessions: Revocat
         if user is None or await uow.commit(user, {}, lambda _: [ended]) is not None:
             return
     raise Conflict("Your profile changed concurrently; please retry")
+
+
+async def set_role(*, email: str, role: Role, granted: bool, uow: UnitOfWork) -> User:
+    """Grant or take away a role (the operator's command line, never the API)."""
+    for _ in range(_UPDATE_ATTEMPTS):
+        user = await User.find_one(User.email == email.strip().lower())
+        if user is None:
+            raise NotFound(f"No user has the e-mail address {email}")
+        wanted = set(user.roles) | {role.value} if granted else set(user.roles) - {role.value}
+        roles = sorted(wanted)
+        if roles == user.roles:
+            return user
+        changed = await uow.commit(user, {"roles": roles}, _user_updated)
+        if changed is not None:
+            return changed
+    raise Conflict("The user changed concurrently; please retry")
 
 
 async def find_user(user_id: str) -> User | None:

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, ConfigDict, Field
 
 from backend.common.clock import utcnow
 from wire.base import CamelModel
+from wire.events import EventFields
 from wire.tickets import TicketFields
 from wire.values import CancelReason, Money
 
@@ -45,6 +46,7 @@ class UserCreated(Fact):
     user_id: str
     email: str
     display_name: str
+    roles: list[str] = Field(default_factory=list)  # ``wire.values.Role`` values
 
 
 class UserUpdated(UserCreated):
@@ -74,6 +76,15 @@ class TicketCreated(Fact, TicketFields):
 
 class TicketUpdated(TicketCreated):
     pass
+
+
+class EventUpdated(Fact, EventFields):
+    """An event of the catalogue changed (postponed, rescheduled, cancelled): its whole
+    state at ``version``. Its tickets follow it (``backend/tickets/handlers.py``)."""
+
+    STREAM = "tickets"
+    PUBLISHER = "tickets"
+    event_id: str
 
 
 class OrderCreated(Fact):
@@ -133,6 +144,7 @@ FACT_TYPES: dict[str, type[Fact]] = {
         SessionsEnded,
         TicketCreated,
         TicketUpdated,
+        EventUpdated,
         OrderCreated,
         OrderCancelled,
         OrderExpired,

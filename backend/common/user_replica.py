@@ -1,4 +1,4 @@
-"""A service's local copy of users' public names, kept from UserCreated/UserUpdated."""
+"""A service's local copy of users' public names and roles, kept from UserCreated/UserUpdated."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from beanie import Document
 
 from backend.common.facts import UserCreated, UserUpdated
+from wire.values import Role
 
 
 class UserReplica(Document):
@@ -15,6 +16,7 @@ class UserReplica(Document):
     id: str  # type: ignore[assignment]
     display_name: str
     version: int
+    roles: list[str] = []
 
     class Settings:
         name = "user_replicas"
@@ -22,13 +24,19 @@ class UserReplica(Document):
 
 async def on_user_fact(fact: UserCreated | UserUpdated) -> None:
     """Idempotent: a duplicate or older version changes nothing."""
-    fields = {"display_name": fact.display_name, "version": fact.version}
+    fields = {"display_name": fact.display_name, "version": fact.version, "roles": fact.roles}
     collection = UserReplica.get_pymongo_collection()
     # Newer than what we have: overwrite. Unknown user: insert. Otherwise: nothing.
     await collection.update_one(
         {"_id": fact.user_id, "version": {"$lt": fact.version}}, {"$set": fields}
     )
     await collection.update_one({"_id": fact.user_id}, {"$setOnInsert": fields}, upsert=True)
+
+
+async def has_role(user_id: str, role: Role) -> bool:
+    """As far as this service has heard (a grant reaches it within moments)."""
+    user = await UserReplica.get(user_id)
+    return user is not None and role.value in user.roles
 
 
 async def display_names(user_ids: Iterable[str]) -> dict[str, str]:

@@ -21,7 +21,7 @@ from backend.common.user_replica import on_user_fact
 from backend.orders.cards import TicketCards
 from backend.orders.models import Order, TicketReplica
 from backend.orders.service import end_hold, transition
-from wire.values import CancelReason, OrderStatus
+from wire.values import CancelReason, OrderStatus, TicketStatus
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +72,22 @@ class OrderHandlers:
         await self.cards.put(
             fact.ticket_id, version=fact.version, owner_id=fact.owner_id, status=fact.status.value
         )
+        if fact.status is TicketStatus.VOID:
+            await self._cancel_holds_on(fact.ticket_id)
+
+    async def _cancel_holds_on(self, ticket_id: str) -> None:
+        """The ticket's event was cancelled: an unpaid order on it ends now (its lock and
+        the buyer's hold with it). One whose payment already started is left to the
+        payment's result."""
+        for order in await Order.find({"ticket_id": ticket_id, "status": "created"}).to_list():
+            if not await self.locks.release_order(ticket_id, str(order.id)):
+                holder = await self.locks.holder(ticket_id)
+                if holder is not None and holder.ref == str(order.id):
+                    continue  # paying: ChargeCreated or ChargeFailed decides
+            await end_hold(order, self.locks, sold=False)
+            await transition(
+                order, OrderStatus.CANCELLED, self.uow, reason=CancelReason.EVENT_CANCELLED
+            )
 
     async def _order(self, order_id: str) -> Order | None:
         oid = object_id_or_none(order_id)  # a malformed id in a fact: nothing to do

@@ -25,6 +25,8 @@ from backend.orders.fairness import FirstLook
 from backend.orders.models import Order, TicketReplica
 from wire.values import CancelReason, OrderStatus, TicketStatus
 
+_NOT_FOR_SALE = (TicketStatus.SOLD, TicketStatus.VOID)
+
 
 def refuse(reservation: Reservation, policy: HoldPolicy) -> Conflict | TooManyRequests:
     """The answer to a refused reservation: 429 during the cooldown, 409 at the cap (with
@@ -90,6 +92,9 @@ async def create_order(
     if sold or card.status is TicketStatus.SOLD:
         await budgets.uncharge_user()
         raise Conflict("The ticket is already sold", field="ticketId")
+    if card.status is TicketStatus.VOID:
+        await budgets.uncharge_user()
+        raise Conflict("The ticket's event is cancelled", field="ticketId")
     budgets.charge_user()
     if look.holder is not None:
         raise lost(look.holder)
@@ -111,7 +116,7 @@ async def create_order(
         )
         if current is None:
             raise Conflict("The price changed; reload the ticket and try again", field="ticketId")
-        if current.status is TicketStatus.SOLD or current.owner_id == buyer_id:
+        if current.status in _NOT_FOR_SALE or current.owner_id == buyer_id:
             raise Conflict("The ticket is no longer for sale", field="ticketId")
         fact = OrderCreated(
             order_id=str(order_id),

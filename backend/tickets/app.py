@@ -1,4 +1,5 @@
-"""The tickets service: sellers list and edit tickets; it follows orders and sales."""
+"""The tickets service: the events catalogue; sellers list and edit tickets; it follows
+orders and sales."""
 
 from __future__ import annotations
 
@@ -11,20 +12,27 @@ from backend.common.user_replica import UserReplica
 from backend.common.web import Wiring, service_app
 from backend.tickets import routes
 from backend.tickets.handlers import TicketHandlers
-from backend.tickets.models import Ticket
+from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.schemas import (
     CreateTicketRequest,
+    EventIn,
+    EventQuery,
+    EventStatusRequest,
+    ListingQuery,
     RelistRequest,
     TicketQuery,
     UpdateTicketRequest,
 )
+from wire.events import EventDetail, EventPage, EventPublic
 from wire.tickets import TicketList, TicketOwned, TicketPage, TicketPublic
 
 SERVICE = "tickets"
 
 ENDPOINTS = [
-    Endpoint("POST", "/api/tickets", routes.create, "List a ticket for sale",
-             body=CreateTicketRequest, response=TicketPublic, status=201, auth=True),
+    Endpoint("POST", "/api/tickets", routes.create,
+             "List a ticket for sale, for an event of the catalogue or a new one",
+             body=CreateTicketRequest, response=TicketPublic, status=201, auth=True,
+             errors=(404, 409)),
     Endpoint("GET", "/api/tickets", routes.search, "Search the market",
              query=TicketQuery, response=TicketPage),
     Endpoint("GET", "/api/tickets/mine", routes.mine, "Tickets I listed or bought",
@@ -38,6 +46,17 @@ ENDPOINTS = [
              body=UpdateTicketRequest, response=TicketPublic, auth=True, errors=(403, 404, 409)),
     Endpoint("POST", "/api/tickets/{ticket_id}/relist", routes.relist, "Sell a bought ticket again",
              body=RelistRequest, response=TicketPublic, auth=True, errors=(403, 404, 409)),
+    Endpoint("GET", "/api/events", routes.search_events, "Browse upcoming events",
+             query=EventQuery, response=EventPage),
+    Endpoint("POST", "/api/events", routes.create_event,
+             "Add an event (200 with the existing one when it is a duplicate)",
+             body=EventIn, response=EventPublic, status=201, auth=True),
+    Endpoint("GET", "/api/events/{event_id}", routes.show_event,
+             "One event and its listings, cheapest first",
+             query=ListingQuery, response=EventDetail, errors=(404,)),
+    Endpoint("POST", "/api/events/{event_id}/status", routes.set_event_status,
+             "Postpone, reschedule or cancel an event (operators only)",
+             body=EventStatusRequest, response=EventPublic, auth=True, errors=(403, 404, 409)),
 ]  # fmt: skip
 
 
@@ -50,6 +69,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         SERVICE,
         settings or Settings(),
         endpoints=ENDPOINTS,
-        documents=[Ticket, UserReplica],
+        documents=[Ticket, EventRecord, UserReplica],
         wiring=wire,
     )

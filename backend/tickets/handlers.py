@@ -1,4 +1,5 @@
-"""Events the tickets service follows: orders lock, unlock and buy its tickets."""
+"""Facts the tickets service follows: orders lock, unlock and buy its tickets; its tickets
+follow their event (``catalogue.py``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from backend.common.bus import Subscriptions, subscribe
 from backend.common.errors import Conflict
 from backend.common.facts import (
     ChargeCreated,
+    EventUpdated,
     OrderCancelled,
     OrderCreated,
+    TicketCreated,
+    TicketUpdated,
     UserCreated,
     UserUpdated,
 )
@@ -18,13 +22,26 @@ from backend.common.ids import object_id_or_none
 from backend.common.ticket_locks import HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.common.user_replica import on_user_fact
-from backend.tickets.models import Ticket
+from backend.tickets import catalogue
+from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.service import commit
-from wire.values import TicketStatus
+from wire.values import Event, EventStatus, TicketStatus
 
 _ATTEMPTS = 5
+_ENDED = (TicketStatus.SOLD, TicketStatus.VOID)
 
 type Change = Callable[[Ticket], Awaitable[dict[str, Any] | None]]
+
+
+def _follows(ticket: Ticket, event: Event) -> dict[str, Any] | None:
+    """What a ticket must change to follow its event (None: nothing): the event's copy,
+    and, for a cancelled event, an unsold ticket becomes void (never for sale again)."""
+    changes: dict[str, Any] = {}
+    if ticket.event != event:
+        changes["event"] = event.model_dump(mode="python", by_alias=True)
+    if event.status == EventStatus.CANCELLED and ticket.status.value in catalogue.FOR_SALE:
+        changes |= {"status": TicketStatus.VOID.value, "locked_until": None}
+    return changes or None
 
 
 async def _apply(ticket_id: str, change: Change, uow: UnitOfWork) -> None:
@@ -49,8 +66,8 @@ class TicketHandlers:
 
     async def on_order_created(self, fact: OrderCreated) -> None:
         async def lock(ticket: Ticket) -> dict[str, Any] | None:
-            if ticket.status is TicketStatus.SOLD or ticket.order_id == fact.order_id:
-                return None  # sold meanwhile, or a duplicate
+            if ticket.status in _ENDED or ticket.order_id == fact.order_id:
+                return None  # sold or void meanwhile, or a duplicate
             holder = await self.locks.holder(fact.ticket_id)
             held = holder is not None and holder.ref == fact.order_id
             if not held or holder is None or holder.kind is HolderKind.EDIT:
@@ -84,9 +101,44 @@ class TicketHandlers:
 
         await _apply(fact.ticket_id, sell, self.uow)
 
+    async def reconcile(self, event_id: str | None) -> None:
+        """Bring the event's tickets up to date with it, then recount its availability.
+        A ticket that changes meanwhile is left: its own fact brings us back here."""
+        oid = object_id_or_none(event_id or "")
+        record = await EventRecord.get(oid) if oid is not None else None
+        if record is None:
+            return
+        event = catalogue.snapshot(record)
+        for ticket in await Ticket.find({"event.id": event.id}).to_list():
+            changes = _follows(ticket, event)
+            if changes is not None:
+                await commit(ticket, changes, self.uow)
+        await catalogue.recount(str(record.id))
+
+    async def on_event_updated(self, fact: EventUpdated) -> None:
+        await self.reconcile(fact.event_id)
+
+    async def on_ticket_fact(self, fact: TicketCreated) -> None:
+        """A ticket changed: it follows its event (listed as the event changed), and the
+        event's availability is counted again."""
+        oid = object_id_or_none(fact.event.id or "")
+        record = await EventRecord.get(oid) if oid is not None else None
+        if record is None:
+            return
+        event = catalogue.snapshot(record)
+
+        async def follow(ticket: Ticket) -> dict[str, Any] | None:
+            return _follows(ticket, event)
+
+        await _apply(fact.ticket_id, follow, self.uow)
+        await catalogue.recount(str(record.id))
+
     def subscriptions(self) -> Subscriptions:
         """Every subscription of the tickets service."""
         return [
+            subscribe(EventUpdated, self.on_event_updated),
+            subscribe(TicketCreated, self.on_ticket_fact),
+            subscribe(TicketUpdated, self.on_ticket_fact),
             subscribe(UserCreated, on_user_fact),
             subscribe(UserUpdated, on_user_fact),
             subscribe(OrderCreated, self.on_order_created),

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from backend.common.clock import utcnow
 from backend.common.unit_of_work import Aggregate
+from wire.events import Availability, EventFields
 from wire.tickets import TicketFields
 
 
@@ -24,4 +25,26 @@ class Ticket(Document, TicketFields, Aggregate):
             pymongo.IndexModel([("status", 1), ("event.startsAt", 1)]),
             pymongo.IndexModel([("seller_id", 1), ("created_at", -1)]),
             pymongo.IndexModel([("owner_id", 1)]),
+            pymongo.IndexModel([("event.id", 1), ("price.amount", 1)]),
+        ]
+
+
+class EventRecord(Document, EventFields, Aggregate):
+    """An event of the catalogue. ``key`` is its identity for merging duplicates (the
+    normalised name, venue, city and start time: ``catalogue.event_key``), unique.
+    ``availability`` is recomputed from its tickets whenever one changes, guarded by
+    ``availability_seq`` so that a recount based on an older read never wins."""
+
+    key: str
+    availability: Availability = Field(default_factory=Availability)
+    availability_seq: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "events"
+        indexes = [
+            pymongo.IndexModel([("key", 1)], unique=True),
+            pymongo.IndexModel([("starts_at", 1)]),
+            pymongo.IndexModel([("venue.city", 1), ("starts_at", 1)]),
         ]

@@ -7,18 +7,24 @@ from starlette.responses import Response
 
 from backend.common.auth import current_user, require_user
 from backend.common.endpoint import respond
-from backend.common.errors import parse_body, parse_query
+from backend.common.errors import Forbidden, parse_body, parse_query
 from backend.common.runtime import runtime_of
-from backend.common.user_replica import display_names
-from backend.tickets import service
-from backend.tickets.models import Ticket
+from backend.common.user_replica import display_names, has_role
+from backend.tickets import catalogue, service
+from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.schemas import (
     CreateTicketRequest,
+    EventIn,
+    EventQuery,
+    EventStatusRequest,
+    ListingQuery,
     RelistRequest,
     TicketQuery,
     UpdateTicketRequest,
 )
+from wire.events import EventDetail, EventPage, EventPublic
 from wire.tickets import TicketList, TicketOwned, TicketPage, TicketPublic
+from wire.values import Role
 
 
 async def present(tickets: list[Ticket]) -> list[TicketPublic]:
@@ -89,3 +95,43 @@ async def relist(request: Request) -> Response:
         uow=runtime.uow,
     )
     return await _one(ticket)
+
+
+# --------------------------------------------------------------------------------------
+# Events
+# --------------------------------------------------------------------------------------
+def present_event(record: EventRecord) -> EventPublic:
+    return EventPublic.model_validate(record)
+
+
+async def search_events(request: Request) -> Response:
+    query = parse_query(request, EventQuery)
+    records, total = await catalogue.search_events(query)
+    items = [present_event(r) for r in records]
+    return respond(EventPage(items=items, total=total, page=query.page, page_size=query.page_size))
+
+
+async def create_event(request: Request) -> Response:
+    require_user(request)
+    data = await parse_body(request, EventIn)
+    record, created = await catalogue.find_or_create(data, runtime_of(request).uow)
+    return respond(present_event(record), 201 if created else 200)
+
+
+async def show_event(request: Request) -> Response:
+    record = await catalogue.get_event(request.path_params["event_id"])
+    query = parse_query(request, ListingQuery)
+    listings = await present(await catalogue.listings(record, query))
+    detail = EventDetail(**dict(present_event(record)), listings=listings)
+    return respond(detail)
+
+
+async def set_event_status(request: Request) -> Response:
+    user = require_user(request)
+    data = await parse_body(request, EventStatusRequest)
+    if not await has_role(user.id, Role.OPERATOR):
+        raise Forbidden("Only an operator can postpone or cancel an event")
+    record = await catalogue.change_status(
+        event_id=request.path_params["event_id"], data=data, uow=runtime_of(request).uow
+    )
+    return respond(present_event(record))

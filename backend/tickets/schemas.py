@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, Field, StrictInt, field_validator, model_validator
 
@@ -15,7 +16,8 @@ from backend.common.schemas import (
     IsoDateTime,
     RequestModel,
 )
-from wire.values import EventKind, Money, TicketStatus
+from wire.events import Venue
+from wire.values import EventKind, EventStatus, Money, TicketStatus
 
 MAX_PRICE_CENTS = 10_000_000  # 100,000.00 in any currency: anything above is a typo
 CURRENCIES = frozenset({"usd", "eur", "gbp", "cad", "aud", "chf"})
@@ -46,20 +48,110 @@ class PriceIn(RequestModel):
         return Money(amount=self.amount, currency=self.currency)
 
 
-class EventIn(RequestModel):
+def _time_zone(value: str) -> str:
+    if value not in _TIME_ZONES:
+        raise ValueError("Must be an IANA time zone, e.g. Europe/Paris")
+    return value
+
+
+def _country(value: str) -> str:
+    value = value.upper()
+    if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
+        raise ValueError("Must be an ISO 3166-1 alpha-2 country code, e.g. FR")
+    return value
+
+
+_TIME_ZONES = frozenset(available_timezones())
+
+
+class VenueIn(RequestModel):
     name: Text
+    city: Text
+    country: Annotated[str, Field(max_length=2), AfterValidator(_country)] = ""
+    time_zone: Annotated[str, Field(max_length=64), AfterValidator(_time_zone)] = "UTC"
+
+    def venue(self) -> Venue:
+        return Venue.model_validate(self.model_dump())
+
+
+class EventIn(RequestModel):
+    """An event to find or create: an existing one with the same normalised name, venue,
+    city and start time is reused (``backend/tickets/catalogue.py``). ``venue`` may still
+    be a bare name (the shape before the catalogue): its city is then unknown."""
+
+    name: Text
+    performers: Annotated[list[Text], Field(max_length=10)] = []
     kind: EventKind
-    venue: Text
+    venue: VenueIn | Text
     starts_at: Annotated[IsoDateTime, AfterValidator(_in_future)]
+    doors_at: IsoDateTime | None = None
+    ends_at: IsoDateTime | None = None
+
+    @model_validator(mode="after")
+    def _times_in_order(self) -> EventIn:
+        if self.doors_at is not None and self.doors_at > self.starts_at:
+            raise ValueError("The doors must open before the event starts")
+        if self.ends_at is not None and self.ends_at <= self.starts_at:
+            raise ValueError("The event must end after it starts")
+        return self
+
+    def venue_value(self) -> Venue:
+        return self.venue.venue() if isinstance(self.venue, VenueIn) else Venue(name=self.venue)
 
 
 class CreateTicketRequest(RequestModel):
+    """A ticket for an event of the catalogue (``eventId``) or for one given here
+    (``event``: found or created); exactly one of the two."""
+
     title: Text
-    event: EventIn
+    event_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    event: EventIn | None = None
     section: Short | None = None
     row: Short | None = None
     seat: Short | None = None
     price: PriceIn
+
+    @model_validator(mode="after")
+    def _one_event(self) -> CreateTicketRequest:
+        if (self.event_id is None) == (self.event is None):
+            raise ValueError("Give either eventId (an existing event) or event (a new one)")
+        return self
+
+
+class EventSort(StrEnum):
+    DATE = "date"
+    POPULARITY = "popularity"  # most tickets sold first
+    PRICE = "price"  # lowest price for sale first
+
+
+class EventQuery(RequestModel):
+    q: Annotated[str, Field(max_length=100), PLAIN_TEXT] | None = None
+    kind: EventKind | None = None
+    city: Annotated[str, Field(max_length=120), PLAIN_TEXT] | None = None
+    starts_after: IsoDateTime | None = None
+    starts_before: IsoDateTime | None = None
+    status: EventStatus | None = None
+    sort: EventSort = EventSort.DATE
+    page: Annotated[int, Field(ge=1, le=10_000), WHOLE_NUMBER_TEXT] = 1
+    page_size: Annotated[int, Field(ge=1, le=100), WHOLE_NUMBER_TEXT] = 20
+
+
+class ListingQuery(RequestModel):
+    """``GET /api/events/{id}``: which of its listings (for sale or held), cheapest first."""
+
+    section: Annotated[str, Field(max_length=20), PLAIN_TEXT] | None = None
+    min_price: Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS), WHOLE_NUMBER_TEXT] | None = None
+    max_price: Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS), WHOLE_NUMBER_TEXT] | None = None
+    quantity: Annotated[int, Field(ge=1, le=100), WHOLE_NUMBER_TEXT] = 1
+    limit: Annotated[int, Field(ge=1, le=500), WHOLE_NUMBER_TEXT] = 200
+
+
+class EventStatusRequest(RequestModel):
+    """An operator postpones, reschedules or cancels an event (cancelled is final).
+    ``startsAt``: the new date of a postponed or rescheduled event, when known."""
+
+    status: EventStatus
+    starts_at: Annotated[IsoDateTime, AfterValidator(_in_future)] | None = None
 
 
 class UpdateTicketRequest(RequestModel):

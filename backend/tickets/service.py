@@ -13,6 +13,7 @@ from backend.common.facts import TicketCreated, TicketUpdated
 from backend.common.ids import object_id
 from backend.common.ticket_locks import HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
+from backend.tickets import catalogue
 from backend.tickets.models import Ticket
 from backend.tickets.schemas import (
     CreateTicketRequest,
@@ -22,7 +23,7 @@ from backend.tickets.schemas import (
     UpdateTicketRequest,
 )
 from wire.tickets import TicketFields
-from wire.values import Event, TicketStatus
+from wire.values import EventStatus, TicketStatus
 
 _ASC, _DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
 # The id last: pages stay stable when many tickets share a price or date.
@@ -41,10 +42,19 @@ def ticket_event[E: TicketCreated](cls: type[E], ticket: Ticket) -> E:
 
 
 async def create_ticket(*, seller_id: str, data: CreateTicketRequest, uow: UnitOfWork) -> Ticket:
+    """List a ticket for an event of the catalogue, or for one given inline (found or
+    created: ``catalogue.find_or_create``)."""
+    if data.event_id is not None:
+        record = await catalogue.event_for_listing(data.event_id)
+    else:
+        assert data.event is not None  # the request model wants exactly one of the two
+        record, _ = await catalogue.find_or_create(data.event, uow)
+        if record.status is EventStatus.CANCELLED:
+            raise Conflict("The event is cancelled: its tickets cannot be sold", field="event")
     ticket = Ticket(
         id=PydanticObjectId(),
         title=data.title,
-        event=Event.model_validate(data.event.model_dump()),
+        event=catalogue.snapshot(record),
         section=data.section,
         row=data.row,
         seat=data.seat,
@@ -67,7 +77,7 @@ def _filter(query: TicketQuery) -> dict[str, Any]:
     if query.status is not None:
         flt["status"] = query.status.value
     else:  # by default: what can still be bought, for events yet to come
-        flt["status"] = {"$in": [TicketStatus.AVAILABLE.value, TicketStatus.LOCKED.value]}
+        flt["status"] = {"$in": list(catalogue.FOR_SALE)}
     starts: dict[str, datetime] = {}
     if query.starts_after is not None:
         starts["$gte"] = query.starts_after

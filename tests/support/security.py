@@ -25,6 +25,7 @@ class World:
     sold_ticket: str  # bought (and paid) by the buyer
     open_order: str  # the buyer's, unpaid
     paid_order: str  # the buyer's, paid
+    event: str  # the event of the seller's tickets
 
     @property
     def users(self) -> dict[str, User]:
@@ -38,7 +39,7 @@ async def build_world(seller: User, buyer: User, other: User) -> World:
     open_order = await place_order(buyer, locked["id"])
     paid_order = await buy_outright(buyer, sold["id"])
     world = World(seller, buyer, other, free["id"], locked["id"], sold["id"],
-                  open_order["id"], paid_order["id"])  # fmt: skip
+                  open_order["id"], paid_order["id"], free["event"]["id"])  # fmt: skip
     # Let every event land, so that the state compared below only changes by our requests.
     await eventually(lambda: buyer.order(world.paid_order), lambda o: o["status"] == "complete")
     await eventually(lambda: buyer.ticket(world.locked_ticket), lambda t: t["status"] == "locked")

@@ -47,7 +47,7 @@ def test_listing_locking_and_paying_are_seen_live_by_both(
     browser: Browser, web_url: str, shots: Shots
 ) -> None:
     with person(browser, web_url, "buyer") as buyer, person(browser, web_url, "seller") as seller:
-        buyer.goto("/")
+        buyer.goto("/tickets")
         expect(buyer.get_by_text("Tickets on sale")).to_be_visible()
         shots.take(buyer, "buyer-market-before")
 
@@ -105,7 +105,7 @@ def test_listing_locking_and_paying_are_seen_live_by_both(
         owned.get_by_role("button", name="List again").click()
         expect(buyer.get_by_test_id("ticket-detail")).to_have_attribute("data-status", "available")
         expect(buyer.get_by_test_id("price")).to_have_text("$99.00")
-        seller.goto("/")
+        seller.goto("/tickets")
         expect(card(seller, ticket_id)).to_contain_text("$99.00")
         shots.take(seller, "seller-sees-resale")
 
@@ -132,7 +132,7 @@ def test_an_unpaid_lock_runs_out_and_both_see_the_ticket_available(
         )
         shots.take(seller, "seller-sees-available-again")
 
-        buyer.goto("/")
+        buyer.goto("/tickets")
         expect(card(buyer, ticket_id)).to_contain_text("Available")
         shots.take(buyer, "buyer-market-available")
 

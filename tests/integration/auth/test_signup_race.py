@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery"
 RACERS = 20
 DEADLINE_SECONDS = 10.0
-EVENT_FIELDS = {"id", "occurredAt", "version", "userId", "email", "displayName"}
+EVENT_FIELDS = {"id", "occurredAt", "version", "userId", "email", "displayName", "roles"}
 
 type Mongo = AsyncMongoClient[dict[str, object]]
 type StreamEntry = tuple[str, dict[str, str]]

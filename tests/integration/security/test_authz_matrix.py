@@ -59,6 +59,12 @@ ROWS = [
         body=lambda w: {"currentPassword": PASSWORD, "newPassword": "stolen password"}),
     Row("POST", "/api/tickets", lambda w: "/api/tickets", body=lambda w: ticket_body(1_234)),
     Row("GET", "/api/tickets/mine", lambda w: "/api/tickets/mine"),
+    Row("POST", "/api/events", lambda w: "/api/events",
+        body=lambda w: {"name": "Mallory live", "kind": "concert", "venue": "Arena",
+                        "startsAt": ticket_body()["event"]["startsAt"]}),
+    # Operators only: any other user is refused 403 (tests/integration/tickets/test_events.py).
+    Row("POST", "/api/events/{event_id}/status", lambda w: f"/api/events/{w.event}/status",
+        body=lambda w: {"status": "cancelled"}),
     Row("PUT", "/api/tickets/{ticket_id}", lambda w: f"/api/tickets/{w.free_ticket}",
         body=lambda w: {"title": "Hijacked", "price": {"amount": 1, "currency": "usd"}},
         owner=lambda w: w.seller),
