@@ -14,6 +14,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from ticketing_ui.settings import ui_settings
+from wire.orders import OrderPublic
 from wire.users import CurrentUserResponse, TokenResponse, UserPublic
 
 _client: httpx.AsyncClient | None = None
@@ -99,6 +100,12 @@ async def call[M: BaseModel](
 def live_url() -> str:
     base = ui_settings().base_for("/api/live")
     return base.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/api/live"
+
+
+async def hold_ticket(token: str, ticket_id: str, *, caller: str) -> OrderPublic:
+    """Starts a purchase: the order that locks the ticket while its buyer pays."""
+    body = {"ticketId": ticket_id}
+    return await call(OrderPublic, "POST", "/api/orders", token=token, json=body, caller=caller)
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from wire.events import Availability, EventPublic
 from wire.live import LiveOrder
 from wire.orders import OrderPublic
 from wire.tickets import TicketPublic
-from wire.values import Money
+from wire.values import Event, EventKind, Money
 
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "chf": "CHF "}
-KINDS = {"concert": "Concert", "sport": "Sport", "other": "Other"}
+KINDS = {kind.value: kind.value.title() for kind in EventKind}
+# An event's status as its badge says it ("" for a scheduled one: no badge).
+EVENT_STATUS = {"scheduled": "", "postponed": "Postponed", "cancelled": "Cancelled"}
 
 
 def money(price: Money) -> str:
@@ -23,6 +26,18 @@ def when(moment: datetime) -> str:
     return moment.strftime("%a %d %b %Y, %H:%M")
 
 
+def kind_label(kind: str) -> str:
+    return KINDS.get(kind, "Other")  # a kind newer than this app
+
+
+def event_status_label(status: str) -> str:
+    return EVENT_STATUS.get(status, status.title())  # a status newer than this app: as given
+
+
+def place(venue: str, city: str) -> str:
+    return f"{venue}, {city}" if city else venue
+
+
 @dataclass
 class TicketView:
     id: str = ""
@@ -31,8 +46,14 @@ class TicketView:
     kind: str = ""
     kind_label: str = ""
     venue: str = ""
+    city: str = ""
+    place_label: str = ""
+    event_id: str = ""
+    event_status: str = "scheduled"
+    event_status_label: str = ""
     starts_at: str = ""
     starts_label: str = ""
+    section: str = ""
     seat_label: str = ""
     amount: int = 0
     currency: str = "usd"
@@ -61,10 +82,16 @@ class TicketView:
             title=ticket.title,
             event_name=event.name,
             kind=str(event.kind),
-            kind_label=KINDS.get(event.kind, "Other"),  # a kind newer than this app
+            kind_label=kind_label(event.kind),
             venue=event.venue,
+            city=event.city,
+            place_label=place(event.venue, event.city),
+            event_id=event.id or "",
+            event_status=str(event.status),
+            event_status_label=event_status_label(event.status),
             starts_at=event.starts_at.isoformat(),
             starts_label=when(event.starts_at),
+            section=ticket.section or "",
             seat_label=" · ".join(seat) or "General admission",
             amount=ticket.price.amount,
             currency=ticket.price.currency,
@@ -86,9 +113,12 @@ ORDER_STATUS = {
 }
 
 
+CANCEL_REASONS = {"payment_failed": "Card declined", "event_cancelled": "Event cancelled"}
+
+
 def status_label(status: str, cancel_reason: str) -> str:
-    if status == "cancelled" and cancel_reason == "payment_failed":
-        return "Card declined"
+    if status == "cancelled" and cancel_reason in CANCEL_REASONS:
+        return CANCEL_REASONS[cancel_reason]
     return ORDER_STATUS.get(status, status)  # a status newer than this app: as given
 
 
@@ -143,4 +173,86 @@ class OrderView:
             status_label=status_label(status, reason),
             cancel_reason=reason,
             expires_at_ms=live.expires_at_ms or self.expires_at_ms,
+        )
+
+
+def availability_label(available: int, min_price: Money | None) -> str:
+    """``"3 tickets from $80.00"``, as an event's card and header say it."""
+    if available <= 0 or min_price is None:
+        return "No tickets for sale"
+    noun = "ticket" if available == 1 else "tickets"
+    return f"{available} {noun} from {money(min_price)}"
+
+
+@dataclass
+class EventView:
+    id: str = ""
+    name: str = ""
+    performers_label: str = ""
+    kind: str = ""
+    kind_label: str = ""
+    venue: str = ""
+    city: str = ""
+    place_label: str = ""
+    time_zone: str = "UTC"
+    starts_at: str = ""
+    starts_label: str = ""
+    status: str = "scheduled"
+    status_label: str = ""
+    available: int = 0
+    locked: int = 0
+    sold: int = 0
+    min_amount: int = 0  # cents; 0 when nothing is for sale
+    currency: str = ""
+    availability_label: str = "No tickets for sale"
+    version: int = 0
+
+    @classmethod
+    def of(cls, event: EventPublic) -> EventView:
+        venue = event.venue
+        return cls(
+            id=event.id,
+            name=event.name,
+            performers_label=", ".join(event.performers),
+            kind=str(event.kind),
+            kind_label=kind_label(event.kind),
+            venue=venue.name,
+            city=venue.city,
+            place_label=place(venue.name, venue.city),
+            time_zone=venue.time_zone,
+            starts_at=event.starts_at.isoformat(),
+            starts_label=when(event.starts_at),
+            status=str(event.status),
+            status_label=event_status_label(event.status),
+            version=event.version,
+        ).counted(event.availability)
+
+    def counted(self, availability: Availability) -> EventView:
+        """This event with ``availability`` as its counts and its "N tickets from $X"."""
+        low = availability.min_price
+        return replace(
+            self,
+            available=availability.available,
+            locked=availability.locked,
+            sold=availability.sold,
+            min_amount=low.amount if low else 0,
+            currency=low.currency if low else "",
+            availability_label=availability_label(availability.available, low),
+        )
+
+    def restated(self, event: Event) -> EventView:
+        """This event as a ticket's copy of it says it is now (the tickets service copies
+        a postponement or a cancellation onto each of its tickets)."""
+        return replace(
+            self,
+            status=str(event.status),
+            status_label=event_status_label(event.status),
+            starts_at=event.starts_at.isoformat(),
+            starts_label=when(event.starts_at),
+        )
+
+    def availability(self) -> Availability:
+        low = Money(amount=self.min_amount, currency=self.currency) if self.currency else None
+        return Availability(
+            available=self.available, locked=self.locked, sold=self.sold, min_price=low
         )

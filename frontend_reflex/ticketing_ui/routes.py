@@ -17,12 +17,16 @@ from ticketing_ui.pages.account import (
     sign_in_page,
     sign_up_page,
 )
+from ticketing_ui.pages.catalogue import catalogue_page
 from ticketing_ui.pages.checkout import checkout_page
+from ticketing_ui.pages.event import event_page
 from ticketing_ui.pages.market import market_page
 from ticketing_ui.pages.sell import sell_page
 from ticketing_ui.pages.ticket import ticket_page
 from ticketing_ui.state.account import AuthState, ProfileState
+from ticketing_ui.state.catalogue import CatalogueState
 from ticketing_ui.state.checkout import CheckoutState
+from ticketing_ui.state.event import EventState
 from ticketing_ui.state.market import MarketState
 from ticketing_ui.state.orders import ListingsState, OrdersState
 from ticketing_ui.state.sell import SellState
@@ -44,7 +48,11 @@ class Page:
 
 
 PAGES: tuple[Page, ...] = (
-    Page("/", market_page, "Ticketing — resale tickets, live",
+    Page("/", catalogue_page, "Ticketing — upcoming events, resale tickets",
+         (CatalogueState.load,)),
+    Page("/events/[event_id]", event_page, "Event · Ticketing",
+         (EventState.load,), live=EventState),
+    Page("/tickets", market_page, "All tickets on sale · Ticketing",
          (MarketState.load,), live=MarketState),
     Page("/tickets/[ticket_id]", ticket_page, "Ticket · Ticketing",
          (TicketState.load,), live=TicketState),

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from ticketing_ui.models import KINDS
 from ticketing_ui.state.session import SessionState
 
 
@@ -23,7 +24,8 @@ def navbar() -> rx.Component:
                 color_scheme="iris",
             ),
             rx.flex(
-                nav_link("Market", "/"),
+                nav_link("Events", "/"),
+                nav_link("All tickets", "/tickets"),
                 nav_link("Sell", "/sell"),
                 rx.cond(
                     SessionState.signed_in,
@@ -143,4 +145,22 @@ def spinner_button(text: str, busy: Any, **props: Any) -> rx.Component:
         disabled=busy,
         size="3",
         **props,
+    )
+
+
+def labelled(label: str, control: rx.Component) -> rx.Component:
+    """A filter's control with its label above it."""
+    return rx.box(rx.el.label(label, class_name="field-label"), control)
+
+
+def kind_select(default_value: Any, *, everything: str = "", **trigger: Any) -> rx.Component:
+    """The kinds of event (``kind`` in a form); ``everything`` labels an "all" choice."""
+    choices = [rx.select.item(label, value=value) for value, label in KINDS.items()]
+    if everything:
+        choices.insert(0, rx.select.item(everything, value="all"))
+    return rx.select.root(
+        rx.select.trigger(width="100%", **trigger),
+        rx.select.content(*choices),
+        name="kind",
+        default_value=default_value,
     )

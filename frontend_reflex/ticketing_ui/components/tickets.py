@@ -24,6 +24,8 @@ def status_badge(ticket: Any, server_now_ms: Any) -> rx.Component:
             ),
         ),
         ("sold", rx.badge("Sold", color_scheme="gray", size="2", data_testid="status-sold")),
+        # its event was cancelled: never for sale again
+        ("void", rx.badge("Void", color_scheme="red", size="2", data_testid="status-void")),
         rx.badge("Available", color_scheme="green", size="2", data_testid="status-available"),
     )
 

@@ -99,7 +99,7 @@ def checkout_page() -> rx.Component:
                                     rx.text("The ticket was released. It may still be available:"
                                             " try again from its page."))),
                 ("cancelled", outcome("circle_x", "gray", "Order cancelled.",
-                                      rx.link("Back to the market", href="/"))),
+                                      rx.link("Browse events", href="/"))),
                 ("missing", outcome("circle_x", "red", "Order not found.",
                                     rx.text(CheckoutState.message))),
                 pay_panel(),

@@ -1,18 +1,15 @@
-"""``/``: the market, filtered, live."""
+"""``/tickets``: every ticket on sale (the market), filtered, live."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ticketing_ui.components.layout import form_error, page
+from ticketing_ui.components.layout import form_error, kind_select, labelled, page
 from ticketing_ui.components.tickets import ticket_card
 from ticketing_ui.state.market import SORTS, MarketState
 
 
 def filters() -> rx.Component:
-    def labelled(label: str, control: rx.Component) -> rx.Component:
-        return rx.box(rx.el.label(label, class_name="field-label"), control)
-
     return rx.form(
         rx.grid(
             labelled(
@@ -20,20 +17,7 @@ def filters() -> rx.Component:
                 rx.input(name="q", placeholder="Artist, team, venue…", default_value=MarketState.q,
                          aria_label="Search", width="100%"),
             ),
-            labelled(
-                "Kind",
-                rx.select.root(
-                    rx.select.trigger(width="100%", aria_label="Kind"),
-                    rx.select.content(
-                        rx.select.item("All", value="all"),
-                        rx.select.item("Concerts", value="concert"),
-                        rx.select.item("Sport", value="sport"),
-                        rx.select.item("Other", value="other"),
-                    ),
-                    name="kind",
-                    default_value=MarketState.kind,
-                ),
-            ),
+            labelled("Kind", kind_select(MarketState.kind, everything="All", aria_label="Kind")),
             labelled("From", rx.input(name="dateFrom", type="date", aria_label="From date",
                                       default_value=MarketState.date_from, width="100%")),
             labelled("To", rx.input(name="dateTo", type="date", aria_label="To date",
@@ -74,7 +58,11 @@ def market_page() -> rx.Component:
     return page(
         rx.hstack(
             rx.heading("Tickets on sale", size="7"),
-            rx.link(rx.button(rx.icon("plus"), "Sell a ticket"), href="/sell"),
+            rx.hstack(
+                rx.link(rx.button("Browse events", variant="soft"), href="/"),
+                rx.link(rx.button(rx.icon("plus"), "Sell a ticket"), href="/sell"),
+                spacing="3",
+            ),
             justify="between",
             align="center",
             width="100%",

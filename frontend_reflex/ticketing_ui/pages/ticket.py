@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ticketing_ui.components.events import event_status_badge
 from ticketing_ui.components.layout import error_text, form_error, page, spinner_button
 from ticketing_ui.components.tickets import status_badge
 from ticketing_ui.components.widgets import local_time
@@ -28,6 +29,8 @@ def owner_panel() -> rx.Component:
                 ),
             ),
             ("sold", rx.text("Sold. The buyer owns it now.", color_scheme="gray")),
+            ("void", rx.text("Its event was cancelled: this ticket is void.",
+                             color_scheme="gray")),
             rx.fragment(),
         ),
         rx.form(
@@ -35,7 +38,8 @@ def owner_panel() -> rx.Component:
                 rx.box(
                     rx.el.label("New price ($)", html_for="price", class_name="field-label"),
                     rx.input(id="price", name="price", inputmode="decimal", size="3",
-                             placeholder=T.price_label, disabled=T.status == "sold"),
+                             placeholder=T.price_label,
+                             disabled=(T.status == "sold") | (T.status == "void")),
                 ),
                 spinner_button("Save price", TicketState.saving, type="submit",
                                data_testid="save-price"),
@@ -58,6 +62,12 @@ def buyer_panel() -> rx.Component:
         rx.match(
             T.status,
             ("sold", rx.text("This ticket has been sold.", color_scheme="gray")),
+            (
+                "void",
+                rx.text(
+                    "Its event was cancelled: this ticket can't be bought.", color_scheme="gray"
+                ),
+            ),
             (
                 "locked",
                 rx.text(
@@ -97,9 +107,26 @@ def ticket_page() -> rx.Component:
                             status_badge(T, TicketState.server_now_ms),
                         ),
                         rx.heading(T.title, size="8", data_testid="ticket-title"),
-                        rx.text(T.event_name, size="5", weight="medium"),
+                        rx.hstack(
+                            rx.cond(
+                                T.event_id != "",
+                                rx.link(
+                                    T.event_name,
+                                    href="/events/" + T.event_id,
+                                    size="5",
+                                    weight="medium",
+                                    data_testid="event-link",
+                                ),
+                                rx.text(T.event_name, size="5", weight="medium"),
+                            ),
+                            rx.cond(
+                                T.event_status_label != "",
+                                event_status_badge(T.event_status, T.event_status_label),
+                            ),
+                            align="center",
+                        ),
                         rx.text(
-                            T.venue,
+                            T.place_label,
                             " · ",
                             local_time(T.starts_at, T.starts_label),
                             color_scheme="gray",
@@ -120,7 +147,7 @@ def ticket_page() -> rx.Component:
                 rx.vstack(
                     form_error(TicketState.buy_error),
                     rx.heading("Ticket not found", size="6"),
-                    rx.link("Back to the market", href="/"),
+                    rx.link("See upcoming events", href="/"),
                 ),
             ),
         ),

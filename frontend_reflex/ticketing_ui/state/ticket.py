@@ -12,7 +12,6 @@ from ticketing_ui.models import TicketView
 from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState, now_ms
 from wire.live import AnyFrame, TicketMessage
-from wire.orders import OrderPublic
 from wire.tickets import TicketPublic
 
 
@@ -61,13 +60,8 @@ class TicketState(SessionState):
             return self.redirect_to_sign_in()
         self.buying, self.buy_error = True, ""
         try:
-            order = await api.call(
-                OrderPublic,
-                "POST",
-                "/api/orders",
-                token=self._token,
-                json={"ticketId": self.ticket.id},
-                caller=self.router.session.client_ip,
+            order = await api.hold_ticket(
+                self._token, self.ticket.id, caller=self.router.session.client_ip
             )
         except api.ApiError as exc:
             self.buy_error = exc.message

@@ -88,7 +88,7 @@ def test_the_query_asks_for_every_kind_of_the_contract(kind: str) -> None:
         {"date_to": "tomorrow"},
     ],
 )
-def test_the_query_leaves_out_what_filters_nothing(typed: dict[str, str]) -> None:
+def test_the_query_leaves_out_what_filters_nothing(typed: dict[str, Any]) -> None:
     assert catalogue_query(**typed) == catalogue_query()
 
 

@@ -1,0 +1,116 @@
+"""``/``: upcoming events — search, kind, city, dates, sort — each with its tickets' summary."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ticketing_ui.components.events import event_card
+from ticketing_ui.components.layout import form_error, kind_select, labelled, page
+from ticketing_ui.state.catalogue import SORTS, CatalogueState
+
+S = CatalogueState
+
+
+def filters() -> rx.Component:
+    return rx.form(
+        rx.grid(
+            rx.box(
+                labelled("Search", rx.input(
+                    name="q", placeholder="Event, performer, venue or city",
+                    default_value=S.q, aria_label="Search events", width="100%",
+                    data_testid="event-search",
+                )),
+                grid_column=rx.breakpoints(initial="span 2", sm="span 2"),
+            ),
+            labelled("Kind", kind_select(S.kind, everything="All kinds", aria_label="Kind")),
+            labelled("City", rx.input(name="city", placeholder="Any city", aria_label="City",
+                                      default_value=S.city, width="100%")),
+            labelled("From", rx.input(name="dateFrom", type="date", aria_label="From date",
+                                      default_value=S.date_from, width="100%")),
+            labelled("To", rx.input(name="dateTo", type="date", aria_label="To date",
+                                    default_value=S.date_to, width="100%")),
+            labelled(
+                "Sort",
+                rx.select.root(
+                    rx.select.trigger(width="100%", aria_label="Sort"),
+                    rx.select.content(*[rx.select.item(t, value=v) for v, t in SORTS.items()]),
+                    name="sort",
+                    default_value=S.sort,
+                ),
+            ),
+            rx.hstack(
+                rx.button("Search", type="submit", data_testid="apply-filters"),
+                rx.button("Clear", type="button", variant="soft", color_scheme="gray",
+                          on_click=S.clear_filters),
+                align="end",
+                height="100%",
+            ),
+            columns=rx.breakpoints(initial="2", sm="4", lg="8"),
+            spacing="3",
+            width="100%",
+            align="end",
+        ),
+        on_submit=S.apply_filters,
+        margin_bottom="1.5rem",
+    )  # fmt: skip
+
+
+def pager() -> rx.Component:
+    return rx.cond(
+        S.pages > 1,
+        rx.hstack(
+            rx.button("Previous", variant="soft", disabled=S.page <= 1,
+                      on_click=S.go_to_page(S.page - 1)),
+            rx.text("Page ", S.page, " of ", S.pages, color_scheme="gray", size="2"),
+            rx.button("Next", variant="soft", disabled=S.page >= S.pages,
+                      on_click=S.go_to_page(S.page + 1)),
+            justify="center",
+            align="center",
+            width="100%",
+            margin_top="1.5rem",
+        ),
+    )  # fmt: skip
+
+
+def catalogue_page() -> rx.Component:
+    return page(
+        rx.hstack(
+            rx.heading("Upcoming events", size="7"),
+            rx.hstack(
+                rx.link(rx.button("All tickets", variant="soft"), href="/tickets"),
+                rx.link(rx.button(rx.icon("plus"), "Sell a ticket"), href="/sell"),
+                spacing="3",
+            ),
+            justify="between",
+            align="center",
+            width="100%",
+            margin_bottom="1rem",
+            wrap="wrap",
+        ),
+        filters(),
+        form_error(S.error),
+        rx.cond(
+            S.loading,
+            rx.center(rx.spinner(size="3"), padding="2.5rem"),
+            rx.cond(
+                S.events.length() > 0,
+                rx.fragment(
+                    rx.text(S.total_label, color_scheme="gray", size="2",
+                            margin_bottom="0.75rem", data_testid="event-total"),
+                    rx.grid(
+                        rx.foreach(S.events, event_card),
+                        columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+                        spacing="4",
+                        width="100%",
+                        data_testid="event-grid",
+                    ),
+                    pager(),
+                ),
+                rx.center(
+                    rx.text("No upcoming events match. Try other filters, or sell a ticket "
+                            "for a new one!", color_scheme="gray"),
+                    padding="2.5rem",
+                ),
+            ),
+        ),
+    )  # fmt: skip

@@ -1,0 +1,196 @@
+"""``/events/[event_id]``: one event — when and where — and its listings, cheapest first,
+each with its live lock state and a buy button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from ticketing_ui.components.events import event_status_badge
+from ticketing_ui.components.layout import error_text, form_error, labelled, page
+from ticketing_ui.components.tickets import status_badge
+from ticketing_ui.components.widgets import local_time
+from ticketing_ui.state.event import EventState
+
+S = EventState
+E = EventState.event
+
+
+def header() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.badge(E.kind_label, variant="soft", color_scheme="iris"),
+            event_status_badge(E.status, E.status_label),
+        ),
+        rx.heading(E.name, size="8", data_testid="event-name"),
+        rx.cond(E.performers_label != "", rx.text(E.performers_label, size="5", weight="medium")),
+        rx.hstack(
+            rx.icon("map_pin", size=16),
+            rx.text(E.place_label, data_testid="event-place"),
+            color="var(--gray-11)",
+            align="center",
+        ),
+        rx.hstack(
+            rx.icon("calendar", size=16),
+            rx.text(local_time(E.starts_at, E.starts_label), data_testid="event-starts"),
+            color="var(--gray-11)",
+            align="center",
+        ),
+        rx.hstack(
+            rx.text(E.availability_label, size="5", weight="bold", data_testid="availability"),
+            rx.cond(
+                E.locked > 0,
+                rx.text("· ", E.locked, " on hold", color_scheme="amber", data_testid="on-hold"),
+            ),
+            align="baseline",
+            wrap="wrap",
+        ),
+        rx.match(
+            E.status,
+            ("cancelled", rx.callout(
+                "This event is cancelled. Its tickets can no longer be bought, and unpaid "
+                "orders for them were cancelled.", icon="circle_x", color_scheme="red",
+                data_testid="event-cancelled",
+            )),
+            ("postponed", rx.callout(
+                "This event is postponed. Tickets stay valid for the new date.",
+                icon="calendar_clock", color_scheme="amber",
+            )),
+            rx.fragment(),
+        ),
+        spacing="2",
+        align="start",
+        width="100%",
+    )  # fmt: skip
+
+
+def listing_filters() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            labelled("Section", rx.input(name="section", aria_label="Section",
+                                         default_value=S.section, width="8rem")),
+            labelled("Min $", rx.input(name="minPrice", inputmode="decimal",
+                                       aria_label="Minimum price", default_value=S.min_price,
+                                       width="7rem")),
+            labelled("Max $", rx.input(name="maxPrice", inputmode="decimal",
+                                       aria_label="Maximum price", default_value=S.max_price,
+                                       width="7rem")),
+            rx.button("Filter", type="submit", data_testid="apply-listing-filters"),
+            rx.cond(S.filtered, rx.button("Clear", type="button", variant="soft",
+                                          color_scheme="gray", on_click=S.clear_filters)),
+            align="end",
+            wrap="wrap",
+            spacing="3",
+        ),
+        on_submit=S.apply_filters,
+        reset_on_submit=False,
+    )  # fmt: skip
+
+
+def buy_control(ticket: Any) -> rx.Component:
+    return rx.cond(
+        S.user_id == ticket.owner_id,
+        rx.link(rx.button("Your listing", variant="soft"), href="/tickets/" + ticket.id),
+        rx.match(
+            ticket.status,
+            ("available", rx.button(
+                rx.cond(S.buying_id == ticket.id, rx.spinner(size="2"), rx.fragment()),
+                "Buy",
+                on_click=S.buy(ticket.id),
+                disabled=S.buying_id != "",
+                data_testid="listing-buy",
+            )),
+            ("locked", rx.button("On hold", disabled=True, variant="soft")),
+            rx.fragment(),
+        ),
+    )  # fmt: skip
+
+
+def listing_row(ticket: Any) -> rx.Component:  # a TicketView Var
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.vstack(
+                    rx.text(ticket.seat_label, weight="bold", size="4"),
+                    rx.link(ticket.title, href="/tickets/" + ticket.id, color_scheme="gray",
+                            size="2", class_name="ticket-title"),
+                    rx.text("Sold by ", ticket.seller_name, color_scheme="gray", size="1"),
+                    spacing="1",
+                    align="start",
+                ),
+                rx.spacer(),
+                status_badge(ticket, S.server_now_ms),
+                rx.text(ticket.price_label, size="5", weight="bold", data_testid="price"),
+                buy_control(ticket),
+                align="center",
+                width="100%",
+                wrap="wrap",
+                spacing="4",
+            ),
+            rx.cond(
+                S.buy_error_for == ticket.id,
+                error_text(S.buy_error, data_testid="buy-error"),
+            ),
+            width="100%",
+        ),
+        width="100%",
+        class_name="ticket-card",
+        data_testid="listing",
+        custom_attrs={"data-ticket-id": ticket.id, "data-status": ticket.status},
+    )  # fmt: skip
+
+
+def listings() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Tickets", size="6"),
+            rx.text(S.listings_label, color_scheme="gray", data_testid="listings-count"),
+            rx.spacer(),
+            rx.link(rx.button(rx.icon("plus"), "Sell a ticket for this event", variant="soft"),
+                    href="/sell?event=" + E.id),
+            align="baseline",
+            width="100%",
+            wrap="wrap",
+        ),
+        listing_filters(),
+        rx.cond(
+            S.listings.length() > 0,
+            rx.vstack(rx.foreach(S.listings, listing_row), spacing="3", width="100%",
+                      data_testid="listings"),
+            rx.center(
+                rx.text(rx.cond(S.filtered, "No listings match these filters.",
+                                "No tickets for sale yet."), color_scheme="gray"),
+                padding="2rem",
+                width="100%",
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )  # fmt: skip
+
+
+def event_page() -> rx.Component:
+    return page(
+        form_error(S.error),
+        rx.cond(
+            S.loading & (E.id == ""),
+            rx.center(rx.spinner(size="3"), padding="2.5rem"),
+            rx.cond(
+                S.found,
+                rx.vstack(
+                    header(),
+                    rx.separator(size="4"),
+                    listings(),
+                    spacing="5",
+                    width="100%",
+                    data_testid="event-detail",
+                    custom_attrs={"data-event-id": E.id, "data-status": E.status},
+                ),
+                rx.vstack(
+                    rx.heading("Event not found", size="6"),
+                    rx.link("See upcoming events", href="/"),
+                ),
+            ),
+        ),
+    )
