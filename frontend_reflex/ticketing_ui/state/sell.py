@@ -1,4 +1,5 @@
-"""Listing a ticket for sale."""
+"""Listing a ticket for sale: for an event of the catalogue (searched as the seller
+types) or for a new one typed in the form."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import reflex as rx
 
 from ticketing_ui import api
+from ticketing_ui.models import EventView
 from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState
+from wire.events import EventDetail, EventPage
 from wire.tickets import TicketPublic
 
 
@@ -27,21 +30,97 @@ def local_to_iso(text: str, zone: str) -> str | None:
     return moment.replace(tzinfo=tz).isoformat()
 
 
+def new_event(form: dict[str, Any], starts_at: str, zone: str) -> dict[str, Any]:
+    """The ``event`` of ``POST /api/tickets`` for one typed in the form (found or created by
+    the API); performers are typed separated by commas. With a city the venue is told in
+    full, its time zone the seller's browser's (where the start time was read); without
+    one, by its name only."""
+    venue_name = str(form.get("venue", "")).strip()
+    city = str(form.get("city", "")).strip()
+    venue: str | dict[str, str] = venue_name
+    if city:
+        venue = {"name": venue_name, "city": city, "timeZone": zone or "UTC"}
+    event: dict[str, Any] = {
+        "name": str(form.get("eventName", "")).strip(),
+        "kind": str(form.get("kind") or "concert"),
+        "venue": venue,
+        "startsAt": starts_at,
+    }
+    typed = str(form.get("performers", "")).split(",")
+    if performers := [name.strip() for name in typed if name.strip()]:
+        event["performers"] = performers
+    return event
+
+
+SEARCH_MIN_CHARS = 2
+SEARCH_RESULTS = 8
+
+
 class SellState(SessionState):
     errors: dict[str, str] = {}
     error: str = ""
     busy: bool = False
     time_zone: str = "UTC"
+    # The event picked from the catalogue (``id`` empty: a new event typed in the form).
+    chosen: EventView = EventView()
+    matches: list[EventView] = []
+    searched: str = ""  # the text the matches are for
+    search_error: str = ""
 
     @rx.event
     async def load(self) -> Any:
         await self.refresh_session()
         self.errors, self.error = {}, ""
+        self.chosen, self.matches, self.searched, self.search_error = EventView(), [], "", ""
         if not self.signed_in:
             return self.redirect_to_sign_in()
+        # From an event's page: "sell a ticket for this event".
+        if event_id := str(self.router.url.query_parameters.get("event", "")).strip():
+            await self._choose(event_id)
         return rx.call_script(
             "Intl.DateTimeFormat().resolvedOptions().timeZone", callback=SellState.set_zone
         )
+
+    async def _choose(self, event_id: str) -> None:
+        try:
+            # One listing at most: only the event is wanted here.
+            event = await api.call(
+                EventDetail, "GET", f"/api/events/{event_id}", params={"limit": 1}
+            )
+        except api.ApiError as exc:
+            self.search_error = "" if exc.status == 404 else exc.message
+            return
+        if event.status == "cancelled":
+            self.search_error = f"{event.name} is cancelled: its tickets can't be sold."
+            return
+        self.chosen = EventView.of(event)
+
+    @rx.event
+    async def search_events(self, text: str) -> None:
+        """Upcoming events matching what the seller types (name, performer, venue, city)."""
+        text = str(text).strip()
+        self.searched, self.search_error = text, ""
+        if len(text) < SEARCH_MIN_CHARS:
+            self.matches = []
+            return
+        params = {"q": text, "pageSize": SEARCH_RESULTS}
+        try:
+            found = await api.call(EventPage, "GET", "/api/events", params=params)
+        except api.ApiError as exc:
+            self.matches, self.search_error = [], exc.message
+            return
+        self.matches = [EventView.of(event) for event in found.items]
+
+    @rx.event
+    def choose_event(self, event_id: str) -> None:
+        picked = next((event for event in self.matches if event.id == event_id), None)
+        if picked is not None and picked.status != "cancelled":
+            self.chosen, self.matches, self.searched = picked, [], ""
+            self.errors = {}
+
+    @rx.event
+    def forget_event(self) -> None:
+        self.chosen = EventView()
 
     @rx.event
     def set_zone(self, zone: str) -> None:
@@ -54,22 +133,19 @@ class SellState(SessionState):
         amount = cents(str(form.get("price", "")))
         if not amount:
             local["price.amount"] = PRICE_HINT
-        starts = local_to_iso(str(form.get("startsAt", "")), self.time_zone)
-        if starts is None:
+        body: dict[str, Any] = {
+            "title": str(form.get("title", "")).strip(),
+            "price": {"amount": amount, "currency": str(form.get("currency") or "usd")},
+        }
+        if self.chosen.id:
+            body["eventId"] = self.chosen.id
+        elif (starts := local_to_iso(str(form.get("startsAt", "")), self.time_zone)) is None:
             local["event.startsAt"] = "Pick the date and time of the event."
+        else:
+            body["event"] = new_event(form, starts, self.time_zone)
         if local:
             self.errors = local
             return
-        body: dict[str, Any] = {
-            "title": str(form.get("title", "")).strip(),
-            "event": {
-                "name": str(form.get("eventName", "")).strip(),
-                "kind": str(form.get("kind") or "concert"),
-                "venue": str(form.get("venue", "")).strip(),
-                "startsAt": starts,
-            },
-            "price": {"amount": amount, "currency": str(form.get("currency") or "usd")},
-        }
         for key in ("section", "row", "seat"):
             if value := str(form.get(key, "")).strip():
                 body[key] = value
