@@ -31,7 +31,7 @@ _ATTEMPTS = 5
 async def migrate(uow: UnitOfWork) -> tuple[int, int]:
     """(tickets moved, events created)."""
     moved = created = 0
-    async for ticket in Ticket.find({"event.id": None}):
+    for ticket in await Ticket.find({"event.id": None}).to_list():
         did_move, did_create = await _move(ticket, uow)
         moved, created = moved + did_move, created + did_create
     return moved, created

@@ -8,7 +8,14 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, Field, StrictInt, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from backend.common.schemas import (
     PLAIN_TEXT,
@@ -64,9 +71,14 @@ def _country(value: str) -> str:
 _TIME_ZONES = frozenset(available_timezones())
 
 
+def _venue_by_name(value: object) -> object:
+    # The shape before the catalogue: the venue's name alone (its city then unknown).
+    return {"name": value} if isinstance(value, str) else value
+
+
 class VenueIn(RequestModel):
     name: Text
-    city: Text
+    city: Annotated[str, Field(max_length=120), PLAIN_TEXT] = ""
     country: Annotated[str, Field(max_length=2), AfterValidator(_country)] = ""
     time_zone: Annotated[str, Field(max_length=64), AfterValidator(_time_zone)] = "UTC"
 
@@ -77,12 +89,12 @@ class VenueIn(RequestModel):
 class EventIn(RequestModel):
     """An event to find or create: an existing one with the same normalised name, venue,
     city and start time is reused (``backend/tickets/catalogue.py``). ``venue`` may still
-    be a bare name (the shape before the catalogue): its city is then unknown."""
+    be a bare name (the shape before the catalogue)."""
 
     name: Text
     performers: Annotated[list[Text], Field(max_length=10)] = []
     kind: EventKind
-    venue: VenueIn | Text
+    venue: Annotated[VenueIn, BeforeValidator(_venue_by_name)]
     starts_at: Annotated[IsoDateTime, AfterValidator(_in_future)]
     doors_at: IsoDateTime | None = None
     ends_at: IsoDateTime | None = None
@@ -96,7 +108,7 @@ class EventIn(RequestModel):
         return self
 
     def venue_value(self) -> Venue:
-        return self.venue.venue() if isinstance(self.venue, VenueIn) else Venue(name=self.venue)
+        return self.venue.venue()
 
 
 class CreateTicketRequest(RequestModel):
