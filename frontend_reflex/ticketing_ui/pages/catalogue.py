@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ticketing_ui.components.events import event_card
+from ticketing_ui.components.filters import day_range, filter_bar, sort_select
 from ticketing_ui.components.layout import form_error, kind_select, labelled, page
 from ticketing_ui.state.catalogue import SORTS, CatalogueState
 
@@ -12,46 +13,22 @@ S = CatalogueState
 
 
 def filters() -> rx.Component:
-    return rx.form(
-        rx.grid(
-            rx.box(
-                labelled("Search", rx.input(
-                    name="q", placeholder="Event, performer, venue or city",
-                    default_value=S.q, aria_label="Search events", width="100%",
-                    data_testid="event-search",
-                )),
-                grid_column=rx.breakpoints(initial="span 2", sm="span 2"),
-            ),
-            labelled("Kind", kind_select(S.kind, everything="All kinds", aria_label="Kind")),
-            labelled("City", rx.input(name="city", placeholder="Any city", aria_label="City",
-                                      default_value=S.city, width="100%")),
-            labelled("From", rx.input(name="dateFrom", type="date", aria_label="From date",
-                                      default_value=S.date_from, width="100%")),
-            labelled("To", rx.input(name="dateTo", type="date", aria_label="To date",
-                                    default_value=S.date_to, width="100%")),
-            labelled(
-                "Sort",
-                rx.select.root(
-                    rx.select.trigger(width="100%", aria_label="Sort"),
-                    rx.select.content(*[rx.select.item(t, value=v) for v, t in SORTS.items()]),
-                    name="sort",
-                    default_value=S.sort,
-                ),
-            ),
-            rx.hstack(
-                rx.button("Search", type="submit", data_testid="apply-filters"),
-                rx.button("Clear", type="button", variant="soft", color_scheme="gray",
-                          on_click=S.clear_filters),
-                align="end",
-                height="100%",
-            ),
-            columns=rx.breakpoints(initial="2", sm="4", lg="8"),
-            spacing="3",
-            width="100%",
-            align="end",
+    return filter_bar(
+        rx.box(
+            labelled("Search", rx.input(
+                name="q", placeholder="Event, performer, venue or city", default_value=S.q,
+                aria_label="Search events", width="100%", data_testid="event-search",
+            )),
+            grid_column="span 2",
         ),
+        labelled("Kind", kind_select(S.kind, everything="All kinds", aria_label="Kind")),
+        labelled("City", rx.input(name="city", placeholder="Any city", aria_label="City",
+                                  default_value=S.city, width="100%")),
+        *day_range(S.date_from, S.date_to),
+        sort_select(SORTS, S.sort),
         on_submit=S.apply_filters,
-        margin_bottom="1.5rem",
+        on_clear=S.clear_filters,
+        submit="Search",
     )  # fmt: skip
 
 

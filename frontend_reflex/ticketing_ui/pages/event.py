@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from ticketing_ui.components.events import event_status_badge
+from ticketing_ui.components.filters import price_range
 from ticketing_ui.components.layout import error_text, form_error, labelled, page
 from ticketing_ui.components.tickets import status_badge
 from ticketing_ui.components.widgets import local_time
@@ -70,12 +71,7 @@ def listing_filters() -> rx.Component:
         rx.hstack(
             labelled("Section", rx.input(name="section", aria_label="Section",
                                          default_value=S.section, width="8rem")),
-            labelled("Min $", rx.input(name="minPrice", inputmode="decimal",
-                                       aria_label="Minimum price", default_value=S.min_price,
-                                       width="7rem")),
-            labelled("Max $", rx.input(name="maxPrice", inputmode="decimal",
-                                       aria_label="Maximum price", default_value=S.max_price,
-                                       width="7rem")),
+            *price_range(S.min_price, S.max_price, width="7rem"),
             rx.button("Filter", type="submit", data_testid="apply-listing-filters"),
             rx.cond(S.filtered, rx.button("Clear", type="button", variant="soft",
                                           color_scheme="gray", on_click=S.clear_filters)),

@@ -4,53 +4,24 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ticketing_ui.components.filters import day_range, filter_bar, price_range, sort_select
 from ticketing_ui.components.layout import form_error, kind_select, labelled, page
 from ticketing_ui.components.tickets import ticket_card
 from ticketing_ui.state.market import SORTS, MarketState
 
+M = MarketState
+
 
 def filters() -> rx.Component:
-    return rx.form(
-        rx.grid(
-            labelled(
-                "Search",
-                rx.input(name="q", placeholder="Artist, team, venue…", default_value=MarketState.q,
-                         aria_label="Search", width="100%"),
-            ),
-            labelled("Kind", kind_select(MarketState.kind, everything="All", aria_label="Kind")),
-            labelled("From", rx.input(name="dateFrom", type="date", aria_label="From date",
-                                      default_value=MarketState.date_from, width="100%")),
-            labelled("To", rx.input(name="dateTo", type="date", aria_label="To date",
-                                    default_value=MarketState.date_to, width="100%")),
-            labelled("Min $", rx.input(name="minPrice", inputmode="decimal",
-                                       aria_label="Minimum price",
-                                       default_value=MarketState.min_price, width="100%")),
-            labelled("Max $", rx.input(name="maxPrice", inputmode="decimal",
-                                       aria_label="Maximum price",
-                                       default_value=MarketState.max_price, width="100%")),
-            labelled(
-                "Sort",
-                rx.select.root(
-                    rx.select.trigger(width="100%", aria_label="Sort"),
-                    rx.select.content(*[rx.select.item(t, value=v) for v, t in SORTS.items()]),
-                    name="sort",
-                    default_value=MarketState.sort,
-                ),
-            ),
-            rx.hstack(
-                rx.button("Apply", type="submit", data_testid="apply-filters"),
-                rx.button("Clear", type="button", variant="soft", color_scheme="gray",
-                          on_click=MarketState.clear_filters),
-                align="end",
-                height="100%",
-            ),
-            columns=rx.breakpoints(initial="2", sm="4", lg="8"),
-            spacing="3",
-            width="100%",
-            align="end",
-        ),
-        on_submit=MarketState.apply_filters,
-        margin_bottom="1.5rem",
+    return filter_bar(
+        labelled("Search", rx.input(name="q", placeholder="Artist, team, venue…",
+                                    default_value=M.q, aria_label="Search", width="100%")),
+        labelled("Kind", kind_select(M.kind, everything="All", aria_label="Kind")),
+        *day_range(M.date_from, M.date_to),
+        *price_range(M.min_price, M.max_price),
+        sort_select(SORTS, M.sort),
+        on_submit=M.apply_filters,
+        on_clear=M.clear_filters,
     )  # fmt: skip
 
 
