@@ -52,8 +52,9 @@ def filter_bar(
             *controls,
             rx.hstack(
                 rx.button(submit, type="submit", data_testid="apply-filters"),
-                rx.button("Clear", type="button", variant="soft", color_scheme="gray",
-                          on_click=on_clear),
+                rx.icon_button(rx.icon("x"), type="button", variant="soft", color_scheme="gray",
+                               on_click=on_clear, aria_label="Clear filters",
+                               title="Clear filters"),
                 align="end",
                 height="100%",
             ),

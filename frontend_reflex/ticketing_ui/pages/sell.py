@@ -50,7 +50,7 @@ def match_option(event: Any) -> rx.Component:
         width="100%",
         height="auto",
         padding="0.5rem 0.75rem",
-        justify="start",
+        style={"justify_content": "flex-start", "text_align": "left"},
         disabled=event.status == "cancelled",
         on_click=SellState.choose_event(event.id),
         data_testid="event-option",
