@@ -169,7 +169,9 @@ class EventState(SessionState):
     def listings_label(self) -> str:
         count = len(self.listings)
         noun = "listing" if count == 1 else "listings"
-        return f"{count} {noun}" + (" match" if self._filter().active else "")
+        if not self._filter().active:
+            return f"{count} {noun}"
+        return f"{count} {noun} " + ("matches" if count == 1 else "match")
 
     async def fetch(self) -> None:
         self.loading, self.error = True, ""

@@ -1,5 +1,6 @@
 """The events catalogue as the home page asks for it and shows it: the query of
-``GET /api/events`` from the typed filters, and an event's card (``EventView``)."""
+``GET /api/events`` from the typed filters, an event's card (``EventView``), and what a
+ticket and an order show of their event."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from ticketing_ui.models import EventView, availability_label
+from ticketing_ui.models import EventView, TicketView, availability_label, status_label
 from ticketing_ui.state.catalogue import PAGE_SIZE, catalogue_query
 from wire.events import EventPublic
+from wire.tickets import TicketPublic
 from wire.values import EventKind, Money
 
 pytestmark = pytest.mark.unit
@@ -164,3 +166,41 @@ def test_availability_label(available: int, low: Money | None, label: str) -> No
 def test_an_event_s_counts_read_back_as_the_contract_s_availability() -> None:
     public = EventPublic.model_validate(event_body())
     assert EventView.of(public).availability() == public.availability
+
+
+def test_a_ticket_names_its_event_for_the_link_to_its_page() -> None:
+    body = {
+        "id": "t1",
+        "title": "Front row",
+        "event": {"id": "e1", "name": "The Band", "kind": "comedy", "venue": "Olympia",
+                  "city": "Paris", "startsAt": "2031-07-04T19:30:00Z", "status": "postponed"},
+        "section": "B",
+        "price": {"amount": 7_500, "currency": "usd"},
+        "sellerId": "s1",
+        "ownerId": "s1",
+        "status": "void",
+        "version": 0,
+    }  # fmt: skip
+    view = TicketView.of(TicketPublic.model_validate(body))
+    assert (view.event_id, view.city, view.place_label) == ("e1", "Paris", "Olympia, Paris")
+    assert (view.event_status, view.event_status_label) == ("postponed", "Postponed")
+    assert (view.kind_label, view.section, view.status) == ("Comedy", "B", "void")
+
+
+def test_a_ticket_listed_before_the_catalogue_has_no_event_page() -> None:
+    body = {
+        "id": "t1",
+        "title": "Front row",
+        "event": {"name": "The Band", "kind": "concert", "venue": "Olympia",
+                  "startsAt": "2031-07-04T19:30:00Z"},
+        "price": {"amount": 7_500, "currency": "usd"},
+        "sellerId": "s1",
+        "ownerId": "s1",
+        "version": 0,
+    }  # fmt: skip
+    view = TicketView.of(TicketPublic.model_validate(body))
+    assert (view.event_id, view.place_label, view.event_status_label) == ("", "Olympia", "")
+
+
+def test_an_order_cancelled_with_its_event_says_so() -> None:
+    assert status_label("cancelled", "event_cancelled") == "Event cancelled"
