@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter, computed_field
 
 from wire.base import CamelModel, epoch_ms
+from wire.events import Availability
 from wire.tickets import TicketPublic
 from wire.values import Money, OpenCancelReason, OpenOrderStatus
 
@@ -51,6 +52,8 @@ class TicketMessage(Frame):
     type: Literal["ticket.listed", "ticket.unlocked", "ticket.sold", "ticket.updated"]
     ticket_id: str
     ticket: TicketPublic
+    # The ticket's event's availability after this change (a ticket of the catalogue).
+    availability: Availability | None = None
 
     def body(self) -> dict[str, Any]:
         # The ticket keeps its null fields (a ticket has the same shape everywhere).
@@ -89,9 +92,10 @@ class Snapshot(Frame):
 
     type: Literal["snapshot"] = "snapshot"
     topic: str
-    tickets: list[TicketPublic] | None = None  # topic "tickets"
+    tickets: list[TicketPublic] | None = None  # "tickets"; "event:<id>": its, by price
     ticket: TicketPublic | None = None  # topic "ticket:<id>" (absent: no such ticket)
     orders: list[LiveOrder] | None = None  # topic "me"
+    availability: Availability | None = None  # topic "event:<id>"
 
     def body(self) -> dict[str, Any]:
         body = super().body()

@@ -100,6 +100,14 @@ class RedisKeys:
         """Current public state of every ticket (snapshots)."""
         return self._key("{live}", "tickets")
 
+    def live_event_counts(self, event_id: str) -> str:
+        """How many of an event's tickets are in each status (its availability)."""
+        return self._key("{live}", "event-counts", event_id or "-")
+
+    def live_event_prices(self, event_id: str) -> str:
+        """An event's tickets for sale, scored by price (the cheapest: its from-price)."""
+        return self._key("{live}", "event-prices", event_id or "-")
+
     def live_orders(self, user_id: str) -> str:
         """Current state of a user's orders (their ``me`` snapshot)."""
         return self._key("{live}", "orders", user_id)

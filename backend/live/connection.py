@@ -1,7 +1,8 @@
 """One WebSocket client of the live API: its operations, topics and outgoing queue.
 
 Client → server (JSON text frames):
-  {"op": "subscribe", "topics": ["tickets" | "ticket:<id>" | "me"], "since": <cursor>?}
+  {"op": "subscribe", "topics": ["tickets" | "ticket:<id>" | "event:<id>" | "me"],
+   "since": <cursor>?}
   {"op": "unsubscribe", "topics": [...]}
   {"op": "auth", "token": "<jwt>"}
   {"op": "ping"}
@@ -32,7 +33,7 @@ from wire.live import (
     Subscribed,
 )
 
-TOPIC = re.compile(r"^(tickets|me|ticket:[0-9a-f]{24})$")
+TOPIC = re.compile(r"^(tickets|me|ticket:[0-9a-f]{24}|event:[0-9a-f]{24})$")
 MAX_TOPICS = 50
 SLOW_CLIENT_CODE = 4008
 # How long the 4008 close frame may wait behind a full socket buffer for a slow reader;
@@ -101,7 +102,7 @@ class LiveClient:
         if not delivery.public and not delivery.ticket_id:
             return found  # a control message (session.ended): for no topic
         if delivery.public:
-            for topic in ("tickets", f"ticket:{delivery.ticket_id}"):
+            for topic in ("tickets", f"ticket:{delivery.ticket_id}", f"event:{delivery.event_id}"):
                 if topic in topics:
                     found.append(topic)
         if "me" in topics and self.user is not None and self.user.id in delivery.users:
@@ -185,7 +186,9 @@ class LiveClient:
             raise ProtocolError(f"topics must be a list of 1 to {MAX_TOPICS} topics")
         for topic in topics:
             if not isinstance(topic, str) or not TOPIC.match(topic):
-                raise ProtocolError(f"unknown topic {topic!r}: use tickets, ticket:<id> or me")
+                raise ProtocolError(
+                    f"unknown topic {topic!r}: use tickets, ticket:<id>, event:<id> or me"
+                )
         if "me" in topics and self.user is None:
             raise ProtocolError("topic 'me' needs a signed-in user (cookie, bearer or auth op)")
         return list(dict.fromkeys(topics))
@@ -220,6 +223,10 @@ class LiveClient:
                 assert self.user is not None
                 cursor, orders = await self.journal.orders_snapshot(self.user.id)
                 views = {"orders": orders}
+            elif topic.startswith("event:"):
+                event_id = topic.split(":", 1)[1]
+                cursor, listings, availability = await self.journal.event_snapshot(event_id)
+                views = {"tickets": listings, "availability": availability}
             else:
                 cursor, ticket = await self.journal.ticket_snapshot(topic.split(":", 1)[1])
                 views = {"ticket": ticket}

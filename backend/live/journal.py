@@ -13,32 +13,79 @@ from redis.asyncio import Redis
 from backend.common.keys import RedisKeys
 from backend.live.messages import LiveMessage, public_view
 
-# KEYS: cursor, stream, channel, tickets hash, then the order hash of each audience member.
+# KEYS: cursor, stream, channel, tickets hash, the event's counts and prices, then the order
+# hash of each audience member.
 # ARGV: body, ticket id, users csv, public flag, max len, ticket version (-1: none),
-#       ticket state, order id, order state, order status.
+#       ticket state, order id, order state, order status, event id, ticket status,
+#       ticket price (cents).
 # Returns the new cursor, or 0 for a duplicate (ticket version or order status not new).
+# A ticket of an event also moves the event's counts (its status before and now) and
+# its price in the event's prices; the message then tells the event's availability.
 _APPEND = """
+local availability = ''
 if ARGV[6] ~= '-1' then
   local current = redis.call('HGET', KEYS[4], ARGV[2])
-  if current and cjson.decode(current)['version'] >= tonumber(ARGV[6]) then return 0 end
+  local before = nil
+  if current then
+    local old = cjson.decode(current)
+    if old['version'] >= tonumber(ARGV[6]) then return 0 end
+    local old_event = old['event'] and old['event']['id']
+    if old_event == ARGV[11] then before = old['status'] end
+  end
   redis.call('HSET', KEYS[4], ARGV[2], ARGV[7])
+  if ARGV[11] ~= '' then
+    if before then redis.call('HINCRBY', KEYS[5], before, -1) end
+    redis.call('HINCRBY', KEYS[5], ARGV[12], 1)
+    if ARGV[12] == 'available' then
+      redis.call('ZADD', KEYS[6], tonumber(ARGV[13]), ARGV[2])
+    else
+      redis.call('ZREM', KEYS[6], ARGV[2])
+    end
+    availability = '"availability":' .. event_availability(KEYS[4], KEYS[5], KEYS[6]) .. ','
+  end
 end
-if #KEYS >= 5 then
-  local known = redis.call('HGET', KEYS[5], ARGV[8])
+if #KEYS >= 7 then
+  local known = redis.call('HGET', KEYS[7], ARGV[8])
   -- a repeated status, or a creation arriving after the order moved on: nothing new
   if known and (cjson.decode(known)['status'] == ARGV[10] or ARGV[10] == 'created') then
     return 0
   end
 end
-for i = 5, #KEYS do redis.call('HSET', KEYS[i], ARGV[8], ARGV[9]) end
+for i = 7, #KEYS do redis.call('HSET', KEYS[i], ARGV[8], ARGV[9]) end
 local cursor = redis.call('INCR', KEYS[1])
-local frame = '{"cursor":' .. cursor .. ',' .. string.sub(ARGV[1], 2)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], cursor .. '-0',
-           'frame', frame, 'ticket', ARGV[2], 'users', ARGV[3], 'public', ARGV[4])
-local routing = cursor .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4]
+local frame = '{"cursor":' .. cursor .. ',' .. availability .. string.sub(ARGV[1], 2)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], cursor .. '-0', 'frame', frame,
+           'ticket', ARGV[2], 'event', ARGV[11], 'users', ARGV[3], 'public', ARGV[4])
+local routing = cursor .. '|' .. ARGV[2] .. '|' .. ARGV[11] .. '|' .. ARGV[3] .. '|' .. ARGV[4]
 redis.call('PUBLISH', KEYS[3], routing .. '|' .. frame)
 return cursor
 """
+
+# An event's availability as JSON (``wire.events.Availability``), from its counts and the
+# cheapest of its prices (whose currency its ticket's state tells).
+_EVENT_AVAILABILITY = """
+local function event_availability(tickets, counts_key, prices_key)
+  local counts = redis.call('HMGET', counts_key, 'available', 'locked', 'sold')
+  local result = {available = tonumber(counts[1] or '0'), locked = tonumber(counts[2] or '0'),
+                  sold = tonumber(counts[3] or '0'), minPrice = cjson.null}
+  local cheapest = redis.call('ZRANGE', prices_key, 0, 0)
+  if #cheapest > 0 then
+    local view = redis.call('HGET', tickets, cheapest[1])
+    if view then result['minPrice'] = cjson.decode(view)['price'] end
+  end
+  return cjson.encode(result)
+end
+"""
+_APPEND = _EVENT_AVAILABILITY + _APPEND
+
+# KEYS: cursor, tickets hash, the event's counts and prices.
+_SNAPSHOT_EVENT = (
+    _EVENT_AVAILABILITY
+    + """
+return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2]),
+        event_availability(KEYS[2], KEYS[3], KEYS[4])}
+"""
+)
 
 _SNAPSHOT_TICKETS = """
 return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}
@@ -58,11 +105,12 @@ class Delivery:
     users: frozenset[str]
     public: bool
     frame: str
+    event_id: str = ""  # the event of its ticket ("" for none)
 
     @classmethod
     def from_channel(cls, payload: str) -> Delivery:
-        cursor, ticket_id, users, public, frame = payload.split("|", 4)
-        return cls(int(cursor), ticket_id, _users(users), public == "1", frame)
+        cursor, ticket_id, event_id, users, public, frame = payload.split("|", 5)
+        return cls(int(cursor), ticket_id, _users(users), public == "1", frame, event_id)
 
     @classmethod
     def from_stream(cls, msg_id: str, fields: dict[str, str]) -> Delivery:
@@ -72,7 +120,11 @@ class Delivery:
             _users(fields["users"]),
             fields["public"] == "1",
             fields["frame"],
+            fields.get("event", ""),  # journaled before events had topics: none
         )
+
+
+ON_SALE = ("available", "locked")  # what a market or an event page lists
 
 
 def _users(csv: str) -> frozenset[str]:
@@ -87,11 +139,14 @@ class Journal:
         self._append = redis.register_script(_APPEND)
         self._snapshot_tickets = redis.register_script(_SNAPSHOT_TICKETS)
         self._snapshot_one = redis.register_script(_SNAPSHOT_ONE)
+        self._snapshot_event = redis.register_script(_SNAPSHOT_EVENT)
 
     async def append(self, message: LiveMessage) -> int:
         """Journal and publish; 0 when the ticket state is not newer (a duplicate)."""
         k = self.keys
-        keys = [k.live_cursor(), k.live_stream(), k.live_channel(), k.live_tickets()]
+        event_id = message.event_id
+        keys = [k.live_cursor(), k.live_stream(), k.live_channel(), k.live_tickets(),
+                k.live_event_counts(event_id), k.live_event_prices(event_id)]  # fmt: skip
         order_id, order_state, order_status = "", "", ""
         if message.order_state is not None:
             keys += [k.live_orders(user) for user in message.users]
@@ -110,6 +165,9 @@ class Journal:
             order_id,
             order_state,
             order_status,
+            event_id,
+            ticket.view["status"] if ticket else "",
+            ticket.view["price"]["amount"] if ticket else 0,
         ]
         return int(await self._append(keys=keys, args=args))
 
@@ -130,7 +188,28 @@ class Journal:
             keys=[self.keys.live_cursor(), self.keys.live_tickets()]
         )
         views = [json.loads(flat[i + 1]) for i in range(0, len(flat), 2)]
-        return int(cursor), [public_view(v) for v in views if v["status"] != "sold"]
+        return int(cursor), [public_view(v) for v in views if v["status"] in ON_SALE]
+
+    async def event_snapshot(
+        self, event_id: str
+    ) -> tuple[int, list[dict[str, Any]], dict[str, Any]]:
+        """The event's listings (for sale or held), its availability, and the cursor
+        they are current at."""
+        k = self.keys
+        cursor, flat, availability = await self._snapshot_event(
+            keys=[
+                k.live_cursor(), k.live_tickets(),
+                k.live_event_counts(event_id), k.live_event_prices(event_id),
+            ]
+        )  # fmt: skip
+        views = [json.loads(flat[i + 1]) for i in range(0, len(flat), 2)]
+        listings = [
+            public_view(v)
+            for v in views
+            if v["status"] in ON_SALE and (v["event"] or {}).get("id") == event_id
+        ]
+        listings.sort(key=lambda v: (v["price"]["amount"], v["id"]))
+        return int(cursor), listings, dict(json.loads(availability))
 
     async def ticket_snapshot(self, ticket_id: str) -> tuple[int, dict[str, Any] | None]:
         cursor, raw = await self._snapshot_one(

@@ -41,6 +41,7 @@ class OrderState:
 class LiveMessage:
     body: dict[str, Any]
     ticket_id: str = ""
+    event_id: str = ""  # the event of its ticket: the message is for ``event:<id>`` too
     users: tuple[str, ...] = ()  # private audience, or the owners of a ticket (``me``)
     public: bool = True
     ticket_state: TicketState | None = None
@@ -108,6 +109,7 @@ def ticket_message(
     return LiveMessage(
         body=frame.body(),
         ticket_id=fact.ticket_id,
+        event_id=fact.event.id or "",
         users=tuple(dict.fromkeys((fact.seller_id, fact.owner_id))),
         ticket_state=TicketState(fact.ticket_id, fact.version, view),
     )

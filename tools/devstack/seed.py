@@ -88,8 +88,23 @@ TICKETS: tuple[tuple[str, str, str, str, int, int, str, str, str, int], ...] = (
         "2",
         24000,
     ),
-    ("Balcony seat", "Hamlet", "other", "Royal Theatre", 18, 19, "Balcony", "B", "14", 4200),
+    ("Balcony seat", "Hamlet", "theatre", "Royal Theatre", 18, 19, "Balcony", "B", "14", 4200),
 )
+# Where each venue is: city, country, time zone (the events catalogue shows them).
+VENUES = {
+    "Olympia Hall": ("Paris", "FR", "Europe/Paris"),
+    "Blue Note Club": ("New York", "US", "America/New_York"),
+    "Riverside Stadium": ("Manchester", "GB", "Europe/London"),
+    "Bay Arena": ("San Francisco", "US", "America/Los_Angeles"),
+    "Royal Theatre": ("London", "GB", "Europe/London"),
+}
+PERFORMERS = {
+    "Aurora Lights — Live": ["Aurora Lights"],
+    "The Midnight Owls": ["The Midnight Owls"],
+    "City FC vs United": ["City FC", "United"],
+    "Harbor Hawks vs Mountain Lions": ["Harbor Hawks", "Mountain Lions"],
+    "Hamlet": ["Royal Theatre Company"],
+}
 
 
 async def _session(api: ApiClient, user: DemoUser) -> None:
@@ -107,7 +122,15 @@ def _ticket(row: tuple[str, str, str, str, int, int, str, str, str, int]) -> dic
     )
     body: dict[str, Any] = {
         "title": title,
-        "event": {"name": event, "kind": kind, "venue": venue, "startsAt": starts.isoformat()},
+        "event": {
+            "name": event,
+            "performers": PERFORMERS[event],
+            "kind": kind,
+            "venue": dict(
+                zip(("name", "city", "country", "timeZone"), (venue, *VENUES[venue]), strict=True)
+            ),
+            "startsAt": starts.isoformat(),
+        },
         "price": {"amount": price, "currency": "usd"},
     }
     body.update({k: v for k, v in (("section", section), ("row", row_), ("seat", seat)) if v})
