@@ -164,3 +164,20 @@ def kind_select(default_value: Any, *, everything: str = "", **trigger: Any) -> 
         name="kind",
         default_value=default_value,
     )
+
+
+def browse_header(title: str, *, other: str, other_href: str) -> rx.Component:
+    """A browsing page's title, a link to the other way to browse, and "Sell a ticket"."""
+    return rx.hstack(
+        rx.heading(title, size="7"),
+        rx.hstack(
+            rx.link(rx.button(other, variant="soft"), href=other_href),
+            rx.link(rx.button(rx.icon("plus"), "Sell a ticket"), href="/sell"),
+            spacing="3",
+        ),
+        justify="between",
+        align="center",
+        width="100%",
+        margin_bottom="1rem",
+        wrap="wrap",
+    )

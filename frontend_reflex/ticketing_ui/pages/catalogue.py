@@ -6,7 +6,7 @@ import reflex as rx
 
 from ticketing_ui.components.events import event_card
 from ticketing_ui.components.filters import day_range, filter_bar, sort_select
-from ticketing_ui.components.layout import form_error, kind_select, labelled, page
+from ticketing_ui.components.layout import browse_header, form_error, kind_select, labelled, page
 from ticketing_ui.state.catalogue import SORTS, CatalogueState
 
 S = CatalogueState
@@ -51,19 +51,7 @@ def pager() -> rx.Component:
 
 def catalogue_page() -> rx.Component:
     return page(
-        rx.hstack(
-            rx.heading("Upcoming events", size="7"),
-            rx.hstack(
-                rx.link(rx.button("All tickets", variant="soft"), href="/tickets"),
-                rx.link(rx.button(rx.icon("plus"), "Sell a ticket"), href="/sell"),
-                spacing="3",
-            ),
-            justify="between",
-            align="center",
-            width="100%",
-            margin_bottom="1rem",
-            wrap="wrap",
-        ),
+        browse_header("Upcoming events", other="All tickets", other_href="/tickets"),
         filters(),
         form_error(S.error),
         rx.cond(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ticketing_ui.components.filters import day_range, filter_bar, price_range, sort_select
-from ticketing_ui.components.layout import form_error, kind_select, labelled, page
+from ticketing_ui.components.layout import browse_header, form_error, kind_select, labelled, page
 from ticketing_ui.components.tickets import ticket_card
 from ticketing_ui.state.market import SORTS, MarketState
 
@@ -27,19 +27,7 @@ def filters() -> rx.Component:
 
 def market_page() -> rx.Component:
     return page(
-        rx.hstack(
-            rx.heading("Tickets on sale", size="7"),
-            rx.hstack(
-                rx.link(rx.button("Browse events", variant="soft"), href="/"),
-                rx.link(rx.button(rx.icon("plus"), "Sell a ticket"), href="/sell"),
-                spacing="3",
-            ),
-            justify="between",
-            align="center",
-            width="100%",
-            margin_bottom="1rem",
-            wrap="wrap",
-        ),
+        browse_header("Tickets on sale", other="Browse events", other_href="/"),
         filters(),
         form_error(MarketState.error),
         rx.cond(
