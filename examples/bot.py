@@ -1,10 +1,11 @@
 """A trading bot: watches the market live and buys any ticket under a price.
 
     uv run python -m examples.bot --email bot@example.com --password 'a long secret' \
-        --max-price 5000 [--url http://localhost:8000] [--pay pm_card_visa]
+        --max-price 5000 [--event <event id>] [--url http://localhost:8000] [--pay pm_card_visa]
 
 It signs in for a bearer token (``POST /api/users/token``), subscribes to the ``tickets``
-topic of ``/api/live``, and for every ticket listed, unlocked or re-priced at or under
+topic of ``/api/live`` (with ``--event``: that event's topic ``event:<id>``, its listings
+only), and for every ticket listed, unlocked or re-priced at or under
 ``--max-price`` cents starts a purchase (``POST /api/orders``) and pays it
 (``POST /api/payments``). It reconnects with ``since=<cursor>`` so it misses nothing.
 Every answer and frame is read with the marketplace's own models (``wire``).
@@ -132,11 +133,12 @@ async def run(args: argparse.Namespace) -> None:
         while True:
             try:
                 async with connect(ws_url, additional_headers=auth) as ws:
-                    subscribe: dict[str, Any] = {"op": "subscribe", "topics": ["tickets"]}
+                    topic = f"event:{args.event}" if args.event else "tickets"
+                    subscribe: dict[str, Any] = {"op": "subscribe", "topics": [topic]}
                     if cursor is not None:
                         subscribe["since"] = cursor
                     await ws.send(json.dumps(subscribe))
-                    print(f"watching the market for tickets ≤ {args.max_price / 100:.2f}")
+                    print(f"watching {topic} for tickets ≤ {args.max_price / 100:.2f}")
                     async for raw in ws:
                         message = parse_frame(raw)
                         cursor = message.cursor if message.cursor is not None else cursor
@@ -164,6 +166,7 @@ def main() -> None:
     parser.add_argument("--password", required=True)
     parser.add_argument("--max-price", type=int, required=True, help="in cents")
     parser.add_argument("--pay", default="pm_card_visa", help="Stripe payment method id")
+    parser.add_argument("--event", default=None, help="watch this event only (its id)")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(parser.parse_args()))
 

@@ -27,9 +27,14 @@ def market_settings(
     return settings.model_copy(update=update)
 
 
-def bot_args(stack: Stack, bot: User) -> argparse.Namespace:
+def bot_args(stack: Stack, bot: User, event: str | None = None) -> argparse.Namespace:
     return argparse.Namespace(
-        url=stack.url, email=bot.email, password=PASSWORD, max_price=5_000, pay="pm_card_visa"
+        url=stack.url,
+        email=bot.email,
+        password=PASSWORD,
+        max_price=5_000,
+        pay="pm_card_visa",
+        event=event,
     )
 
 
@@ -51,6 +56,26 @@ async def test_bot_buys_tickets_under_its_price_and_ignores_the_rest(stack: Stac
             )
             assert sold["ownerId"] == bot.id
             assert sold["price"]["amount"] == 5_000
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_bot_watching_one_event_buys_only_its_tickets(stack: Stack) -> None:
+    async with User(stack.url, "seller") as seller, User(stack.url, "bot") as bot:
+        wanted = await seller.sell(price=9_000)  # creates the event "The Band" at "Arena"
+        other_event = wanted["event"] | {"name": "Another Band", "venue": "Arena"}
+        del other_event["id"], other_event["city"], other_event["status"]
+        task = asyncio.create_task(run(bot_args(stack, bot, event=wanted["event"]["id"])))
+        try:
+            elsewhere = await seller.sell(price=1_000, event=other_event)
+            cheap = await seller.sell(price=4_000)  # the default event: the one ``wanted`` is for
+            assert cheap["event"]["id"] == wanted["event"]["id"]
+            sold = await eventually(
+                lambda: bot.ticket(cheap["id"]), lambda t: t["status"] == "sold", timeout=20
+            )
+            assert sold["ownerId"] == bot.id
+            assert (await bot.ticket(elsewhere["id"]))["status"] == "available"
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

@@ -23,7 +23,11 @@ def ticket_body(price: int = 5_000, title: str = "Front row", **extra: Any) -> d
             "name": "The Band",
             "kind": "concert",
             "venue": "Arena",
-            "startsAt": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+            # One moment for the day (8 pm UTC, 30 days ahead): a test's tickets made with
+            # the default event are for one event of the catalogue, however long it runs.
+            "startsAt": (datetime.now(UTC) + timedelta(days=30))
+            .replace(hour=20, minute=0, second=0, microsecond=0)
+            .isoformat(),
         },
         "price": {"amount": price, "currency": "usd"},
     }

@@ -27,6 +27,12 @@ async def test_tickets_from_before_the_catalogue_are_moved_onto_it_once(
     body = ticket_body(4_000)
     tickets = [await seller.sell(4_000, event=body["event"]), await other.sell(3_000)]
     lone = await seller.sell(2_000, event=body["event"] | {"name": "Another Band"})
+    # The tickets service has followed every listing (it would write the event back).
+    for ticket, count in ((tickets[0], 2), (lone, 1)):
+        await eventually(
+            lambda t=ticket: anonymous.get(f"/api/events/{t['event']['id']}"),  # type: ignore[misc]
+            lambda r, n=count: r.json()["availability"]["available"] == n,  # type: ignore[misc]
+        )
     # As they were stored before the catalogue: the event's copy without id or city.
     db = mongo[market_settings.database_name("tickets")]
     await db["tickets"].update_many({}, {"$unset": {"event.id": "", "event.city": ""}})
