@@ -30,6 +30,7 @@ from backend.common.clock import utcnow
 from backend.common.errors import Conflict, NotFound
 from backend.common.facts import EventUpdated
 from backend.common.ids import object_id, object_id_or_none
+from backend.common.paging import page_of
 from backend.common.unit_of_work import UnitOfWork
 from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.schemas import EventIn, EventQuery, EventSort, EventStatusRequest, ListingQuery
@@ -144,14 +145,10 @@ def _filter(query: EventQuery) -> dict[str, Any]:
 
 
 async def search_events(query: EventQuery) -> tuple[list[EventRecord], int]:
-    flt = _filter(query)
-    cursor = (
-        EventRecord.find(flt)
-        .sort(_SORTS[query.sort])
-        .skip((query.page - 1) * query.page_size)
-        .limit(query.page_size)
+    sort = _SORTS[query.sort]
+    return await page_of(
+        EventRecord, _filter(query), sort, page=query.page, page_size=query.page_size
     )
-    return await cursor.to_list(), await EventRecord.find(flt).count()
 
 
 async def listings(record: EventRecord, query: ListingQuery) -> list[Ticket]:

@@ -11,6 +11,7 @@ from beanie import PydanticObjectId, SortDirection
 from backend.common.errors import Conflict, Forbidden, NotFound
 from backend.common.facts import TicketCreated, TicketUpdated
 from backend.common.ids import object_id
+from backend.common.paging import page_of
 from backend.common.ticket_locks import HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.tickets import catalogue
@@ -103,14 +104,8 @@ def _filter(query: TicketQuery) -> dict[str, Any]:
 
 
 async def list_tickets(query: TicketQuery) -> tuple[list[Ticket], int]:
-    flt = _filter(query)
-    cursor = (
-        Ticket.find(flt)
-        .sort(_SORTS[query.sort])
-        .skip((query.page - 1) * query.page_size)
-        .limit(query.page_size)
-    )
-    return await cursor.to_list(), await Ticket.find(flt).count()
+    sort = _SORTS[query.sort]
+    return await page_of(Ticket, _filter(query), sort, page=query.page, page_size=query.page_size)
 
 
 async def tickets_of(user_id: str) -> list[Ticket]:
