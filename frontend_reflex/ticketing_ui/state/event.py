@@ -1,22 +1,23 @@
-"""One event: its listings, cheapest first, filtered, and kept current by the ``tickets``
-topic (only the messages about this event's tickets)."""
+"""One event: its listings, cheapest first, filtered, and kept current by its live
+``event:<id>`` topic, whose snapshot and messages also tell the event's availability."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import reflex as rx
 
 from ticketing_ui import api
-from ticketing_ui.models import EventView, TicketView, availability_label
+from ticketing_ui.models import EventView, TicketView
 from ticketing_ui.state.market import cents
 from ticketing_ui.state.session import SessionState, now_ms
 from ticketing_ui.state.ticket import path_id
-from wire.events import EventDetail
+from wire.events import Availability, EventDetail
 from wire.live import AnyFrame, Snapshot, TicketMessage
 from wire.tickets import TicketPublic
+from wire.values import Event
 
 LISTING_LIMIT = 200  # what ``GET /api/events/{id}`` answers at most
 OPEN = ("available", "locked")  # a listing someone may buy now or soon
@@ -57,89 +58,68 @@ class ListingFilter:
         return self.max_price is None or ticket.amount <= self.max_price
 
 
-# A ticket's status before a live message, told by the message's type (None: new).
-BEFORE = {
-    "ticket.listed": None,
-    "ticket.locked": "available",
-    "ticket.unlocked": "locked",
-    "ticket.sold": "locked",  # a sale ends a purchase that held it
-}
-
-
-def status_before(message_type: str, status: str) -> str | None:
-    """What a ticket was before a message of ``message_type`` left it ``status``: price
-    changes and other updates keep it, except a cancellation's, which voids a ticket for
-    sale (one being bought has its order cancelled first, which unlocks it)."""
-    if message_type in BEFORE:
-        return BEFORE[message_type]
-    return "available" if status == "void" else status
-
-
 def cheapest_first(listings: list[TicketView]) -> list[TicketView]:
     return sorted(listings, key=lambda t: t.amount)  # stable: the API's order among equals
 
 
-def recounted(event: EventView, before: str | None, after: TicketView) -> EventView:
-    """``event``'s counts once one of its tickets went from status ``before`` (None: a
-    ticket the page did not know) to ``after``'s."""
-    counts = {"available": event.available, "locked": event.locked, "sold": event.sold}
-    if before in counts:
-        counts[before] = max(0, counts[before] - 1)
-    if after.status in counts:
-        counts[after.status] += 1
-    return replace(
-        event, available=counts["available"], locked=counts["locked"], sold=counts["sold"]
-    )
+def counted(event: EventView, availability: Availability | None) -> EventView:
+    """``event`` with the live API's ``availability`` as its counts and its "N tickets
+    from $X" (kept as it is when a message has none)."""
+    return event if availability is None else event.counted(availability)
 
 
-def with_lowest_price(event: EventView, listings: list[TicketView], *, every: bool) -> EventView:
-    """``event`` with its "N tickets from $X" redone. ``every``: ``listings`` are all its
-    tickets for sale, so the cheapest available one is the lowest price; otherwise (the page
-    is filtered) a cheaper listing can only lower it."""
-    available = [t for t in listings if t.status == "available"]
-    low = min(available, key=lambda t: t.amount, default=None)
-    if every:
-        amount, currency = (low.amount, low.currency) if low else (0, "")
-    elif low is not None and (not event.currency or low.amount < event.min_amount):
-        amount, currency = low.amount, low.currency
-    else:
-        amount, currency = event.min_amount, event.currency
-    view = replace(event, min_amount=amount, currency=currency)
-    return replace(
-        view, availability_label=availability_label(view.available, view.availability().min_price)
+def restated(event: EventView, copy: Event) -> EventView:
+    """``event`` as a ticket's copy of it says it is now: the tickets service copies a
+    postponement or a cancellation onto each of its tickets (cancelled is final)."""
+    moved = copy.status != event.status or (
+        bool(event.starts_at) and copy.starts_at != datetime.fromisoformat(event.starts_at)
     )
+    return event.restated(copy) if moved and event.status != "cancelled" else event
 
 
 def with_ticket(
     event: EventView,
     listings: list[TicketView],
     ticket: TicketPublic,
-    before: str | None,
+    availability: Availability | None,
     listing_filter: ListingFilter,
-    *,
-    every: bool,
 ) -> tuple[EventView, list[TicketView]]:
-    """The event and its listings once one of its tickets is as the live API tells it now;
-    ``before``: its status before, when it is not among ``listings`` (None: a ticket new to
-    the event's counts); ``every``: ``listings`` are all of the event's open tickets."""
+    """The event and its listings once one of its tickets is as the live API tells it now,
+    with ``availability``: the event's counts after that change, as the message tells
+    them."""
     view = TicketView.of(ticket)
     current = next((t for t in listings if t.id == view.id), None)
-    if current is not None:
-        if view.version < current.version:
-            return event, listings  # older than what the page shows
-        before = current.status
-    event = recounted(event, before, view)
-    copy = ticket.event  # the tickets service copies a postponement or a cancellation
-    moved = copy.status != event.status or (
-        bool(event.starts_at) and copy.starts_at != datetime.fromisoformat(event.starts_at)
-    )
-    if moved and event.status != "cancelled":  # cancelled is final
-        event = event.restated(copy)
+    if current is not None and view.version < current.version:
+        return event, listings  # older than what the page shows
+    event = restated(counted(event, availability), ticket.event)
     # Shown: what the filter lets through, from when it is for sale (a sold one stays).
     shown = listing_filter.matches(view) and (current is not None or view.status in OPEN)
     rest = [t for t in listings if t.id != view.id]
-    listings = cheapest_first([*rest, view] if shown else rest)
-    return with_lowest_price(event, listings, every=every), listings
+    return event, cheapest_first([*rest, view] if shown else rest)
+
+
+def with_snapshot(
+    event: EventView,
+    listings: list[TicketView],
+    tickets: list[TicketPublic],
+    availability: Availability | None,
+    listing_filter: ListingFilter,
+) -> tuple[EventView, list[TicketView]]:
+    """The event and its listings as the ``event:<id>`` snapshot tells them: ``tickets``
+    are all of its listings for sale or held. A listing the page shows for sale that is
+    not among them is no longer; one it shows sold or void stays; a copy newer than the
+    snapshot's (the page read the REST API after it) is kept."""
+    page = {t.id: t for t in listings}
+    fresh = {t.id: TicketView.of(t) for t in tickets}
+    open_now = [
+        page[i] if i in page and page[i].version > view.version else view
+        for i, view in fresh.items()
+    ]
+    ended = [t for t in listings if t.id not in fresh and t.status not in OPEN]
+    shown = [t for t in open_now if listing_filter.matches(t)] + ended
+    for ticket in tickets[:1]:  # every copy of its event is the same
+        event = restated(event, ticket.event)
+    return counted(event, availability), cheapest_first(shown)
 
 
 class EventState(SessionState):
@@ -154,7 +134,6 @@ class EventState(SessionState):
     buy_error: str = ""
     buy_error_for: str = ""  # the listing the error is about
     buying_id: str = ""
-    _every: bool = True  # the listings shown are all of the event's (no filter, under the limit)
 
     def _filter(self) -> ListingFilter:
         return ListingFilter.typed(
@@ -190,7 +169,6 @@ class EventState(SessionState):
             self.found = True
             self.event = EventView.of(detail)
             self.listings = cheapest_first([TicketView.of(t) for t in detail.listings])
-            self._every = not listing_filter.active and len(detail.listings) < LISTING_LIMIT
         finally:
             self.loading = False
             self.tick_clock()
@@ -234,22 +212,19 @@ class EventState(SessionState):
             self.buying_id = ""
         yield rx.redirect(f"/checkout/{order.id}")
 
-    def _take(self, ticket: TicketPublic, before: str | None) -> None:
-        self.event, self.listings = with_ticket(
-            self.event, self.listings, ticket, before, self._filter(), every=self._every
-        )
-
     async def apply_live(self, frame: AnyFrame) -> None:
-        if not self.event.id:
+        event_id = self.event.id
+        if not event_id:
             return
-        if isinstance(frame, Snapshot) and frame.topic == "tickets":
-            # After a reconnection: a ticket the page does not know was listed meanwhile
-            # when the page shows all of them; otherwise it is counted already.
-            for ticket in frame.tickets or []:
-                if ticket.event.id == self.event.id:
-                    self._take(ticket, None if self._every else ticket.status.value)
-        elif isinstance(frame, TicketMessage) and frame.ticket.event.id == self.event.id:
-            self._take(frame.ticket, status_before(frame.type, frame.ticket.status.value))
+        if isinstance(frame, Snapshot) and frame.topic == f"event:{event_id}":
+            self.event, self.listings = with_snapshot(
+                self.event, self.listings, frame.tickets or [], frame.availability, self._filter()
+            )
+        elif isinstance(frame, TicketMessage) and frame.ticket.event.id == event_id:
+            # Also from the ``tickets`` topic, followed until the page's own begins.
+            self.event, self.listings = with_ticket(
+                self.event, self.listings, frame.ticket, frame.availability, self._filter()
+            )
         else:
             return
         self.server_now_ms = now_ms()
