@@ -49,7 +49,7 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("/", catalogue_page, "Ticketing — upcoming events, resale tickets",
-         (CatalogueState.load,)),
+         (CatalogueState.load,), live=CatalogueState),
     Page("/events/[event_id]", event_page, "Event · Ticketing",
          (EventState.load,), live=EventState),
     Page("/tickets", market_page, "All tickets on sale · Ticketing",

@@ -1,4 +1,6 @@
-"""The home page: upcoming events, searched and filtered (``GET /api/events``)."""
+"""The home page: upcoming events, searched and filtered (``GET /api/events``), each
+card's "N tickets from $X" kept current by the ``availability`` that the live API's
+``ticket.*`` messages carry for their event."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from ticketing_ui import api
 from ticketing_ui.models import EventView
 from ticketing_ui.state.market import day_bound
 from ticketing_ui.state.session import SessionState
-from wire.events import EventPage
+from wire.events import Availability, EventPage
+from wire.live import AnyFrame, Resync, TicketMessage
 from wire.values import EventKind
 
 PAGE_SIZE = 24
@@ -46,6 +49,16 @@ def catalogue_query(
     if (before := day_bound(date_to, end=True)) is not None:
         params["startsBefore"] = before.isoformat()
     return params
+
+
+def with_availability(
+    events: list[EventView], event_id: str | None, availability: Availability
+) -> list[EventView] | None:
+    """``events`` with the card of ``event_id`` counted anew; None when the page does not
+    show that event (nothing to change)."""
+    if not event_id or not any(event.id == event_id for event in events):
+        return None
+    return [event.counted(availability) if event.id == event_id else event for event in events]
 
 
 class CatalogueState(SessionState):
@@ -117,3 +130,11 @@ class CatalogueState(SessionState):
     async def go_to_page(self, page: int) -> None:
         self.page = min(max(1, int(page)), self.pages)
         await self.fetch()
+
+    async def apply_live(self, frame: AnyFrame) -> None:
+        if isinstance(frame, TicketMessage) and frame.availability is not None:
+            events = with_availability(self.events, frame.ticket.event.id, frame.availability)
+            if events is not None:
+                self.events = events
+        elif isinstance(frame, Resync):  # messages were lost: the counts may be behind
+            await self.fetch()

@@ -1,6 +1,6 @@
 """The events catalogue as the home page asks for it and shows it: the query of
-``GET /api/events`` from the typed filters, an event's card (``EventView``), and what a
-ticket and an order show of their event."""
+``GET /api/events`` from the typed filters, an event's card (``EventView``) and how a live
+message's availability changes it, and what a ticket and an order show of their event."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from ticketing_ui.models import EventView, TicketView, availability_label, status_label
-from ticketing_ui.state.catalogue import PAGE_SIZE, catalogue_query
-from wire.events import EventPublic
+from ticketing_ui.state.catalogue import PAGE_SIZE, catalogue_query, with_availability
+from wire.events import Availability, EventPublic
+from wire.live import TicketMessage, parse_frame
 from wire.tickets import TicketPublic
 from wire.values import EventKind, Money
 
@@ -204,3 +205,58 @@ def test_a_ticket_listed_before_the_catalogue_has_no_event_page() -> None:
 
 def test_an_order_cancelled_with_its_event_says_so() -> None:
     assert status_label("cancelled", "event_cancelled") == "Event cancelled"
+
+
+# --- live cards -------------------------------------------------------------------------
+
+
+def a_lock_of_a_ticket_of(event_id: str | None) -> TicketMessage:
+    """A ``ticket.locked`` message as the ``tickets`` topic sends it, with its event's
+    availability after the lock (one ticket left, from $90)."""
+    copy = {
+        "name": "The Band",
+        "kind": "concert",
+        "venue": "Olympia",
+        "startsAt": "2031-07-04T19:30:00Z",
+    } | ({"id": event_id} if event_id else {})
+    frame = parse_frame({
+        "type": "ticket.locked", "cursor": 12, "ticketId": "t1",
+        "ticket": {"id": "t1", "title": "Front row", "event": copy,
+                   "price": {"amount": 8_000, "currency": "usd"}, "sellerId": "s1",
+                   "ownerId": "s1", "status": "locked", "lockedUntil": "2031-07-01T10:15:00Z",
+                   "version": 1},
+        "lockedUntil": "2031-07-01T10:15:00Z",
+        "price": {"amount": 8_000, "currency": "usd"},
+        "availability": {"available": 1, "locked": 2, "sold": 5,
+                         "minPrice": {"amount": 9_000, "currency": "usd"}},
+    })  # fmt: skip
+    assert isinstance(frame, TicketMessage)
+    return frame
+
+
+def test_a_live_message_updates_the_card_of_its_event() -> None:
+    other = event(id="77a1b2c3d4e5f60718293a4c", name="Another show")
+    shown = [event(), other]
+    message = a_lock_of_a_ticket_of("66a1b2c3d4e5f60718293a4c")
+    assert message.availability is not None
+    after = with_availability(shown, message.ticket.event.id, message.availability)
+    assert after is not None
+    assert [e.availability_label for e in after] == [
+        "1 ticket from $90.00",
+        "3 tickets from $80.00",
+    ]
+    assert (after[0].available, after[0].locked, after[0].sold) == (1, 2, 5)
+    assert after[1] == other
+
+
+def test_a_card_whose_last_ticket_goes_says_nothing_is_for_sale() -> None:
+    after = with_availability([event()], "66a1b2c3d4e5f60718293a4c", Availability(locked=1))
+    assert after is not None
+    assert after[0].availability_label == "No tickets for sale"
+
+
+@pytest.mark.parametrize("event_id", ["88a1b2c3d4e5f60718293a4c", None])
+def test_a_message_about_an_event_not_on_the_page_changes_nothing(event_id: str | None) -> None:
+    message = a_lock_of_a_ticket_of(event_id)
+    assert message.availability is not None
+    assert with_availability([event()], message.ticket.event.id, message.availability) is None
