@@ -2,7 +2,10 @@
 starts: a seller lists tickets for a new event with the sell form (then for the same event
 picked by searching), a buyer finds the event on the home page, opens its page and starts
 buying its cheapest listing, and another visitor on the same event page sees the lock and
-the release live, without a reload."""
+the release live, without a reload — the listing, and the header's counts and from-price
+as the event's live topic tells them. A third visitor sees the event's card on the home
+page change live, then its page filtered to another section still tell the event's true
+counts and from-price."""
 
 from __future__ import annotations
 
@@ -56,6 +59,7 @@ def test_a_buyer_finds_an_event_and_a_lock_on_its_listing_is_seen_live(
         person(browser, web_url, "seller") as seller,
         person(browser, web_url, "buyer") as buyer,
         visitor(browser, web_url) as watcher,
+        visitor(browser, web_url) as lobby,
     ):
         # The seller searches the catalogue, finds nothing, and adds the event.
         seller.goto("/sell")
@@ -123,7 +127,16 @@ def test_a_buyer_finds_an_event_and_a_lock_on_its_listing_is_seen_live(
         # Someone else watches the same event page, signed out.
         watcher.goto(href)
         expect(listing(watcher, cheap)).to_have_attribute("data-status", "available")
+        expect(watcher.get_by_test_id("availability")).to_have_text("2 tickets from $45.00")
+        expect(watcher.get_by_test_id("on-hold")).to_have_count(0)
         shots.take(watcher, "watcher-before")
+
+        # A third visitor has the event's card on the home page.
+        lobby.goto("/")
+        lobby.get_by_test_id("event-search").fill(name)
+        lobby.get_by_test_id("apply-filters").click()
+        lobby_card = lobby.get_by_test_id("event-card").filter(has_text=name)
+        expect(lobby_card.get_by_test_id("availability")).to_have_text("2 tickets from $45.00")
 
         listing(buyer, cheap).get_by_test_id("listing-buy").click()
         buyer.wait_for_url(re.compile(r"/checkout/[0-9a-f]{24}/?$"))
@@ -141,10 +154,26 @@ def test_a_buyer_finds_an_event_and_a_lock_on_its_listing_is_seen_live(
         assert re.fullmatch(r"\d+:\d\d", first), first
         expect(countdown).not_to_have_text(first, timeout=5_000)
         expect(held.get_by_test_id("listing-buy")).to_have_count(0)
-        expect(watcher.get_by_test_id("on-hold")).to_contain_text("1 on hold")
+        # The header as the event's availability tells it: one on hold, the dearer left.
+        expect(watcher.get_by_test_id("on-hold")).to_have_text("· 1 on hold")
         expect(watcher.get_by_test_id("availability")).to_have_text("1 ticket from $55.00")
         expect(listing(watcher, dear)).to_have_attribute("data-status", "available")
         shots.take(watcher, "watcher-sees-lock-countdown")
+
+        # The home page's card changed too, live; the event's page filtered to the other
+        # section still tells the whole event's counts and from-price.
+        expect(lobby_card.get_by_test_id("availability")).to_have_text(
+            "1 ticket from $55.00", timeout=LIVE_MS
+        )
+        shots.take(lobby, "lobby-card-live")
+        lobby_card.click()
+        lobby.wait_for_url(re.compile(re.escape(href) + "/?$"))
+        lobby.get_by_label("Section").fill("c")
+        lobby.get_by_test_id("apply-listing-filters").click()
+        expect(lobby.get_by_test_id("listing")).to_have_count(1)
+        expect(listing(lobby, dear)).to_be_visible()
+        expect(lobby.get_by_test_id("availability")).to_have_text("1 ticket from $55.00")
+        expect(lobby.get_by_test_id("on-hold")).to_have_text("· 1 on hold")
 
         # The buyer sees their hold on the event page too.
         buyer.goto(href)
@@ -160,4 +189,13 @@ def test_a_buyer_finds_an_event_and_a_lock_on_its_listing_is_seen_live(
             "data-status", "available", timeout=LIVE_MS
         )
         expect(watcher.get_by_test_id("availability")).to_have_text("2 tickets from $45.00")
+        expect(watcher.get_by_test_id("on-hold")).to_have_count(0)
         shots.take(watcher, "watcher-sees-release")
+        # The filtered page does not show the released listing, yet its header has its
+        # price back: the from-price is the event's, not the listings shown.
+        expect(lobby.get_by_test_id("availability")).to_have_text(
+            "2 tickets from $45.00", timeout=LIVE_MS
+        )
+        expect(lobby.get_by_test_id("on-hold")).to_have_count(0)
+        expect(lobby.get_by_test_id("listing")).to_have_count(1)
+        shots.take(lobby, "filtered-page-sees-release")
