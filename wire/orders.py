@@ -29,6 +29,10 @@ class OrderPublic(CamelModel):
     cancel_reason: OpenCancelReason | None
     version: int
     created_at: datetime
+    # Seats of a listing bought together: all of them (``ticket`` is the first), and the
+    # listing; ``price`` is then what they cost together.
+    ticket_ids: list[str] = []
+    listing_id: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, computed_field, field_serializer
 
 from wire.base import CamelModel, IdText, epoch_ms
-from wire.values import Event, Money, TicketStatus
+from wire.values import Event, Money, SplitRule, TicketStatus
 
 
 class TicketFields(BaseModel):
@@ -26,6 +26,10 @@ class TicketFields(BaseModel):
     status: TicketStatus = TicketStatus.AVAILABLE
     locked_until: AwareDatetime | None = None
     order_id: str | None = None  # the order locking it, or the order that bought it
+    # A seat of a listing sold together (``POST /api/listings``), and the listing's rule.
+    listing_id: str | None = None
+    split: SplitRule | None = None
+    listing_size: int | None = None  # how many seats the listing has
 
 
 class TicketPublic(CamelModel, TicketFields):
@@ -84,3 +88,11 @@ class TicketList(CamelModel):
     """``GET /api/tickets/mine``: what I sell and what I bought, in full."""
 
     items: list[TicketOwned]
+
+
+class ListingPublic(CamelModel):
+    """``POST /api/listings``: seats of one event listed together, one ticket each."""
+
+    id: str
+    split: SplitRule
+    tickets: list[TicketPublic]

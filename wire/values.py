@@ -29,6 +29,14 @@ class EventStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class SplitRule(StrEnum):
+    """How the seats of a listing (sold together) may be split between buyers."""
+
+    ANY = "any"  # any number of them
+    PAIRS = "pairs"  # never leaving a single seat for sale
+    ALL = "all"  # all of them at once, or none
+
+
 class Role(StrEnum):
     """What a user may do beyond buying and selling; granted by an operator's command."""
 

@@ -15,6 +15,7 @@ from typing import ClassVar
 from pydantic import AwareDatetime, ConfigDict, Field
 
 from backend.common.clock import utcnow
+from backend.common.ticket_locks import SeatsHeld
 from wire.base import CamelModel
 from wire.events import EventFields
 from wire.tickets import TicketFields
@@ -87,7 +88,7 @@ class EventUpdated(Fact, EventFields):
     event_id: str
 
 
-class OrderCreated(Fact):
+class OrderCreated(Fact, SeatsHeld):
     STREAM = "orders"
     PUBLISHER = "orders"
     order_id: str
@@ -98,7 +99,7 @@ class OrderCreated(Fact):
     expires_at: AwareDatetime
 
 
-class OrderCancelled(Fact):
+class OrderCancelled(Fact, SeatsHeld):
     STREAM = "orders"
     PUBLISHER = "orders"
     order_id: str
@@ -114,7 +115,7 @@ class OrderExpired(Fact):
     ticket_id: str
 
 
-class ChargeCreated(Fact):
+class ChargeCreated(Fact, SeatsHeld):
     STREAM = "payments"
     PUBLISHER = "payments"
     order_id: str
@@ -124,7 +125,7 @@ class ChargeCreated(Fact):
     amount: Money
 
 
-class ChargeFailed(Fact):
+class ChargeFailed(Fact, SeatsHeld):
     """Not in the original list: the orders service owns the order, so it must learn of a
     declined card to cancel it (reason ``payment_failed``)."""
 

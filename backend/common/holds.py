@@ -64,8 +64,9 @@ local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2] + RETENTION) end
 """
 
-# KEYS: open, ended. ARGV: member, ticket, hold ms, cap, cooldown ms, retention ms, skew ms.
-# Returns {0, deadline, held} or {1 cooldown | 2 cap, wait ms, held}.
+# KEYS: open, ended. ARGV: (unused), ticket, hold ms, cap, cooldown ms, retention ms, skew ms,
+# then the hold's members (one per seat). Returns {0, deadline, held} or
+# {1 cooldown | 2 cap, wait ms, held}.
 _RESERVE = (
     _NOW
     + """
@@ -85,31 +86,36 @@ if ended then
   local wait = tonumber(ended) + tonumber(ARGV[5]) - now
   if wait > 0 then return {1, wait, held} end
 end
-if held >= tonumber(ARGV[4]) then
+local seats = #ARGV - 7
+if held + seats > tonumber(ARGV[4]) then
   local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {2, tonumber(first[2]) - ARGV[7] - now, held}
+  local wait = 0
+  if #first > 0 then wait = tonumber(first[2]) - ARGV[7] - now end
+  return {2, wait, held}
 end
 local deadline = now + tonumber(ARGV[3])
-redis.call('ZADD', KEYS[1], deadline + ARGV[7], ARGV[1])
+for i = 8, #ARGV do redis.call('ZADD', KEYS[1], deadline + ARGV[7], ARGV[i]) end
 """
     + _EXPIRE_OPEN
     + """
-return {0, deadline, held + 1}
+return {0, deadline, held + seats}
 """
 )
 
-# KEYS: open. ARGV: member, hold ms, skew ms, retention ms. A live member's deadline moves
-# later (a payment holds the ticket longer); a dead one (its lock's deadline has passed) is
-# not brought back. Returns {1 extended | 0 no such member | -1 dead, the new deadline}.
+# KEYS: open. ARGV: (unused), hold ms, skew ms, retention ms, then the hold's members. A
+# live hold's deadline moves later (a payment holds the seats longer); a dead one (its
+# lock's deadline has passed) is not brought back. The members of one hold always share
+# a score, so the first tells. Returns {1 extended | 0 no such hold | -1 dead, the new
+# deadline}.
 _EXTEND = (
     _NOW
     + """
 local RETENTION = tonumber(ARGV[4])
 local deadline = now + tonumber(ARGV[2])
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local score = redis.call('ZSCORE', KEYS[1], ARGV[5])
 if not score then return {0, deadline} end
 if tonumber(score) - tonumber(ARGV[3]) <= now then return {-1, deadline} end
-redis.call('ZADD', KEYS[1], 'GT', deadline + ARGV[3], ARGV[1])
+for i = 5, #ARGV do redis.call('ZADD', KEYS[1], 'GT', deadline + ARGV[3], ARGV[i]) end
 """
     + _EXPIRE_OPEN
     + """
@@ -117,12 +123,14 @@ return {1, deadline}
 """
 )
 
-# KEYS: open, ended. ARGV: member, ticket, sold 0/1, retention ms. Idempotent: only the
-# call that removes the member starts the cooldown.
+# KEYS: open, ended. ARGV: (unused), ticket, sold 0/1, retention ms, then the hold's
+# members. Idempotent: only the call that removes them starts the cooldown.
 _END = (
     _NOW
     + """
-local removed = redis.call('ZREM', KEYS[1], ARGV[1])
+local removed = 0
+for i = 5, #ARGV do removed = removed + redis.call('ZREM', KEYS[1], ARGV[i]) end
+if removed > 0 then removed = 1 end
 if removed == 1 and ARGV[3] == '0' then
   redis.call('ZADD', KEYS[2], 'GT', now, ARGV[2])
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
@@ -153,8 +161,12 @@ class HoldPolicy:
     cooldown_ms: int
 
 
-def _member(ticket_id: str, order_id: str) -> str:
-    return f"{ticket_id}:{order_id}"
+def _members(ticket_id: str, order_id: str, seats: int) -> list[str]:
+    """One member per seat held: ``<ticket>:<order>`` for one ticket (as before seats
+    were sold together), ``<listing>:<order>:<i>`` for the seats of a listing."""
+    if seats == 1:
+        return [f"{ticket_id}:{order_id}"]
+    return [f"{ticket_id}:{order_id}:{i}" for i in range(seats)]
 
 
 class Holds:
@@ -171,17 +183,27 @@ class Holds:
         return [self.keys.holds_open(buyer_id), self.keys.holds_ended(buyer_id)]
 
     async def reserve(
-        self, *, buyer_id: str, ticket_id: str, order_id: str, ttl_ms: int, policy: HoldPolicy
+        self,
+        *,
+        buyer_id: str,
+        ticket_id: str,
+        order_id: str,
+        ttl_ms: int,
+        policy: HoldPolicy,
+        seats: int = 1,
     ) -> Reservation:
-        """Count a new hold against the buyer's cap, unless refused (see the module)."""
+        """Count a new hold of ``seats`` against the buyer's cap (which counts seats),
+        unless refused (see the module). ``ticket_id``: the ticket, or the listing whose
+        seats are held (the cooldown is on it)."""
         args: list[str | int] = [
-            _member(ticket_id, order_id),
+            "",
             ticket_id,
             ttl_ms,
             policy.cap,
             policy.cooldown_ms,
             ENDED_RETENTION_MS,
             SKEW_MS,
+            *_members(ticket_id, order_id, seats),
         ]
         code, value, held = await self._reserve(keys=self._keys(buyer_id), args=args)
         if int(code) == 0:
@@ -189,32 +211,36 @@ class Holds:
         refusal = Refusal.COOLDOWN if int(code) == 1 else Refusal.CAP
         return Reservation(refusal, 0, max(0, int(value)), int(held))
 
-    async def cancel(self, *, buyer_id: str, ticket_id: str, order_id: str) -> None:
+    async def cancel(self, *, buyer_id: str, ticket_id: str, order_id: str, seats: int = 1) -> None:
         """Give back a reservation whose lock was never won: no cooldown."""
-        await self.redis.zrem(self.keys.holds_open(buyer_id), _member(ticket_id, order_id))
+        members = _members(ticket_id, order_id, seats)
+        await self.redis.zrem(self.keys.holds_open(buyer_id), *members)
 
     async def extend(
-        self, *, buyer_id: str, ticket_id: str, order_id: str, ttl_ms: int
+        self, *, buyer_id: str, ticket_id: str, order_id: str, ttl_ms: int, seats: int = 1
     ) -> int | None:
         """Keep the hold counted until ``ttl_ms`` from now; returns that deadline (epoch
         ms), to which the caller then sets the lock, or None when the hold's deadline has
         passed (its lock is gone: extending it would count a slot nothing holds). A hold
         never counted (an order from before fair holds) is not counted now either."""
-        member = _member(ticket_id, order_id)
+        members = _members(ticket_id, order_id, seats)
         code, deadline = await self._extend(
             keys=[self.keys.holds_open(buyer_id)],
-            args=[member, ttl_ms, SKEW_MS, ENDED_RETENTION_MS],
+            args=["", ttl_ms, SKEW_MS, ENDED_RETENTION_MS, *members],
         )
         return None if int(code) < 0 else int(deadline)
 
-    async def end(self, *, buyer_id: str, ticket_id: str, order_id: str, sold: bool) -> bool:
+    async def end(
+        self, *, buyer_id: str, ticket_id: str, order_id: str, sold: bool, seats: int = 1
+    ) -> bool:
         """The hold is over (call after its lock was released or sold). Without a sale,
         the buyer's cooldown on the ticket starts. False when it had already ended."""
         args: list[str | int] = [
-            _member(ticket_id, order_id),
+            "",
             ticket_id,
             int(sold),
             ENDED_RETENTION_MS,
+            *_members(ticket_id, order_id, seats),
         ]
         return bool(await self._end(keys=self._keys(buyer_id), args=args))
 

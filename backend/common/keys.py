@@ -32,18 +32,24 @@ class RedisKeys:
         return self._key("{events}", "dead-letters")
 
     # A ticket's keys share the hash tag ``{t:<id>}``: one Redis Cluster slot, so that a
-    # script may touch several of them (an edit's end: the lock and the version).
-    def ticket_lock(self, ticket_id: str) -> str:
-        return self._key("lock", "ticket", f"{{t:{ticket_id}}}")
+    # script may touch several of them (an edit's end: the lock and the version). The
+    # seats of a listing (sold together) share their listing's tag ``{l:<listingId>}``
+    # instead, so that one script holds several seats at once.
+    @staticmethod
+    def _ticket_tag(ticket_id: str, listing_id: str | None) -> str:
+        return f"{{t:{ticket_id}}}" if listing_id is None else f"{{l:{listing_id}}}:{ticket_id}"
 
-    def ticket_version(self, ticket_id: str) -> str:
+    def ticket_lock(self, ticket_id: str, listing_id: str | None = None) -> str:
+        return self._key("lock", "ticket", self._ticket_tag(ticket_id, listing_id))
+
+    def ticket_version(self, ticket_id: str, listing_id: str | None = None) -> str:
         """The ticket's latest committed version, stamped when an edit releases its lock."""
-        return self._key("ticket-version", f"{{t:{ticket_id}}}")
+        return self._key("ticket-version", self._ticket_tag(ticket_id, listing_id))
 
-    def ticket_card(self, ticket_id: str) -> str:
+    def ticket_card(self, ticket_id: str, listing_id: str | None = None) -> str:
         """What the orders service knows of a ticket for the purchase hot path: its
         owner and status at a version (``backend/orders/cards.py``)."""
-        return self._key("ticket-card", f"{{t:{ticket_id}}}")
+        return self._key("ticket-card", self._ticket_tag(ticket_id, listing_id))
 
     def holds_open(self, buyer_id: str) -> str:
         """A buyer's live holds (unpaid orders), scored by deadline: the cap. The hash tag

@@ -12,6 +12,11 @@ value                       meaning
 The key's own TTL unlocks an unpaid ticket even when every worker is down. Every change
 other than the first ``SET NX PX`` is a compare-and-set script acting only for the holder.
 
+The seats of a listing sold together (``Seats``: k tickets, one order) are held, paid, sold
+and released all at once: every change below acts on all k keys in one script or on none
+(their keys share the listing's hash tag, so one script may touch them all), and the
+holder of one is the holder of all.
+
 A buyer's order and paying holds are also counted per buyer (``holds``, the fair-holds cap
 and cooldown of ``backend/common/holds.py``): those keys live in the buyer's Redis Cluster
 slot, so the lock of an order is taken at the deadline its reservation returned
@@ -21,9 +26,11 @@ slot, so the lock of an order is taken at the deadline its reservation returned
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from backend.common.holds import Holds
@@ -60,6 +67,136 @@ if v == ARGV[1] or v == ARGV[2] or v == ARGV[3] or v == false then
 end
 return 0
 """
+
+
+# The all-or-none changes of several seats' keys (one listing's). KEYS: the seats' locks.
+# Take them all: none may be held. ARGV: token, deadline (epoch ms).
+_TAKE_ALL = """
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return 0 end
+end
+for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PXAT', ARGV[2]) end
+return 1
+"""
+
+# Set them all to ARGV[1] (with PXAT ARGV[2] > 0, PX -ARGV[2] < 0, or no TTL when 0) when
+# each holds one of ARGV[3..] ('' standing for none).
+_MOVE_ALL = """
+for i = 1, #KEYS do
+  local v = redis.call('GET', KEYS[i]) or ''
+  local ok = false
+  for j = 3, #ARGV do if v == ARGV[j] then ok = true end end
+  if not ok then return 0 end
+end
+local ttl = tonumber(ARGV[2])
+for i = 1, #KEYS do
+  if ttl > 0 then redis.call('SET', KEYS[i], ARGV[1], 'PXAT', ttl)
+  elseif ttl < 0 then redis.call('SET', KEYS[i], ARGV[1], 'PX', -ttl)
+  else redis.call('SET', KEYS[i], ARGV[1]) end
+end
+return 1
+"""
+
+# Release those that ARGV[1] holds (all of them, as they move together); how many.
+_RELEASE_ALL = """
+local released = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('DEL', KEYS[i])
+    released = released + 1
+  end
+end
+return released
+"""
+
+
+# Hold ``quantity`` of a listing's seats for an order, keeping its split rule, in one step.
+# KEYS: the locks of its seats still for sale, in seat order. ARGV: quantity, rule, token,
+# deadline (epoch ms), how many seats the listing has in all. Takes the first run of
+# adjacent free seats long enough, else the first free ones. Returns {1, index…} (1-based
+# into KEYS), or a refusal: {0, free} too few free, {-1, free} it would leave a single
+# free seat of a ``pairs`` listing, {-2, free} an ``all`` listing sells whole.
+_HOLD_SEATS = """
+local k, rule = tonumber(ARGV[1]), ARGV[2]
+local free = {}
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then free[#free + 1] = i end
+end
+if rule == 'all' and (k ~= tonumber(ARGV[5]) or #free ~= k) then return {-2, #free} end
+if #free < k then return {0, #free} end
+if rule == 'pairs' and #free - k == 1 then return {-1, #free} end
+local chosen = nil
+for start = 1, #free - k + 1 do
+  if free[start + k - 1] - free[start] == k - 1 then
+    chosen = {}
+    for j = start, start + k - 1 do chosen[#chosen + 1] = free[j] end
+    break
+  end
+end
+if chosen == nil then
+  chosen = {}
+  for j = 1, k do chosen[j] = free[j] end
+end
+local result = {1}
+for _, i in ipairs(chosen) do
+  redis.call('SET', KEYS[i], ARGV[3], 'PXAT', ARGV[4])
+  result[#result + 1] = i
+end
+return result
+"""
+
+
+class SeatRefusal(StrEnum):
+    TOO_FEW = "too_few"
+    SINGLE_LEFT = "single_left"
+    WHOLE_ONLY = "whole_only"
+
+
+@dataclass(frozen=True, slots=True)
+class SeatsRefused:
+    why: SeatRefusal
+    free: int  # seats free when asked
+
+
+@dataclass(frozen=True, slots=True)
+class Seats:
+    """What one order holds: one ticket, or k seats of one listing."""
+
+    ticket_ids: tuple[str, ...]
+    listing_id: str | None = None
+
+    @classmethod
+    def of(
+        cls, ticket_id: str, ticket_ids: Sequence[str] = (), listing_id: str | None = None
+    ) -> Seats:
+        """From an order's fields (``ticket_ids`` empty: an order of one ticket)."""
+        return cls(tuple(ticket_ids) or (ticket_id,), listing_id)
+
+    @property
+    def count(self) -> int:
+        return len(self.ticket_ids)
+
+    @property
+    def subject(self) -> str:
+        """What the buyer's hold is counted on: the ticket, or the listing."""
+        return self.listing_id or self.ticket_ids[0]
+
+
+type Held = str | Seats  # a ticket id (its own lock), or seats of a listing
+
+
+class SeatsHeld(BaseModel):
+    """Mixed into what names an order's tickets (its documents, its facts): ``ticket_id``
+    is its first (or only) ticket; ``ticket_ids`` all its seats when it holds several of
+    a listing's (empty for one ticket, as orders made before seats were sold together)."""
+
+    ticket_id: str
+    ticket_ids: list[str] = Field(default_factory=list)
+    listing_id: str | None = None
+
+    @property
+    def seats(self) -> Seats:
+        return Seats.of(self.ticket_id, self.ticket_ids, self.listing_id)
 
 
 class HolderKind(StrEnum):
@@ -104,12 +241,25 @@ class TicketLocks:
         self._pay_until = redis.register_script(_PAY_UNTIL)
         self._end_edit = redis.register_script(_END_EDIT)
         self._mark_sold = redis.register_script(_MARK_SOLD)
+        self._take_all = redis.register_script(_TAKE_ALL)
+        self._move_all = redis.register_script(_MOVE_ALL)
+        self._release_all = redis.register_script(_RELEASE_ALL)
+        self._hold_seats = redis.register_script(_HOLD_SEATS)
 
-    def _key(self, ticket_id: str) -> str:
-        return self.keys.ticket_lock(ticket_id)
+    def _key(self, ticket_id: str, listing_id: str | None = None) -> str:
+        return self.keys.ticket_lock(ticket_id, listing_id)
 
-    async def holder(self, ticket_id: str) -> Holder | None:
-        value = await self.locks.owner(self._key(ticket_id))
+    def _seat_keys(self, held: Held) -> list[str] | None:
+        """The keys of several seats, or None for one ticket (its single-key commands)."""
+        if isinstance(held, str) or (held.count == 1 and held.listing_id is None):
+            return None
+        return [self._key(t, held.listing_id) for t in held.ticket_ids]
+
+    def _one(self, held: Held) -> str:
+        return self._key(held) if isinstance(held, str) else self._key(held.ticket_ids[0])
+
+    async def holder(self, ticket_id: str, listing_id: str | None = None) -> Holder | None:
+        value = await self.locks.owner(self._key(ticket_id, listing_id))
         return None if value is None else Holder.parse(value)
 
     async def remaining_ms(self, ticket_id: str) -> int | None:
@@ -119,24 +269,57 @@ class TicketLocks:
     async def lock_for_order(self, ticket_id: str, order_id: str, ttl_ms: int) -> bool:
         return await self.locks.acquire(self._key(ticket_id), order_token(order_id), ttl_ms)
 
-    async def lock_order_until(self, ticket_id: str, order_id: str, deadline_ms: int) -> bool:
-        """``SET NX PXAT``: the lock ends exactly at the deadline its reservation counted."""
-        key, token = self._key(ticket_id), order_token(order_id)
-        return bool(await self.redis.set(key, token, nx=True, pxat=deadline_ms))
+    async def lock_order_until(self, held: Held, order_id: str, deadline_ms: int) -> bool:
+        """``SET NX PXAT``: the lock ends exactly at the deadline its reservation counted.
+        Seats: all of them, or none when one is held."""
+        token, keys = order_token(order_id), self._seat_keys(held)
+        if keys is None:
+            return bool(await self.redis.set(self._one(held), token, nx=True, pxat=deadline_ms))
+        return bool(await self._take_all(keys=keys, args=[token, deadline_ms]))
 
-    async def release_order(self, ticket_id: str, order_id: str) -> bool:
+    async def hold_seats(
+        self,
+        *,
+        listing_id: str,
+        for_sale: Sequence[str],
+        quantity: int,
+        rule: str,
+        total: int,
+        order_id: str,
+        deadline_ms: int,
+    ) -> Seats | SeatsRefused:
+        """Lock ``quantity`` of the listing's seats ``for_sale`` (in seat order) for an
+        order, atomically: all of them or none, never leaving what ``rule`` forbids
+        (``wire.values.SplitRule``; ``total``: the listing's seats in all)."""
+        keys = [self._key(t, listing_id) for t in for_sale]
+        args: list[str | int] = [quantity, rule, order_token(order_id), deadline_ms, total]
+        code, *rest = await self._hold_seats(keys=keys, args=args)
+        if int(code) == 1:
+            return Seats(tuple(for_sale[int(i) - 1] for i in rest), listing_id)
+        why = {0: SeatRefusal.TOO_FEW, -1: SeatRefusal.SINGLE_LEFT}.get(
+            int(code), SeatRefusal.WHOLE_ONLY
+        )
+        return SeatsRefused(why, int(rest[0]))
+
+    async def release_order(self, held: Held, order_id: str) -> bool:
         """Unlock at once if the unpaid order still holds the lock (cancel, expiry).
 
         Never releases a paying hold: a payment in progress must finish or fail first.
         """
-        return await self.locks.release(self._key(ticket_id), order_token(order_id))
+        return await self._release(held, order_token(order_id))
 
-    async def release_paying(self, ticket_id: str, order_id: str) -> bool:
+    async def release_paying(self, held: Held, order_id: str) -> bool:
         """Unlock after a declined payment."""
-        return await self.locks.release(self._key(ticket_id), paying_token(order_id))
+        return await self._release(held, paying_token(order_id))
+
+    async def _release(self, held: Held, token: str) -> bool:
+        keys = self._seat_keys(held)
+        if keys is None:
+            return await self.locks.release(self._one(held), token)
+        return bool(await self._release_all(keys=keys, args=[token]))
 
     async def start_paying(
-        self, ticket_id: str, order_id: str, ttl_ms: int, *, buyer_id: str | None = None
+        self, held: Held, order_id: str, ttl_ms: int, *, buyer_id: str | None = None
     ) -> bool:
         """Convert the order's lock into a paying hold (or extend a retried payment's);
         False when the order lost it. The buyer's hold is extended first, so that it is
@@ -145,41 +328,58 @@ class TicketLocks:
             seconds, micros = await self.redis.time()
             deadline = seconds * 1000 + micros // 1000 + ttl_ms
         else:
+            seats = Seats.of(held) if isinstance(held, str) else held
             extended = await self.holds.extend(
-                buyer_id=buyer_id, ticket_id=ticket_id, order_id=order_id, ttl_ms=ttl_ms
+                buyer_id=buyer_id,
+                ticket_id=seats.subject,
+                order_id=order_id,
+                ttl_ms=ttl_ms,
+                seats=seats.count,
             )
             if extended is None:
                 return False  # the order's deadline has passed
             deadline = extended
-        args = [order_token(order_id), paying_token(order_id), deadline]
-        return bool(await self._pay_until(keys=[self._key(ticket_id)], args=args))
+        ordered, paying = order_token(order_id), paying_token(order_id)
+        keys = self._seat_keys(held)
+        if keys is None:
+            args = [ordered, paying, deadline]
+            return bool(await self._pay_until(keys=[self._one(held)], args=args))
+        return bool(await self._move_all(keys=keys, args=[paying, deadline, ordered, paying]))
 
-    async def resume_order(self, ticket_id: str, order_id: str, ttl_ms: int) -> bool:
+    async def resume_order(self, held: Held, order_id: str, ttl_ms: int) -> bool:
         """Give the lock back from a payment that never started to its order."""
-        key = self._key(ticket_id)
-        return await self.locks.hand_over(
-            key, paying_token(order_id), order_token(order_id), ttl_ms
-        )
+        ordered, paying = order_token(order_id), paying_token(order_id)
+        keys = self._seat_keys(held)
+        if keys is None:
+            return await self.locks.hand_over(self._one(held), paying, ordered, ttl_ms)
+        return bool(await self._move_all(keys=keys, args=[ordered, -ttl_ms, paying]))
 
-    async def mark_sold(self, ticket_id: str, order_id: str) -> bool:
-        args = [paying_token(order_id), order_token(order_id), sold_token(order_id)]
-        return bool(await self._mark_sold(keys=[self._key(ticket_id)], args=args))
+    async def mark_sold(self, held: Held, order_id: str) -> bool:
+        paying, ordered, sold = paying_token(order_id), order_token(order_id), sold_token(order_id)
+        keys = self._seat_keys(held)
+        if keys is None:
+            return bool(await self._mark_sold(keys=[self._one(held)], args=[paying, ordered, sold]))
+        return bool(await self._move_all(keys=keys, args=[sold, 0, paying, ordered, sold, ""]))
 
-    async def clear_sold(self, ticket_id: str, order_id: str) -> bool:
+    async def clear_sold(
+        self, ticket_id: str, order_id: str, listing_id: str | None = None
+    ) -> bool:
         """The new owner lists a bought ticket again: it may be locked anew."""
-        return await self.locks.release(self._key(ticket_id), sold_token(order_id))
+        return await self.locks.release(self._key(ticket_id, listing_id), sold_token(order_id))
 
     # -- sellers --------------------------------------------------------------------
-    async def begin_edit(self, ticket_id: str) -> str | None:
+    async def begin_edit(self, ticket_id: str, listing_id: str | None = None) -> str | None:
         """Take the lock for an edit; None when a buyer (or another edit) holds it."""
         token = Holder(HolderKind.EDIT, uuid.uuid4().hex).token()
-        ok = await self.locks.acquire(self._key(ticket_id), token, EDIT_TTL_MS)
+        ok = await self.locks.acquire(self._key(ticket_id, listing_id), token, EDIT_TTL_MS)
         return token if ok else None
 
-    async def end_edit(self, ticket_id: str, token: str, committed_version: int) -> None:
-        keys = [self._key(ticket_id), self.keys.ticket_version(ticket_id)]
+    async def end_edit(
+        self, ticket_id: str, token: str, committed_version: int, listing_id: str | None = None
+    ) -> None:
+        keys = [self._key(ticket_id, listing_id), self.keys.ticket_version(ticket_id, listing_id)]
         await self._end_edit(keys=keys, args=[token, committed_version])
 
-    async def committed_version(self, ticket_id: str) -> int:
-        value = await self.redis.get(self.keys.ticket_version(ticket_id))
+    async def committed_version(self, ticket_id: str, listing_id: str | None = None) -> int:
+        value = await self.redis.get(self.keys.ticket_version(ticket_id, listing_id))
         return -1 if value is None else int(value)

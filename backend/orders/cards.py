@@ -49,8 +49,10 @@ class TicketCards:
         self._redis = redis
         self._put = redis.register_script(_PUT)
 
-    async def put(self, ticket_id: str, *, version: int, owner_id: str, status: str) -> None:
-        key = self.keys.ticket_card(ticket_id)
+    async def put(
+        self, ticket_id: str, listing_id: str | None, *, version: int, owner_id: str, status: str
+    ) -> None:
+        key = self.keys.ticket_card(ticket_id, listing_id)
         await self._put(keys=[key], args=[version, owner_id, status])
 
     async def read(self, ticket_id: str) -> Any:

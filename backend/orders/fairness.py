@@ -144,16 +144,29 @@ class OrderLimits:
             signed_out, current, ip_raw, user_raw, holder, card = await looks.script(keys, args)
             revoked = self._sessions.revoked(self._buyer, signed_out, current)
             address, user = per_ip.read(ip_raw), per_user.read(user_raw)
+        await self._settle(revoked, address, user)
+        return FirstLook(
+            holder=None if holder is None else Holder.parse(str(holder)),
+            card=TicketCard.read(card),
+        )
+
+    async def count(self) -> None:
+        """The first look without a ticket (an order of a listing's seats): the session
+        checked, the attempt counted against the address and the user."""
+        revoked, address, user = await asyncio.gather(
+            self._sessions.is_revoked(self._buyer),
+            self._limiter.hit(self._per_ip, self._address),
+            self._limiter.hit(self._per_user, self._buyer.id),
+        )
+        await self._settle(revoked, address, user)
+
+    async def _settle(self, revoked: bool, address: Hit, user: Hit) -> None:
         self._user = user
         if revoked or not address.admitted:
             await self.uncharge_user()
         if revoked:
             raise NotAuthorized()
         self._admit(address)
-        return FirstLook(
-            holder=None if holder is None else Holder.parse(str(holder)),
-            card=TicketCard.read(card),
-        )
 
     async def check_session(self) -> None:
         """The session check alone (a request refused before its first look): 401."""

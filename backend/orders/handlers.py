@@ -35,6 +35,10 @@ def _replica_fields(fact: TicketCreated) -> dict[str, object]:
         "owner_id": fact.owner_id,
         "status": fact.status.value,
         "version": fact.version,
+        "seat": fact.seat,
+        "listing_id": fact.listing_id,
+        "split": None if fact.split is None else fact.split.value,
+        "listing_size": fact.listing_size,
     }
 
 
@@ -70,7 +74,11 @@ class OrderHandlers:
         the replica, and a redelivered fact writes a card that failed to be written."""
         await apply_to_replica(fact)
         await self.cards.put(
-            fact.ticket_id, version=fact.version, owner_id=fact.owner_id, status=fact.status.value
+            fact.ticket_id,
+            fact.listing_id,
+            version=fact.version,
+            owner_id=fact.owner_id,
+            status=fact.status.value,
         )
         if fact.status is TicketStatus.VOID:
             await self._cancel_holds_on(fact.ticket_id)
@@ -79,9 +87,10 @@ class OrderHandlers:
         """The ticket's event was cancelled: an unpaid order on it ends now (its lock and
         the buyer's hold with it). One whose payment already started is left to the
         payment's result."""
-        for order in await Order.find({"ticket_id": ticket_id, "status": "created"}).to_list():
-            if not await self.locks.release_order(ticket_id, str(order.id)):
-                holder = await self.locks.holder(ticket_id)
+        held = {"$or": [{"ticket_id": ticket_id}, {"ticket_ids": ticket_id}]}
+        for order in await Order.find({**held, "status": "created"}).to_list():
+            if not await self.locks.release_order(order.seats, str(order.id)):
+                holder = await self.locks.holder(order.ticket_id, order.listing_id)
                 if holder is not None and holder.ref == str(order.id):
                     continue  # paying: ChargeCreated or ChargeFailed decides
             await end_hold(order, self.locks, sold=False)
@@ -99,8 +108,8 @@ class OrderHandlers:
             return  # paid, cancelled or already expired: a late firing changes nothing
         # Take the lock away from the order first (as a cancel does): after this no
         # payment can start. If a payment already holds it, its result decides.
-        if not await self.locks.release_order(order.ticket_id, fact.order_id):
-            holder = await self.locks.holder(order.ticket_id)
+        if not await self.locks.release_order(order.seats, fact.order_id):
+            holder = await self.locks.holder(order.ticket_id, order.listing_id)
             if holder is not None and holder.ref == fact.order_id:
                 return
         await end_hold(order, self.locks, sold=False)
@@ -126,10 +135,10 @@ class OrderHandlers:
         order = await self._order(fact.order_id)
         if order is None or order.status is not OrderStatus.CREATED:
             return
-        await self.locks.release_paying(order.ticket_id, fact.order_id)
+        await self.locks.release_paying(order.seats, fact.order_id)
         # A payment can also fail before it took the hold (cut off, then settled by the
         # reconciler): the cancelled order must not keep the ticket locked either.
-        await self.locks.release_order(order.ticket_id, fact.order_id)
+        await self.locks.release_order(order.seats, fact.order_id)
         await end_hold(order, self.locks, sold=False)
         await transition(order, OrderStatus.CANCELLED, self.uow, reason=CancelReason.PAYMENT_FAILED)
 

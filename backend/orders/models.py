@@ -9,9 +9,10 @@ from beanie import Document
 from pydantic import Field
 
 from backend.common.clock import utcnow
+from backend.common.ticket_locks import SeatsHeld
 from backend.common.unit_of_work import Aggregate
 from wire.orders import OrderTicket
-from wire.values import CancelReason, Event, Money, OrderStatus, TicketStatus
+from wire.values import CancelReason, Event, Money, OrderStatus, SplitRule, TicketStatus
 
 
 class TicketReplica(Document):
@@ -25,17 +26,24 @@ class TicketReplica(Document):
     owner_id: str
     status: TicketStatus
     version: int
+    seat: str | None = None
+    listing_id: str | None = None  # a seat of a listing sold together
+    split: SplitRule | None = None
+    listing_size: int | None = None
 
     class Settings:
         name = "ticket_replicas"
+        indexes = [pymongo.IndexModel([("listing_id", 1)])]
 
 
-class Order(Document, Aggregate):
+class Order(Document, SeatsHeld, Aggregate):
+    """An order of one ticket, or of several seats of one listing (``SeatsHeld``)."""
+
     ticket_id: str
     buyer_id: str
     seller_id: str
     status: OrderStatus = OrderStatus.CREATED
-    price: Money  # the ticket's committed price when the lock was taken
+    price: Money  # the ticket's (the seats' together) committed price when locked
     expires_at: datetime
     ticket_title: str
     event: Event
@@ -53,4 +61,5 @@ class Order(Document, Aggregate):
         indexes = [
             pymongo.IndexModel([("buyer_id", 1), ("created_at", -1)]),
             pymongo.IndexModel([("ticket_id", 1)]),
+            pymongo.IndexModel([("ticket_ids", 1)]),
         ]

@@ -12,7 +12,7 @@ from backend.common.endpoint import respond
 from backend.common.errors import AppError, parse_body
 from backend.common.ids import object_id
 from backend.common.runtime import runtime_of
-from backend.orders import service
+from backend.orders import seats, service
 from backend.orders.fairness import FirstLooks, OrderLimits, hold_policy
 from backend.orders.models import Order
 from backend.orders.schemas import CreateOrderRequest
@@ -26,33 +26,55 @@ def present(order: Order) -> OrderPublic:
 async def create(request: Request) -> Response:
     # The hot path: the session is checked in the first look's round trip, not before.
     user = pending_user(request)
-    runtime = runtime_of(request)
     limits = OrderLimits(request, user)
     try:
         try:
             data = await parse_body(request, CreateOrderRequest)
-            object_id(data.ticket_id, "Ticket", field="ticketId")
+            if data.ticket_id is not None:
+                object_id(data.ticket_id, "Ticket", field="ticketId")
         except AppError:
             await limits.check_session()
             await limits.spend_address()  # a flood of bad requests counts too
             raise
-        looks = cast(FirstLooks, request.state.first_looks)
-        order = await service.create_order(
-            buyer_id=user.id,
-            ticket_id=data.ticket_id,
-            look=await limits.first_look(looks, data.ticket_id),
-            budgets=limits,
-            locks=runtime.ticket_locks,
-            uow=runtime.uow,
-            ttl_s=runtime.settings.lock_ttl_seconds,
-            policy=hold_policy(runtime.settings),
-        )
+        order = await _create(request, user.id, data, limits)
     except AppError as refusal:
         # Bots read their budget on every answer (a rate refusal already carries its own).
         for name, value in limits.headers().items():
             refusal.headers.setdefault(name, value)
         raise
     return limits.apply(respond(present(order), 201))
+
+
+async def _create(
+    request: Request, buyer_id: str, data: CreateOrderRequest, limits: OrderLimits
+) -> Order:
+    runtime = runtime_of(request)
+    locks, uow, settings = runtime.ticket_locks, runtime.uow, runtime.settings
+    ttl_s, policy = settings.lock_ttl_seconds, hold_policy(settings)
+    if data.listing_id is not None:
+        await limits.count()
+        return await seats.create_seats_order(
+            buyer_id=buyer_id,
+            listing_id=data.listing_id,
+            quantity=data.quantity,
+            budgets=limits,
+            locks=locks,
+            uow=uow,
+            ttl_s=ttl_s,
+            policy=policy,
+        )
+    assert data.ticket_id is not None  # the request model wants one of the two
+    looks = cast(FirstLooks, request.state.first_looks)
+    return await service.create_order(
+        buyer_id=buyer_id,
+        ticket_id=data.ticket_id,
+        look=await limits.first_look(looks, data.ticket_id),
+        budgets=limits,
+        locks=locks,
+        uow=uow,
+        ttl_s=ttl_s,
+        policy=policy,
+    )
 
 
 async def index(request: Request) -> Response:

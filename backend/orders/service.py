@@ -8,6 +8,7 @@ ends the buyer's hold too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -28,7 +29,9 @@ from wire.values import CancelReason, OrderStatus, TicketStatus
 _NOT_FOR_SALE = (TicketStatus.SOLD, TicketStatus.VOID)
 
 
-def refuse(reservation: Reservation, policy: HoldPolicy) -> Conflict | TooManyRequests:
+def refuse(
+    reservation: Reservation, policy: HoldPolicy, field: str = "ticketId"
+) -> Conflict | TooManyRequests:
     """The answer to a refused reservation: 429 during the cooldown, 409 at the cap (with
     ``Retry-After``: when the buyer's soonest hold runs out at the latest)."""
     wait_s = -(-reservation.wait_ms // 1000)
@@ -37,12 +40,12 @@ def refuse(reservation: Reservation, policy: HoldPolicy) -> Conflict | TooManyRe
             "Your hold on this ticket ended a moment ago; you can hold it again in "
             f"{wait_s} s, while other buyers get their chance",
             wait_s,
-            field="ticketId",
+            field=field,
         )
     refusal = Conflict(
         f"You already hold {reservation.held} tickets (at most {policy.cap} at once); "
         "pay for or cancel one first",
-        field="ticketId",
+        field=field,
     )
     refusal.headers["Retry-After"] = str(max(1, wait_s))
     return refusal
@@ -53,6 +56,41 @@ class Budgets(Protocol):
 
     async def uncharge_user(self) -> None: ...
     def charge_user(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A buyer's hold on what an order is about to lock (a ticket, or ``seats`` seats of a
+    listing: its ``subject``), counted against their cap."""
+
+    buyer_id: str
+    subject: str
+    seats: int
+    order_id: str
+    field: str = "ticketId"  # what a refusal names
+
+    async def reserve(self, locks: TicketLocks, *, ttl_s: float, policy: HoldPolicy) -> Reservation:
+        """Counted, or refused (``refuse``: 409 at the cap, 429 in the cooldown)."""
+        reservation = await locks.holds.reserve(
+            buyer_id=self.buyer_id,
+            ticket_id=self.subject,
+            order_id=self.order_id,
+            ttl_ms=int(ttl_s * 1000),
+            policy=policy,
+            seats=self.seats,
+        )
+        if reservation.refusal is not None:
+            raise refuse(reservation, policy, self.field)
+        return reservation
+
+    async def cancel(self, locks: TicketLocks) -> None:
+        """Given back: its lock was not won, or no order was made (no cooldown)."""
+        await locks.holds.cancel(
+            buyer_id=self.buyer_id,
+            ticket_id=self.subject,
+            order_id=self.order_id,
+            seats=self.seats,
+        )
 
 
 def lost(holder: Holder | None) -> Conflict:
@@ -84,6 +122,12 @@ async def create_order(
         if replica is None:
             await budgets.uncharge_user()
             raise NotFound("Ticket not found", field="ticketId")
+        if replica.listing_id is not None:
+            await budgets.uncharge_user()
+            raise Conflict(
+                "This seat is sold with its listing: order it with listingId and quantity",
+                field="ticketId",
+            )
         card = TicketCard(replica.owner_id, replica.status)
     if card.owner_id == buyer_id:
         await budgets.uncharge_user()
@@ -99,13 +143,11 @@ async def create_order(
     if look.holder is not None:
         raise lost(look.holder)
     order_id = PydanticObjectId()
-    hold = {"buyer_id": buyer_id, "ticket_id": ticket_id, "order_id": str(order_id)}
-    reservation = await locks.holds.reserve(**hold, ttl_ms=int(ttl_s * 1000), policy=policy)
-    if reservation.refusal is not None:
-        raise refuse(reservation, policy)
+    hold = Hold(buyer_id, ticket_id, 1, str(order_id))
+    reservation = await hold.reserve(locks, ttl_s=ttl_s, policy=policy)
     expires_at = datetime.fromtimestamp(reservation.deadline_ms / 1000, UTC)
     if not await locks.lock_order_until(ticket_id, str(order_id), reservation.deadline_ms):
-        await locks.holds.cancel(**hold)
+        await hold.cancel(locks)
         raise lost(await locks.holder(ticket_id))
     try:
         # The lock is ours: no edit can commit now. Price the order from the latest
@@ -140,7 +182,7 @@ async def create_order(
         await uow.add(order, fact)
     except BaseException:
         await locks.release_order(ticket_id, str(order_id))
-        await locks.holds.cancel(**hold)  # no order was made: no cooldown either
+        await hold.cancel(locks)  # no order was made: no cooldown either
         raise
     return order
 
@@ -183,6 +225,8 @@ async def transition(
                 order_id=str(new.id),
                 version=new.version,
                 ticket_id=new.ticket_id,
+                ticket_ids=new.ticket_ids,
+                listing_id=new.listing_id,
                 buyer_id=new.buyer_id,
                 reason=reason,
             )
@@ -199,8 +243,13 @@ async def transition(
 async def end_hold(order: Order, locks: TicketLocks, *, sold: bool) -> None:
     """The order no longer holds its ticket: free the buyer's slot (idempotent); without
     a sale the re-hold cooldown starts."""
+    seats = order.seats
     await locks.holds.end(
-        buyer_id=order.buyer_id, ticket_id=order.ticket_id, order_id=str(order.id), sold=sold
+        buyer_id=order.buyer_id,
+        ticket_id=seats.subject,
+        order_id=str(order.id),
+        sold=sold,
+        seats=seats.count,
     )
 
 
@@ -212,9 +261,9 @@ async def cancel_order(
     if order.status is not OrderStatus.CREATED:
         raise Conflict(f"The order is {order.status.value} and cannot be cancelled")
     # Take the lock away from the order first: a payment can no longer start after this.
-    released = await locks.release_order(order.ticket_id, order_id)
+    released = await locks.release_order(order.seats, order_id)
     if not released:
-        holder = await locks.holder(order.ticket_id)
+        holder = await locks.holder(order.ticket_id, order.listing_id)
         if holder is not None and holder.ref == order_id and holder.kind is not HolderKind.ORDER:
             raise Conflict("The payment of this order is in progress or done")
     await end_hold(order, locks, sold=False)

@@ -14,6 +14,8 @@ class PaymentHandlers:
     async def on_order_created(self, fact: OrderCreated) -> None:
         fields = {
             "ticket_id": fact.ticket_id,
+            "ticket_ids": fact.ticket_ids,
+            "listing_id": fact.listing_id,
             "buyer_id": fact.buyer_id,
             "price": fact.price.model_dump(),
             "status": OrderStatus.CREATED.value,

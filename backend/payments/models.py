@@ -9,12 +9,13 @@ from beanie import Document, Indexed
 from pydantic import Field
 
 from backend.common.clock import utcnow
+from backend.common.ticket_locks import SeatsHeld
 from backend.common.unit_of_work import Aggregate
 from wire.values import Money, OrderStatus, PaymentStatus
 
 
-class OrderReplica(Document):
-    """Local copy of an order, from OrderCreated/OrderCancelled."""
+class OrderReplica(Document, SeatsHeld):
+    """Local copy of an order, from OrderCreated/OrderCancelled (its seats too)."""
 
     id: str  # type: ignore[assignment]
     ticket_id: str
@@ -28,7 +29,9 @@ class OrderReplica(Document):
         name = "order_replicas"
 
 
-class Payment(Document, Aggregate):
+class Payment(Document, SeatsHeld, Aggregate):
+    """The charge of one order: of its ticket, or of its seats together (``SeatsHeld``)."""
+
     # One payment per order: the unique index is our idempotency (localstripe ignores keys).
     order_id: Annotated[str, Indexed(unique=True)]
     ticket_id: str

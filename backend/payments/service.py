@@ -132,6 +132,8 @@ class Payments:
         payment = Payment(
             order_id=order_id,
             ticket_id=order.ticket_id,
+            ticket_ids=order.ticket_ids,
+            listing_id=order.listing_id,
             buyer_id=order.buyer_id,
             amount=order.price,
             payment_method_id=payment_method_id,
@@ -141,7 +143,7 @@ class Payments:
         except DuplicateKeyError:
             raise Conflict("A payment for this order is already in progress") from None
         paying = self.locks.start_paying(
-            order.ticket_id, order_id, self.hold_ms, buyer_id=order.buyer_id
+            order.seats, order_id, self.hold_ms, buyer_id=order.buyer_id
         )
         if not await paying:
             await payment.delete()
@@ -182,7 +184,7 @@ class Payments:
     async def _abandon(self, payment: Payment, order: OrderReplica) -> None:
         """Forget a payment that never reached Stripe and give the order its lock back."""
         left_ms = int((order.expires_at - datetime.now(UTC)).total_seconds() * 1000)
-        if left_ms > 0 and await self.locks.resume_order(payment.ticket_id, order.id, left_ms):
+        if left_ms > 0 and await self.locks.resume_order(payment.seats, order.id, left_ms):
             await payment.delete()
         else:  # its time ran out meanwhile: the order ends
             await self._fail(payment, "The order expired during the payment")
@@ -230,7 +232,7 @@ class Payments:
         return payment  # still processing: the reconciler will come back
 
     async def _succeed(self, payment: Payment, result: IntentResult) -> Payment:
-        if not await self.locks.mark_sold(payment.ticket_id, payment.order_id):
+        if not await self.locks.mark_sold(payment.seats, payment.order_id):
             # The hold was lost (it must not be): never keep money without a sale.
             log.error("payments.hold_lost_refunding", order_id=payment.order_id)
             await self.gateway.refund(result.id)
@@ -244,6 +246,8 @@ class Payments:
                 ChargeCreated(
                     order_id=new.order_id,
                     ticket_id=new.ticket_id,
+                    ticket_ids=new.ticket_ids,
+                    listing_id=new.listing_id,
                     buyer_id=new.buyer_id,
                     payment_intent_id=result.id,
                     amount=new.amount,
@@ -259,7 +263,7 @@ class Payments:
         self, payment: Payment, message: str, status: PaymentStatus = PaymentStatus.FAILED
     ) -> Payment:
         """Declined: the order is cancelled (by the orders service) and the ticket unlocked."""
-        await self.locks.release_paying(payment.ticket_id, payment.order_id)
+        await self.locks.release_paying(payment.seats, payment.order_id)
         await self._end_hold(payment, sold=False)
 
         def failed(new: Payment) -> list[Fact]:
@@ -267,6 +271,8 @@ class Payments:
                 ChargeFailed(
                     order_id=new.order_id,
                     ticket_id=new.ticket_id,
+                    ticket_ids=new.ticket_ids,
+                    listing_id=new.listing_id,
                     buyer_id=new.buyer_id,
                     message=message,
                     version=new.version,
@@ -282,11 +288,13 @@ class Payments:
     async def _end_hold(self, payment: Payment, *, sold: bool) -> None:
         """The buyer's hold ends with the lock (fair holds: their slot is free again at
         once; without a sale the re-hold cooldown starts). Idempotent."""
+        seats = payment.seats
         await self.locks.holds.end(
             buyer_id=payment.buyer_id,
-            ticket_id=payment.ticket_id,
+            ticket_id=seats.subject,
             order_id=payment.order_id,
             sold=sold,
+            seats=seats.count,
         )
 
     async def reconcile_open(self, *, older_than_s: float) -> int:

@@ -14,6 +14,7 @@ from backend.tickets import routes
 from backend.tickets.handlers import TicketHandlers
 from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.schemas import (
+    CreateListingRequest,
     CreateTicketRequest,
     EventIn,
     EventQuery,
@@ -24,7 +25,7 @@ from backend.tickets.schemas import (
     UpdateTicketRequest,
 )
 from wire.events import EventDetail, EventPage, EventPublic
-from wire.tickets import TicketList, TicketOwned, TicketPage, TicketPublic
+from wire.tickets import ListingPublic, TicketList, TicketOwned, TicketPage, TicketPublic
 
 SERVICE = "tickets"
 
@@ -32,6 +33,10 @@ ENDPOINTS = [
     Endpoint("POST", "/api/tickets", routes.create,
              "List a ticket for sale, for an event of the catalogue or a new one",
              body=CreateTicketRequest, response=TicketPublic, status=201, auth=True,
+             errors=(404, 409)),
+    Endpoint("POST", "/api/listings", routes.create_listing,
+             "List seats of one event together (one ticket each), sold by a split rule",
+             body=CreateListingRequest, response=ListingPublic, status=201, auth=True,
              errors=(404, 409)),
     Endpoint("GET", "/api/tickets", routes.search, "Search the market",
              query=TicketQuery, response=TicketPage),

@@ -68,7 +68,7 @@ class TicketHandlers:
         async def lock(ticket: Ticket) -> dict[str, Any] | None:
             if ticket.status in _ENDED or ticket.order_id == fact.order_id:
                 return None  # sold or void meanwhile, or a duplicate
-            holder = await self.locks.holder(fact.ticket_id)
+            holder = await self.locks.holder(str(ticket.id), fact.listing_id)
             held = holder is not None and holder.ref == fact.order_id
             if not held or holder is None or holder.kind is HolderKind.EDIT:
                 return None  # the order already let go (cancelled or expired)
@@ -78,7 +78,8 @@ class TicketHandlers:
                 "order_id": fact.order_id,
             }
 
-        await _apply(fact.ticket_id, lock, self.uow)
+        for ticket_id in fact.seats.ticket_ids:  # each seat of the order
+            await _apply(ticket_id, lock, self.uow)
 
     async def on_order_cancelled(self, fact: OrderCancelled) -> None:
         async def unlock(ticket: Ticket) -> dict[str, Any] | None:
@@ -86,7 +87,8 @@ class TicketHandlers:
                 return None
             return {"status": TicketStatus.AVAILABLE.value, "locked_until": None, "order_id": None}
 
-        await _apply(fact.ticket_id, unlock, self.uow)
+        for ticket_id in fact.seats.ticket_ids:
+            await _apply(ticket_id, unlock, self.uow)
 
     async def on_charge_created(self, fact: ChargeCreated) -> None:
         async def sell(ticket: Ticket) -> dict[str, Any] | None:
@@ -99,7 +101,8 @@ class TicketHandlers:
                 "locked_until": None,
             }
 
-        await _apply(fact.ticket_id, sell, self.uow)
+        for ticket_id in fact.seats.ticket_ids:
+            await _apply(ticket_id, sell, self.uow)
 
     async def reconcile(self, event_id: str | None) -> None:
         """Bring the event's tickets up to date with it, then recount its availability.

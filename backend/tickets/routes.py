@@ -13,6 +13,7 @@ from backend.common.user_replica import display_names, has_role
 from backend.tickets import catalogue, service
 from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.schemas import (
+    CreateListingRequest,
     CreateTicketRequest,
     EventIn,
     EventQuery,
@@ -23,7 +24,7 @@ from backend.tickets.schemas import (
     UpdateTicketRequest,
 )
 from wire.events import EventDetail, EventPage, EventPublic
-from wire.tickets import TicketList, TicketOwned, TicketPage, TicketPublic
+from wire.tickets import ListingPublic, TicketList, TicketOwned, TicketPage, TicketPublic
 from wire.values import Role
 
 
@@ -44,6 +45,17 @@ async def create(request: Request) -> Response:
     data = await parse_body(request, CreateTicketRequest)
     ticket = await service.create_ticket(seller_id=user.id, data=data, uow=runtime_of(request).uow)
     return await _one(ticket, 201)
+
+
+async def create_listing(request: Request) -> Response:
+    user = require_user(request)
+    data = await parse_body(request, CreateListingRequest)
+    listing_id, seats = await service.create_listing(
+        seller_id=user.id, data=data, uow=runtime_of(request).uow
+    )
+    return respond(
+        ListingPublic(id=listing_id, split=data.split, tickets=await present(seats)), 201
+    )
 
 
 async def search(request: Request) -> Response:

@@ -24,7 +24,7 @@ from backend.common.schemas import (
     RequestModel,
 )
 from wire.events import Venue
-from wire.values import EventKind, EventStatus, Money, TicketStatus
+from wire.values import EventKind, EventStatus, Money, SplitRule, TicketStatus
 
 MAX_PRICE_CENTS = 10_000_000  # 100,000.00 in any currency: anything above is a typo
 CURRENCIES = frozenset({"usd", "eur", "gbp", "cad", "aud", "chf"})
@@ -128,6 +128,26 @@ class CreateTicketRequest(RequestModel):
         if (self.event_id is None) == (self.event is None):
             raise ValueError("Give either eventId (an existing event) or event (a new one)")
         return self
+
+
+MAX_SEATS = 20  # seats in one listing
+
+
+def _distinct(seats: list[str]) -> list[str]:
+    if len({seat.casefold() for seat in seats}) != len(seats):
+        raise ValueError("Each seat once")
+    return seats
+
+
+class CreateListingRequest(CreateTicketRequest):
+    """Seats of one event listed together (one ticket each, at ``price`` each), sold by
+    ``split``: ``any`` number, in ``pairs`` (never leaving one seat), or ``all`` at once."""
+
+    seat: None = None  # the seats are ``seats``
+    seats: Annotated[
+        list[Short], Field(min_length=2, max_length=MAX_SEATS), AfterValidator(_distinct)
+    ]
+    split: SplitRule = SplitRule.ANY
 
 
 class EventSort(StrEnum):

@@ -17,6 +17,7 @@ from backend.common.unit_of_work import UnitOfWork
 from backend.tickets import catalogue
 from backend.tickets.models import Ticket
 from backend.tickets.schemas import (
+    CreateListingRequest,
     CreateTicketRequest,
     RelistRequest,
     SortOrder,
@@ -24,7 +25,7 @@ from backend.tickets.schemas import (
     UpdateTicketRequest,
 )
 from wire.tickets import TicketFields
-from wire.values import EventStatus, TicketStatus
+from wire.values import Event, EventStatus, TicketStatus
 
 _ASC, _DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
 # The id last: pages stay stable when many tickets share a price or date.
@@ -42,9 +43,9 @@ def ticket_event[E: TicketCreated](cls: type[E], ticket: Ticket) -> E:
     return cls.model_validate(state | {"ticket_id": str(ticket.id), "version": ticket.version})
 
 
-async def create_ticket(*, seller_id: str, data: CreateTicketRequest, uow: UnitOfWork) -> Ticket:
-    """List a ticket for an event of the catalogue, or for one given inline (found or
-    created: ``catalogue.find_or_create``)."""
+async def _event_of(data: CreateTicketRequest, uow: UnitOfWork) -> Event:
+    """The event tickets are listed for: of the catalogue, or given inline (found or
+    created: ``catalogue.find_or_create``); its copy for the tickets."""
     if data.event_id is not None:
         record = await catalogue.event_for_listing(data.event_id)
     else:
@@ -52,10 +53,15 @@ async def create_ticket(*, seller_id: str, data: CreateTicketRequest, uow: UnitO
         record, _ = await catalogue.find_or_create(data.event, uow)
         if record.status is EventStatus.CANCELLED:
             raise Conflict("The event is cancelled: its tickets cannot be sold", field="event")
+    return catalogue.snapshot(record)
+
+
+async def create_ticket(*, seller_id: str, data: CreateTicketRequest, uow: UnitOfWork) -> Ticket:
+    """List a ticket for an event of the catalogue, or for one given inline."""
     ticket = Ticket(
         id=PydanticObjectId(),
         title=data.title,
-        event=catalogue.snapshot(record),
+        event=await _event_of(data, uow),
         section=data.section,
         row=data.row,
         seat=data.seat,
@@ -64,6 +70,32 @@ async def create_ticket(*, seller_id: str, data: CreateTicketRequest, uow: UnitO
         owner_id=seller_id,
     )
     return await uow.add(ticket, ticket_event(TicketCreated, ticket))
+
+
+async def create_listing(
+    *, seller_id: str, data: CreateListingRequest, uow: UnitOfWork
+) -> tuple[str, list[Ticket]]:
+    """List seats of one event together: one ticket per seat, each a seat of the listing
+    (``listing_id``) with its split rule; buyers order them by the listing."""
+    event, listing_id = await _event_of(data, uow), str(PydanticObjectId())
+    seats = []
+    for seat in data.seats:
+        ticket = Ticket(
+            id=PydanticObjectId(),
+            title=data.title,
+            event=event,
+            section=data.section,
+            row=data.row,
+            seat=seat,
+            price=data.price.money(),
+            seller_id=seller_id,
+            owner_id=seller_id,
+            listing_id=listing_id,
+            split=data.split,
+            listing_size=len(data.seats),
+        )
+        seats.append(await uow.add(ticket, ticket_event(TicketCreated, ticket)))
+    return listing_id, seats
 
 
 async def get_ticket(ticket_id: str) -> Ticket:
@@ -133,9 +165,10 @@ async def update_ticket(
         raise Forbidden("Only the ticket's owner can edit it")
     if ticket.status is TicketStatus.SOLD:
         raise Conflict("The ticket is sold and cannot be edited")
-    token = await locks.begin_edit(ticket_id)
+    listing_id = ticket.listing_id
+    token = await locks.begin_edit(ticket_id, listing_id)
     if token is None:
-        holder = await locks.holder(ticket_id)
+        holder = await locks.holder(ticket_id, listing_id)
         if holder is not None and holder.kind is HolderKind.EDIT:
             raise Conflict("Another edit of this ticket is in progress; try again")
         raise Conflict("The ticket is locked by a buyer and cannot be edited now")
@@ -158,7 +191,7 @@ async def update_ticket(
         committed = ticket.version
         return ticket
     finally:
-        await locks.end_edit(ticket_id, token, committed)
+        await locks.end_edit(ticket_id, token, committed, listing_id)
 
 
 async def relist_ticket(
@@ -171,7 +204,7 @@ async def relist_ticket(
     if ticket.status is not TicketStatus.SOLD or ticket.seller_id == user_id:
         raise Conflict("Only a ticket you bought can be listed again")
     if ticket.order_id is not None:
-        await locks.clear_sold(ticket_id, ticket.order_id)
+        await locks.clear_sold(ticket_id, ticket.order_id, ticket.listing_id)
     relisted = await commit(
         ticket,
         {
@@ -180,6 +213,10 @@ async def relist_ticket(
             "price": data.price.money().model_dump(),
             "order_id": None,
             "locked_until": None,
+            # A seat bought with others is sold again on its own.
+            "listing_id": None,
+            "split": None,
+            "listing_size": None,
         },
         uow,
     )

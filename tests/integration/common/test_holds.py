@@ -5,6 +5,7 @@ taken and handed to a payment at the hold's own deadline."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -95,7 +96,7 @@ async def test_a_dead_hold_stops_counting_at_its_deadline_and_starts_the_cooldow
 
 
 async def test_ending_unsold_starts_the_cooldown_once_and_sold_does_not(holds: Holds) -> None:
-    hold = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
+    hold: dict[str, Any] = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
     assert (await holds.reserve(**hold, ttl_ms=LONG_MS, policy=POLICY)).refusal is None
 
     assert await holds.end(**hold, sold=False) is True
@@ -106,7 +107,7 @@ async def test_ending_unsold_starts_the_cooldown_once_and_sold_does_not(holds: H
     )
     assert cooled.refusal is Refusal.COOLDOWN
     assert 59_000 < cooled.wait_ms <= 60_000
-    sold = {"buyer_id": "b", "ticket_id": "t2", "order_id": "o3"}
+    sold: dict[str, Any] = {"buyer_id": "b", "ticket_id": "t2", "order_id": "o3"}
     assert (await holds.reserve(**sold, ttl_ms=LONG_MS, policy=POLICY)).refusal is None
     assert await holds.end(**sold, sold=True) is True
     assert await holds.open_count("b") == 0
@@ -114,7 +115,7 @@ async def test_ending_unsold_starts_the_cooldown_once_and_sold_does_not(holds: H
 
 async def test_a_cancelled_reservation_frees_the_slot_without_a_cooldown(holds: Holds) -> None:
     policy = HoldPolicy(cap=1, cooldown_ms=60_000)
-    hold = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
+    hold: dict[str, Any] = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
     assert (await holds.reserve(**hold, ttl_ms=LONG_MS, policy=policy)).refusal is None
 
     await holds.cancel(**hold)
@@ -128,7 +129,7 @@ async def test_a_cancelled_reservation_frees_the_slot_without_a_cooldown(holds: 
 async def test_the_lock_ends_at_the_holds_deadline_and_a_payment_extends_both(
     redis: Redis, keys: RedisKeys, locks: TicketLocks
 ) -> None:
-    hold = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
+    hold: dict[str, Any] = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
     reservation = await locks.holds.reserve(**hold, ttl_ms=LONG_MS, policy=POLICY)
     assert await locks.lock_order_until("t1", "o1", reservation.deadline_ms)
     lock_deadline = await deadline_of(redis, keys.ticket_lock("t1"))
@@ -147,7 +148,7 @@ async def test_the_lock_ends_at_the_holds_deadline_and_a_payment_extends_both(
 async def test_a_payment_cannot_revive_a_hold_whose_deadline_passed(
     redis: Redis, keys: RedisKeys, locks: TicketLocks
 ) -> None:
-    hold = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
+    hold: dict[str, Any] = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
     reservation = await locks.holds.reserve(**hold, ttl_ms=200, policy=POLICY)
     assert await locks.lock_order_until("t1", "o1", reservation.deadline_ms)
     await asyncio.sleep(0.3)  # the lock is gone; the member lingers for SKEW_MS

@@ -59,6 +59,8 @@ ROWS = [
         body=lambda w: {"currentPassword": PASSWORD, "newPassword": "stolen password"}),
     Row("POST", "/api/tickets", lambda w: "/api/tickets", body=lambda w: ticket_body(1_234)),
     Row("GET", "/api/tickets/mine", lambda w: "/api/tickets/mine"),
+    Row("POST", "/api/listings", lambda w: "/api/listings",
+        body=lambda w: ticket_body(1_234, seats=["1", "2"]) | {"split": "pairs"}),
     Row("POST", "/api/events", lambda w: "/api/events",
         body=lambda w: {"name": "Mallory live", "kind": "concert", "venue": "Arena",
                         "startsAt": ticket_body()["event"]["startsAt"]}),

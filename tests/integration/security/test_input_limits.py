@@ -37,6 +37,7 @@ SERVICE_OF = {
     "users": "auth",
     "tickets": "tickets",
     "events": "tickets",
+    "listings": "tickets",
     "orders": "orders",
     "payments": "payments",
 }

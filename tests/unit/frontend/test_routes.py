@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ticketing_ui.routes import PAGES, page_for
+from ticketing_ui.state.catalogue import CatalogueState
 from ticketing_ui.state.checkout import CheckoutState
 from ticketing_ui.state.event import EventState
 from ticketing_ui.state.market import MarketState
@@ -17,6 +18,8 @@ pytestmark = pytest.mark.unit
 @pytest.mark.parametrize(
     ("path", "live"),
     [
+        ("/", CatalogueState),
+        ("", CatalogueState),
         ("/tickets", MarketState),
         ("/tickets/", MarketState),
         ("/events/64b000000000000000000003", EventState),
@@ -33,7 +36,7 @@ def test_a_path_finds_the_state_that_applies_its_live_messages(path: str, live: 
     assert page.live is live
 
 
-@pytest.mark.parametrize("path", ["/", "", "/sell", "/signin", "/signup", "/profile"])
+@pytest.mark.parametrize("path", ["/sell", "/signin", "/signup", "/profile"])
 def test_pages_without_live_state_do_not_follow(path: str) -> None:
     page = page_for(path)
     assert page is not None
