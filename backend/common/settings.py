@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     order_rate_per_user: int = Field(default=20, ge=1)
     order_rate_per_ip: int = Field(default=300, ge=1)
     order_rate_window_seconds: int = Field(default=60, ge=1)
+    # New events of the catalogue a user (an address) may create per hour; merging into an
+    # existing event is free.
+    event_creates_per_user: int = Field(default=30, ge=1)
+    event_creates_per_ip: int = Field(default=300, ge=1)
 
     @property
     def is_production(self) -> bool:

@@ -59,3 +59,11 @@ class TicketCards:
         """The card's raw fields (``TicketCard.read`` makes the card)."""
         reply: Any = self._redis.hmget(self.keys.ticket_card(ticket_id), list(CARD_FIELDS))
         return await reply
+
+    async def any_void(self, ticket_ids: tuple[str, ...], listing_id: str | None) -> bool:
+        """Whether one of these tickets is void (its event was cancelled)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for ticket_id in ticket_ids:
+                pipe.hget(self.keys.ticket_card(ticket_id, listing_id), "status")
+            statuses = await pipe.execute()
+        return TicketStatus.VOID.value in statuses

@@ -51,6 +51,7 @@ async def _create(
     runtime = runtime_of(request)
     locks, uow, settings = runtime.ticket_locks, runtime.uow, runtime.settings
     ttl_s, policy = settings.lock_ttl_seconds, hold_policy(settings)
+    looks = cast(FirstLooks, request.state.first_looks)
     if data.listing_id is not None:
         await limits.count()
         return await seats.create_seats_order(
@@ -58,18 +59,19 @@ async def _create(
             listing_id=data.listing_id,
             quantity=data.quantity,
             budgets=limits,
+            cards=looks.cards,
             locks=locks,
             uow=uow,
             ttl_s=ttl_s,
             policy=policy,
         )
     assert data.ticket_id is not None  # the request model wants one of the two
-    looks = cast(FirstLooks, request.state.first_looks)
     return await service.create_order(
         buyer_id=buyer_id,
         ticket_id=data.ticket_id,
         look=await limits.first_look(looks, data.ticket_id),
         budgets=limits,
+        cards=looks.cards,
         locks=locks,
         uow=uow,
         ttl_s=ttl_s,

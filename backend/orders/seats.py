@@ -21,8 +21,9 @@ from backend.common.ids import object_id
 from backend.common.replicas import caught_up
 from backend.common.ticket_locks import SeatRefusal, Seats, SeatsRefused, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
+from backend.orders.cards import TicketCards
 from backend.orders.models import Order, TicketReplica
-from backend.orders.service import Budgets, Hold
+from backend.orders.service import Budgets, Hold, unless_cancelled
 from wire.values import Money, SplitRule, TicketStatus
 
 _FOR_SALE = (TicketStatus.AVAILABLE.value, TicketStatus.LOCKED.value)
@@ -47,6 +48,7 @@ async def create_seats_order(
     listing_id: str,
     quantity: int,
     budgets: Budgets,
+    cards: TicketCards,
     locks: TicketLocks,
     uow: UnitOfWork,
     ttl_s: float,
@@ -87,13 +89,15 @@ async def create_seats_order(
         await hold.cancel(locks)
         raise _refusal(held, quantity, rule)
     try:
-        return await _record(
+        order = await _record(
             buyer_id, order_id, held, deadline_ms=reservation.deadline_ms, locks=locks, uow=uow
         )
     except BaseException:
         await locks.release_order(held, order_id)
         await hold.cancel(locks)  # no order was made: no cooldown either
         raise
+    await unless_cancelled(order, cards=cards, locks=locks, uow=uow)
+    return order
 
 
 def _seat_order(seat: str | None) -> tuple[int, int, str]:

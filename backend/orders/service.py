@@ -21,7 +21,7 @@ from backend.common.ids import object_id
 from backend.common.replicas import caught_up
 from backend.common.ticket_locks import Holder, HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
-from backend.orders.cards import TicketCard
+from backend.orders.cards import TicketCard, TicketCards
 from backend.orders.fairness import FirstLook
 from backend.orders.models import Order, TicketReplica
 from wire.values import CancelReason, OrderStatus, TicketStatus
@@ -108,6 +108,7 @@ async def create_order(
     ticket_id: str,
     look: FirstLook,
     budgets: Budgets,
+    cards: TicketCards,
     locks: TicketLocks,
     uow: UnitOfWork,
     ttl_s: float,
@@ -184,7 +185,28 @@ async def create_order(
         await locks.release_order(ticket_id, str(order_id))
         await hold.cancel(locks)  # no order was made: no cooldown either
         raise
+    await unless_cancelled(order, cards=cards, locks=locks, uow=uow)
     return order
+
+
+async def unless_cancelled(
+    order: Order, *, cards: TicketCards, locks: TicketLocks, uow: UnitOfWork
+) -> None:
+    """An event cancelled while the order was being made: the order ends at once (409).
+
+    The orders service marks a cancelled event's tickets void on their cards before it
+    looks for their open orders (``handlers.py``); this looks at the cards after the
+    order was recorded: whichever comes second sees the other, so no order of a cancelled
+    event is left holding its seats."""
+    seats = order.seats
+    if not await cards.any_void(seats.ticket_ids, seats.listing_id):
+        return
+    await locks.release_order(seats, str(order.id))
+    await end_hold(order, locks, sold=False)
+    await transition(order, OrderStatus.CANCELLED, uow, reason=CancelReason.EVENT_CANCELLED)
+    raise Conflict(
+        "The ticket's event is cancelled", field="listingId" if seats.listing_id else "ticketId"
+    )
 
 
 async def get_order(order_id: str) -> Order:

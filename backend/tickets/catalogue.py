@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,9 +49,10 @@ _RECOUNT_ATTEMPTS = 10
 
 
 def _normalised(text: str) -> str:
-    """Case, accents' composition, punctuation and spacing do not make another event."""
+    """Case, accents' composition, punctuation and spacing do not make another event (a
+    name of symbols alone stays itself)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(re.sub(r"[^\w\s]", " ", folded).split())
+    return " ".join(re.sub(r"[^\w\s]", " ", folded).split()) or " ".join(folded.split())
 
 
 def event_key(name: str, venue: Venue, starts_at: datetime) -> str:
@@ -78,8 +80,18 @@ async def get_event(event_id: str, *, field: str | None = None) -> EventRecord:
     return record
 
 
-async def find_or_create(data: EventIn, uow: UnitOfWork) -> tuple[EventRecord, bool]:
-    """The catalogue's event for ``data``, and whether it was created now."""
+type BeforeCreating = Callable[[], Awaitable[None]]
+
+
+async def _free() -> None:
+    return None
+
+
+async def find_or_create(
+    data: EventIn, uow: UnitOfWork, before_creating: BeforeCreating = _free
+) -> tuple[EventRecord, bool]:
+    """The catalogue's event for ``data``, and whether it was created now;
+    ``before_creating`` runs (and may refuse) only when a new event is to be made."""
     fields = EventFields(
         name=data.name,
         performers=data.performers,
@@ -89,16 +101,19 @@ async def find_or_create(data: EventIn, uow: UnitOfWork) -> tuple[EventRecord, b
         doors_at=data.doors_at,
         ends_at=data.ends_at,
     )
-    return await merge(fields, uow)
+    return await merge(fields, uow, before_creating)
 
 
-async def merge(fields: EventFields, uow: UnitOfWork) -> tuple[EventRecord, bool]:
+async def merge(
+    fields: EventFields, uow: UnitOfWork, before_creating: BeforeCreating = _free
+) -> tuple[EventRecord, bool]:
     """The catalogue's event with these fields' identity (found or created), and whether
     it was created now."""
     key = event_key(fields.name, fields.venue, fields.starts_at)
     existing = await EventRecord.find_one({"key": key})
     if existing is not None:
         return existing, False
+    await before_creating()
     record = EventRecord(id=PydanticObjectId(), key=key, **dict(fields))
     try:
         return await uow.add(record), True
@@ -184,6 +199,10 @@ async def change_status(*, event_id: str, data: EventStatusRequest, uow: UnitOfW
     if data.status is EventStatus.CANCELLED and data.starts_at is not None:
         raise Conflict("A cancelled event gets no new date", field="startsAt")
     changes: dict[str, Any] = {"status": data.status.value}
+    if data.status is EventStatus.CANCELLED:
+        # Its identity is free again: the real event can still be listed if this one was
+        # created wrong (or by a squatter) and cancelled for it.
+        changes["key"] = f"{record.key}|cancelled|{record.id}"
     if data.starts_at is not None:
         changes["starts_at"] = data.starts_at
         changes["key"] = event_key(record.name, record.venue, data.starts_at)

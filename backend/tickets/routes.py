@@ -5,9 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.common.auth import current_user, require_user
+from backend.common.auth import CurrentUser, current_user, require_user
 from backend.common.endpoint import respond
 from backend.common.errors import Forbidden, parse_body, parse_query
+from backend.common.rate_limits import Quota, client_address
 from backend.common.runtime import runtime_of
 from backend.common.user_replica import display_names, has_role
 from backend.tickets import catalogue, service
@@ -40,10 +41,30 @@ async def _one(ticket: Ticket, status: int = 200) -> Response:
     return respond((await present([ticket]))[0], status)
 
 
+def event_budget(request: Request, user: CurrentUser) -> catalogue.BeforeCreating:
+    """Spend one of the user's (and their address's) new events: 429 when spent."""
+    runtime = runtime_of(request)
+    settings, hour = runtime.settings, 3600
+    uses = [
+        (Quota("events-user", settings.event_creates_per_user, hour), user.id),
+        (Quota("events-ip", settings.event_creates_per_ip, hour), client_address(request)),
+    ]
+
+    async def spend() -> None:
+        await runtime.rate_limits.spend(uses, "Too many new events; list onto existing ones")
+
+    return spend
+
+
 async def create(request: Request) -> Response:
     user = require_user(request)
     data = await parse_body(request, CreateTicketRequest)
-    ticket = await service.create_ticket(seller_id=user.id, data=data, uow=runtime_of(request).uow)
+    ticket = await service.create_ticket(
+        seller_id=user.id,
+        data=data,
+        uow=runtime_of(request).uow,
+        before_creating=event_budget(request, user),
+    )
     return await _one(ticket, 201)
 
 
@@ -51,7 +72,10 @@ async def create_listing(request: Request) -> Response:
     user = require_user(request)
     data = await parse_body(request, CreateListingRequest)
     listing_id, seats = await service.create_listing(
-        seller_id=user.id, data=data, uow=runtime_of(request).uow
+        seller_id=user.id,
+        data=data,
+        uow=runtime_of(request).uow,
+        before_creating=event_budget(request, user),
     )
     return respond(
         ListingPublic(id=listing_id, split=data.split, tickets=await present(seats)), 201
@@ -124,9 +148,11 @@ async def search_events(request: Request) -> Response:
 
 
 async def create_event(request: Request) -> Response:
-    require_user(request)
+    user = require_user(request)
     data = await parse_body(request, EventIn)
-    record, created = await catalogue.find_or_create(data, runtime_of(request).uow)
+    record, created = await catalogue.find_or_create(
+        data, runtime_of(request).uow, event_budget(request, user)
+    )
     return respond(present_event(record), 201 if created else 200)
 
 

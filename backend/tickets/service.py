@@ -8,6 +8,7 @@ from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
 
+from backend.common.clock import utcnow
 from backend.common.errors import Conflict, Forbidden, NotFound
 from backend.common.facts import TicketCreated, TicketUpdated
 from backend.common.ids import object_id
@@ -43,25 +44,33 @@ def ticket_event[E: TicketCreated](cls: type[E], ticket: Ticket) -> E:
     return cls.model_validate(state | {"ticket_id": str(ticket.id), "version": ticket.version})
 
 
-async def _event_of(data: CreateTicketRequest, uow: UnitOfWork) -> Event:
+async def _event_of(
+    data: CreateTicketRequest, uow: UnitOfWork, before_creating: catalogue.BeforeCreating
+) -> Event:
     """The event tickets are listed for: of the catalogue, or given inline (found or
     created: ``catalogue.find_or_create``); its copy for the tickets."""
     if data.event_id is not None:
         record = await catalogue.event_for_listing(data.event_id)
     else:
         assert data.event is not None  # the request model wants exactly one of the two
-        record, _ = await catalogue.find_or_create(data.event, uow)
+        record, _ = await catalogue.find_or_create(data.event, uow, before_creating)
         if record.status is EventStatus.CANCELLED:
             raise Conflict("The event is cancelled: its tickets cannot be sold", field="event")
     return catalogue.snapshot(record)
 
 
-async def create_ticket(*, seller_id: str, data: CreateTicketRequest, uow: UnitOfWork) -> Ticket:
+async def create_ticket(
+    *,
+    seller_id: str,
+    data: CreateTicketRequest,
+    uow: UnitOfWork,
+    before_creating: catalogue.BeforeCreating,
+) -> Ticket:
     """List a ticket for an event of the catalogue, or for one given inline."""
     ticket = Ticket(
         id=PydanticObjectId(),
         title=data.title,
-        event=await _event_of(data, uow),
+        event=await _event_of(data, uow, before_creating),
         section=data.section,
         row=data.row,
         seat=data.seat,
@@ -73,11 +82,15 @@ async def create_ticket(*, seller_id: str, data: CreateTicketRequest, uow: UnitO
 
 
 async def create_listing(
-    *, seller_id: str, data: CreateListingRequest, uow: UnitOfWork
+    *,
+    seller_id: str,
+    data: CreateListingRequest,
+    uow: UnitOfWork,
+    before_creating: catalogue.BeforeCreating,
 ) -> tuple[str, list[Ticket]]:
     """List seats of one event together: one ticket per seat, each a seat of the listing
     (``listing_id``) with its split rule; buyers order them by the listing."""
-    event, listing_id = await _event_of(data, uow), str(PydanticObjectId())
+    event, listing_id = await _event_of(data, uow, before_creating), str(PydanticObjectId())
     seats = []
     for seat in data.seats:
         ticket = Ticket(
@@ -203,6 +216,8 @@ async def relist_ticket(
         raise Forbidden("Only the owner can list this ticket")
     if ticket.status is not TicketStatus.SOLD or ticket.seller_id == user_id:
         raise Conflict("Only a ticket you bought can be listed again")
+    if ticket.event.status == EventStatus.CANCELLED or ticket.event.starts_at <= utcnow():
+        raise Conflict("Its event is cancelled or has started: it cannot be sold again")
     if ticket.order_id is not None:
         await locks.clear_sold(ticket_id, ticket.order_id, ticket.listing_id)
     relisted = await commit(

@@ -16,10 +16,12 @@ from redis.asyncio import Redis
 from backend.common.holds import Holds
 from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
+from backend.orders import service as order_service
 from tests.support.api import User, eventually
 from tests.support.commands import run_command
 from tests.support.market import buy_outright, error_fields, place_order
-from tests.support.rest_stack import SignUp
+from tests.support.rest_stack import REST_SERVICES, SignUp
+from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -327,3 +329,92 @@ async def test_buyers_racing_a_cancellation_are_left_holding_nothing(
         assert await redis.get(keys.ticket_lock(ticket_id)) is None
     for buyer in buyers:
         assert await Holds(redis, keys).open_count(buyer.id) == 0
+
+
+async def test_an_order_made_while_its_event_is_cancelled_ends_at_once(
+    seller: User,
+    buyer: User,
+    other: User,
+    market_settings: Settings,
+    redis: Redis,
+    keys: RedisKeys,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The order is past its lock but not yet recorded when the cancellation reaches the
+    orders service (which finds no open order then): it is refused once recorded, and
+    nothing of it stays held or can be paid."""
+    operator = await as_operator(market_settings, other)
+    rock = await create_event(seller, event_body())
+    ticket = await list_ticket(seller, listing(rock["id"], 3_000))
+    await eventually(lambda: redis.exists(keys.ticket_card(ticket["id"])), bool)
+    paused, resume = asyncio.Event(), asyncio.Event()
+    real_caught_up = order_service.caught_up  # type: ignore[attr-defined]
+
+    async def held_back(*args: Any, **kwargs: Any) -> Any:  # read, then held back
+        read = await real_caught_up(*args, **kwargs)
+        paused.set()
+        await resume.wait()
+        return read
+
+    monkeypatch.setattr(order_service, "caught_up", held_back)
+    attempt = asyncio.create_task(buyer.buy(ticket["id"]))
+    await asyncio.wait_for(paused.wait(), 10)
+    cancelled = await operator.http.post(
+        f"/api/events/{rock['id']}/status", json={"status": "cancelled"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+    async def card_status() -> object:
+        return await redis.hget(keys.ticket_card(ticket["id"]), "status")  # type: ignore[misc]  # redis-py 7 stubs: sync|async union
+
+    await eventually(card_status, lambda status: status == "void")
+    resume.set()
+    answer = await attempt
+    assert error_fields(answer, 409) == ["ticketId"], answer.text
+    assert "event is cancelled" in answer.text
+    orders = (await buyer.http.get("/api/orders")).json()["items"]
+    assert [(o["status"], o["cancelReason"]) for o in orders] == [("cancelled", "event_cancelled")]
+    assert await redis.get(keys.ticket_lock(ticket["id"])) is None
+    assert await Holds(redis, keys).open_count(buyer.id) == 0
+    paid = await buyer.pay(orders[0]["id"])
+    assert paid.status_code == 409, paid.text
+
+
+async def test_new_events_are_rate_limited_and_merges_are_not(market_settings: Settings) -> None:
+    """A user creates at most EVENT_CREATES_PER_USER new events an hour (here 2); finding
+    an existing one costs nothing. Names of symbols alone stay apart."""
+    limited = market_settings.model_copy(update={"event_creates_per_user": 2})
+    async with (
+        running_stack(limited, only=REST_SERVICES) as running,
+        User(running.url, "seller") as seller,
+    ):
+        await create_event(seller, event_body("!!!"))
+        await create_event(seller, event_body("..."))  # not the same event as "!!!"
+        third = await seller.http.post("/api/events", json=event_body("Third"))
+        assert third.status_code == 429, third.text
+        assert "Retry-After" in third.headers
+        again = await seller.http.post("/api/events", json=event_body("..."))
+        assert again.status_code == 200, again.text  # the existing one: free
+
+
+async def test_a_cancelled_event_frees_its_identity_and_its_sold_tickets_stay_put(
+    seller: User, buyer: User, other: User, market_settings: Settings
+) -> None:
+    operator = await as_operator(market_settings, other)
+    squatted = await create_event(seller, event_body("Big Show", kind="comedy"))
+    sold = await list_ticket(seller, listing(squatted["id"], 2_000))
+    await buy_outright(buyer, sold["id"])
+    cancelled = await operator.http.post(
+        f"/api/events/{squatted['id']}/status", json={"status": "cancelled"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    real = await create_event(seller, event_body("Big Show"))
+    assert real["id"] != squatted["id"] and real["kind"] == "concert"
+    await eventually(
+        lambda: buyer.ticket(sold["id"]), lambda t: t["event"]["status"] == "cancelled"
+    )
+    relist = await buyer.http.post(
+        f"/api/tickets/{sold['id']}/relist", json={"price": {"amount": 9_000, "currency": "usd"}}
+    )
+    assert relist.status_code == 409, relist.text  # not sold again: its event is cancelled
+    assert (await buyer.ticket(sold["id"]))["status"] == "sold"

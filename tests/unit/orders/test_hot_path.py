@@ -13,7 +13,7 @@ from backend.common.holds import HoldPolicy
 from backend.common.ticket_locks import Holder, HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.orders import service
-from backend.orders.cards import TicketCard
+from backend.orders.cards import TicketCard, TicketCards
 from backend.orders.fairness import FirstLook
 from wire.values import TicketStatus
 
@@ -47,6 +47,7 @@ async def decide(look: FirstLook, budgets: Budgets, buyer: str = BUYER) -> Excep
             ticket_id=TICKET,
             look=look,
             budgets=budgets,
+            cards=cast(TicketCards, nothing),
             locks=cast(TicketLocks, nothing),
             uow=cast(UnitOfWork, nothing),
             ttl_s=900,
