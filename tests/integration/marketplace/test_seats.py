@@ -215,3 +215,29 @@ async def test_two_hundred_buyers_race_for_a_ten_seat_pairs_listing(
         for a in answers:
             if a.status_code == 409:
                 assert error_fields(a, 409) in (["quantity"], ["listingId"]), a.text
+
+
+async def test_price_edits_racing_seat_holds_never_interleave(stack: Stack) -> None:
+    """The seller re-prices every seat while buyers hold two at a time: an edit commits
+    before a hold or is refused (409) while it lasts, so every order costs exactly what
+    its seats are priced at."""
+    async with (
+        Bot(stack.url, "seller") as seller,
+        crowd(stack.url, "pair", 6) as buyers,
+    ):
+        listing = await list_seats(seller, [str(n) for n in range(1, 13)], "any", price=1_000)
+        seats = [t["id"] for t in listing["tickets"]]
+        edits = [
+            seller.edit(seat, price={"amount": 2_000 + i, "currency": "usd"})
+            for i, seat in enumerate(seats)
+        ]
+        orders = [order_seats(buyer, listing["id"], 2) for buyer in buyers]
+        answers = await asyncio.gather(*edits, *orders)
+        edited, ordered = answers[: len(edits)], answers[len(edits) :]
+        assert {a.status_code for a in edited} <= {200, 409}, [a.text for a in edited]
+        assert {a.status_code for a in ordered} <= {201, 409}, [a.text for a in ordered]
+        won = [a.json() for a in ordered if a.status_code == 201]
+        assert won
+        for order in won:
+            prices = [(await seller.ticket(t))["price"]["amount"] for t in order["ticketIds"]]
+            assert order["price"]["amount"] == sum(prices), (order, prices)
