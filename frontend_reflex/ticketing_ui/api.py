@@ -7,6 +7,7 @@ for forms to show.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from ticketing_ui.settings import ui_settings
 from wire.orders import OrderPublic
+from wire.tickets import TicketPublic
 from wire.users import CurrentUserResponse, TokenResponse, UserPublic
 
 _client: httpx.AsyncClient | None = None
@@ -106,6 +108,22 @@ async def hold_ticket(token: str, ticket_id: str, *, caller: str) -> OrderPublic
     """Starts a purchase: the order that locks the ticket while its buyer pays."""
     body = {"ticketId": ticket_id}
     return await call(OrderPublic, "POST", "/api/orders", token=token, json=body, caller=caller)
+
+
+async def hold_seats(token: str, listing_id: str, quantity: int, *, caller: str) -> OrderPublic:
+    """Starts a purchase of ``quantity`` seats of a listing sold together: one order
+    holds them all while its buyer pays."""
+    body = {"listingId": listing_id, "quantity": quantity}
+    return await call(OrderPublic, "POST", "/api/orders", token=token, json=body, caller=caller)
+
+
+async def seats_of(ticket_ids: list[str], *, token: str) -> list[TicketPublic]:
+    """The tickets an order holds or bought (its seats, when bought together)."""
+    return list(
+        await asyncio.gather(
+            *(call(TicketPublic, "GET", f"/api/tickets/{i}", token=token) for i in ticket_ids)
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from wire.events import Availability, EventPublic
@@ -64,6 +64,12 @@ class TicketView:
     seller_name: str = ""
     owner_id: str = ""
     version: int = 0
+    row: str = ""
+    # A seat of a listing sold together ("" for a ticket sold on its own).
+    seat: str = ""
+    listing_id: str = ""
+    split: str = ""
+    listing_size: int = 0
 
     @classmethod
     def of(cls, ticket: TicketPublic) -> TicketView:
@@ -102,7 +108,37 @@ class TicketView:
             seller_name=ticket.seller_name or "A fan",
             owner_id=ticket.owner_id,
             version=ticket.version,
+            row=ticket.row or "",
+            seat=ticket.seat or "",
+            listing_id=ticket.listing_id or "",
+            split=str(ticket.split or ""),
+            listing_size=ticket.listing_size or 0,
         )
+
+
+@dataclass
+class ListingRow:
+    """One row of an event page: a ticket sold on its own, or the seats of one listing
+    sold together (``listing_id`` set), with how many are free and what one may buy."""
+
+    id: str = ""  # the ticket's id, or the listing's
+    listing_id: str = ""
+    ticket_id: str = ""  # the ticket, or the listing's first seat (its page)
+    title: str = ""
+    place_label: str = ""  # "Section C · Row 4 · Seat 11" / "Section C, row 4 · seats 11-14"
+    seller_name: str = ""
+    owner_id: str = ""
+    price_label: str = ""  # "$30.00", or "$30.00 each" for seats
+    status: str = "available"  # a listing's: available while a seat is free
+    locked_until_ms: int = 0
+    free: int = 0
+    held: int = 0
+    sold: int = 0
+    free_label: str = ""  # "4 available"
+    split_label: str = ""  # the listing's rule in words
+    quantities: list[str] = field(default_factory=list)  # what one order may take
+    quantity: str = ""  # the one the picker starts at
+    picker_key: str = ""  # changes when the choice does: the picker starts afresh
 
 
 ORDER_STATUS = {
@@ -138,6 +174,11 @@ class OrderView:
     buyer_id: str = ""
     seller_id: str = ""
     version: int = 0
+    # Seats of a listing bought together: their tickets, and (once read) their labels.
+    ticket_ids: list[str] = field(default_factory=list)
+    listing_id: str = ""
+    seat_count: int = 1
+    seats_label: str = ""
 
     @classmethod
     def of(cls, order: OrderPublic) -> OrderView:
@@ -158,6 +199,9 @@ class OrderView:
             buyer_id=order.buyer_id,
             seller_id=order.seller_id,
             version=order.version,
+            ticket_ids=list(order.ticket_ids) or [order.ticket.id],
+            listing_id=order.listing_id or "",
+            seat_count=len(order.ticket_ids) or 1,
         )
 
     def merged(self, live: LiveOrder) -> OrderView:

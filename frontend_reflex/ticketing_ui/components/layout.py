@@ -116,7 +116,12 @@ def error_text(message: Any, **props: Any) -> rx.Component:
 
 
 def field(
-    label: str, name: str, errors: Any, *, control: rx.Component | None = None, **props: Any
+    label: str | rx.Var[str],
+    name: str,
+    errors: Any,
+    *,
+    control: rx.Component | None = None,
+    **props: Any,
 ) -> rx.Component:
     """A labelled input with the API's error for ``name`` under it."""
     error = errors.get(name, "")

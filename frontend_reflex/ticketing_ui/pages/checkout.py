@@ -1,4 +1,5 @@
-"""``/checkout/[order_id]``: pay for a locked ticket before the countdown ends."""
+"""``/checkout/[order_id]``: pay for a locked ticket, or for seats held together, before
+the countdown ends."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from ticketing_ui.components.widgets import card_form, countdown, local_time
 from ticketing_ui.state.checkout import CheckoutState
 
 ORDER = CheckoutState.order
+SEVERAL = ORDER.seat_count > 1
 
 
 def summary() -> rx.Component:
@@ -21,7 +23,25 @@ def summary() -> rx.Component:
                 local_time(ORDER.starts_at, ORDER.starts_label),
                 color_scheme="gray",
             ),
-            rx.text(ORDER.price_label, size="7", weight="bold", data_testid="order-price"),
+            rx.cond(
+                SEVERAL,
+                rx.vstack(
+                    rx.text(
+                        ORDER.seat_count,
+                        " seats together",
+                        weight="bold",
+                        data_testid="order-seat-count",
+                    ),
+                    rx.text(ORDER.seats_label, data_testid="order-seats"),
+                    spacing="0",
+                ),
+            ),
+            rx.hstack(
+                rx.text(ORDER.price_label, size="7", weight="bold", data_testid="order-price"),
+                rx.cond(SEVERAL, rx.text("in all", color_scheme="gray")),
+                align="baseline",
+                spacing="2",
+            ),
             rx.badge(ORDER.status_label, size="2", data_testid="order-status"),
             spacing="2",
             align="start",
@@ -35,7 +55,8 @@ def pay_panel() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.icon("timer"),
-                rx.text("The ticket is held for you for "),
+                rx.text(rx.cond(SEVERAL, "The seats are held for you for ",
+                                "The ticket is held for you for ")),
                 rx.text(
                     countdown(ORDER.expires_at_ms, CheckoutState.server_now_ms),
                     weight="bold",
@@ -64,8 +85,10 @@ def pay_panel() -> rx.Component:
                 (CheckoutState.phase == "paying") | (CheckoutState.phase == "action"),
                 rx.hstack(rx.spinner(), rx.text("Confirming your payment…")),
             ),
-            rx.button("Cancel and release the ticket", variant="ghost", color_scheme="gray",
-                      on_click=CheckoutState.cancel, data_testid="cancel-order"),
+            rx.button(rx.cond(SEVERAL, "Cancel and release the seats",
+                              "Cancel and release the ticket"),
+                      variant="ghost", color_scheme="gray", on_click=CheckoutState.cancel,
+                      data_testid="cancel-order"),
             spacing="4",
             width="100%",
         ),
@@ -73,7 +96,7 @@ def pay_panel() -> rx.Component:
     )  # fmt: skip
 
 
-def outcome(icon: str, color: str, title: str, text: rx.Component) -> rx.Component:
+def outcome(icon: str, color: str, title: str | rx.Component, text: rx.Component) -> rx.Component:
     return rx.callout.root(
         rx.callout.icon(rx.icon(icon)),
         rx.callout.text(rx.text(title, weight="bold"), text),
@@ -90,8 +113,15 @@ def checkout_page() -> rx.Component:
             rx.match(
                 CheckoutState.phase,
                 ("loading", rx.center(rx.spinner(size="3"))),
-                ("succeeded", outcome("circle_check", "green", "Paid — the ticket is yours.",
-                                      rx.link("See my tickets", href="/listings"))),
+                ("succeeded", outcome("circle_check", "green",
+                                      rx.cond(SEVERAL, "Paid — the seats are yours.",
+                                              "Paid — the ticket is yours."),
+                                      rx.fragment(
+                                          rx.cond(SEVERAL, rx.text(
+                                              "Sold to you: ", ORDER.seats_label, ".",
+                                              data_testid="seats-sold-to-you")),
+                                          rx.link("See my tickets", href="/listings"),
+                                      ))),
                 ("declined", outcome("circle_x", "red", "Your card was declined.",
                                      rx.text(CheckoutState.message, " The order is cancelled "
                                              "and the ticket released."))),

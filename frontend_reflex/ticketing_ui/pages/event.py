@@ -84,16 +84,16 @@ def listing_filters() -> rx.Component:
     )  # fmt: skip
 
 
-def buy_control(ticket: Any) -> rx.Component:
+def buy_control(row: Any) -> rx.Component:  # a ListingRow Var of a ticket on its own
     return rx.cond(
-        S.user_id == ticket.owner_id,
-        rx.link(rx.button("Your listing", variant="soft"), href="/tickets/" + ticket.id),
+        S.user_id == row.owner_id,
+        rx.link(rx.button("Your listing", variant="soft"), href="/tickets/" + row.ticket_id),
         rx.match(
-            ticket.status,
+            row.status,
             ("available", rx.button(
-                rx.cond(S.buying_id == ticket.id, rx.spinner(size="2"), rx.fragment()),
+                rx.cond(S.buying_id == row.id, rx.spinner(size="2"), rx.fragment()),
                 "Buy",
-                on_click=S.buy(ticket.id),
+                on_click=S.buy(row.id),
                 disabled=S.buying_id != "",
                 data_testid="listing-buy",
             )),
@@ -103,38 +103,139 @@ def buy_control(ticket: Any) -> rx.Component:
     )  # fmt: skip
 
 
-def listing_row(ticket: Any) -> rx.Component:  # a TicketView Var
+def row_error(row: Any) -> rx.Component:
+    return rx.cond(S.buy_error_for == row.id, error_text(S.buy_error, data_testid="buy-error"))
+
+
+def listing_row(row: Any) -> rx.Component:  # a ListingRow Var of a ticket on its own
     return rx.card(
         rx.vstack(
             rx.hstack(
                 rx.vstack(
-                    rx.text(ticket.seat_label, weight="bold", size="4"),
-                    rx.link(ticket.title, href="/tickets/" + ticket.id, color_scheme="gray",
+                    rx.text(row.place_label, weight="bold", size="4"),
+                    rx.link(row.title, href="/tickets/" + row.ticket_id, color_scheme="gray",
                             size="2", class_name="ticket-title"),
-                    rx.text("Sold by ", ticket.seller_name, color_scheme="gray", size="1"),
+                    rx.text("Sold by ", row.seller_name, color_scheme="gray", size="1"),
                     spacing="1",
                     align="start",
                 ),
                 rx.spacer(),
-                status_badge(ticket, S.server_now_ms),
-                rx.text(ticket.price_label, size="5", weight="bold", data_testid="price"),
-                buy_control(ticket),
+                status_badge(row, S.server_now_ms),
+                rx.text(row.price_label, size="5", weight="bold", data_testid="price"),
+                buy_control(row),
                 align="center",
                 width="100%",
                 wrap="wrap",
                 spacing="4",
             ),
-            rx.cond(
-                S.buy_error_for == ticket.id,
-                error_text(S.buy_error, data_testid="buy-error"),
-            ),
+            row_error(row),
             width="100%",
         ),
         width="100%",
         class_name="ticket-card",
         data_testid="listing",
-        custom_attrs={"data-ticket-id": ticket.id, "data-status": ticket.status},
+        custom_attrs={"data-ticket-id": row.id, "data-status": row.status},
     )  # fmt: skip
+
+
+def quantity_picker(row: Any) -> rx.Component:
+    """How many of the listing's free seats to buy: only what its rule allows."""
+    return rx.form(
+        rx.hstack(
+            rx.el.input(type="hidden", name="listingId", value=row.listing_id),
+            rx.select.root(
+                rx.select.trigger(aria_label="How many seats", data_testid="seats-quantity"),
+                rx.select.content(
+                    rx.foreach(row.quantities, lambda q: rx.select.item(q, value=q)),
+                ),
+                name="quantity",
+                default_value=row.quantity,
+                key=row.picker_key,
+            ),
+            rx.button(
+                rx.cond(S.buying_id == row.id, rx.spinner(size="2"), rx.fragment()),
+                "Buy",
+                type="submit",
+                disabled=S.buying_id != "",
+                data_testid="seats-buy",
+            ),
+            align="center",
+            spacing="2",
+        ),
+        on_submit=S.buy_seats,
+        reset_on_submit=False,
+    )  # fmt: skip
+
+
+def seats_buy_control(row: Any) -> rx.Component:  # a ListingRow Var of seats together
+    return rx.cond(
+        S.user_id == row.owner_id,
+        rx.link(rx.button("Your listing", variant="soft"), href="/tickets/" + row.ticket_id),
+        rx.cond(
+            row.quantities.length() > 0,
+            quantity_picker(row),
+            rx.cond(row.status != "sold",
+                    rx.button("On hold", disabled=True, variant="soft")),
+        ),
+    )  # fmt: skip
+
+
+def seats_row(row: Any) -> rx.Component:  # a ListingRow Var of seats sold together
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.vstack(
+                    rx.text(row.place_label, weight="bold", size="4", data_testid="seats-place"),
+                    rx.link(row.title, href="/tickets/" + row.ticket_id, color_scheme="gray",
+                            size="2", class_name="ticket-title"),
+                    rx.text("Sold by ", row.seller_name, color_scheme="gray", size="1"),
+                    spacing="1",
+                    align="start",
+                ),
+                rx.spacer(),
+                rx.vstack(
+                    rx.cond(
+                        row.status == "available",
+                        rx.badge(row.free_label, color_scheme="green", size="2",
+                                 data_testid="seats-free"),
+                        status_badge(row, S.server_now_ms),
+                    ),
+                    rx.hstack(
+                        rx.cond(row.held > 0, rx.text(row.held, " on hold", color_scheme="amber",
+                                                      size="1", data_testid="seats-held")),
+                        rx.cond(row.sold > 0, rx.text(row.sold, " sold", color_scheme="gray",
+                                                      size="1", data_testid="seats-sold")),
+                        spacing="2",
+                    ),
+                    spacing="1",
+                    align="end",
+                ),
+                rx.text(row.price_label, size="5", weight="bold", data_testid="price"),
+                seats_buy_control(row),
+                align="center",
+                width="100%",
+                wrap="wrap",
+                spacing="4",
+            ),
+            rx.hstack(
+                rx.icon("users", size=14),
+                rx.text(row.split_label, size="2", data_testid="split-rule"),
+                color="var(--gray-11)",
+                align="center",
+            ),
+            row_error(row),
+            width="100%",
+        ),
+        width="100%",
+        class_name="ticket-card",
+        data_testid="listing",
+        custom_attrs={"data-listing-id": row.listing_id, "data-status": row.status,
+                      "data-free": row.free},
+    )  # fmt: skip
+
+
+def row_view(row: Any) -> rx.Component:
+    return rx.cond(row.listing_id != "", seats_row(row), listing_row(row))
 
 
 def listings() -> rx.Component:
@@ -151,8 +252,8 @@ def listings() -> rx.Component:
         ),
         listing_filters(),
         rx.cond(
-            S.listings.length() > 0,
-            rx.vstack(rx.foreach(S.listings, listing_row), spacing="3", width="100%",
+            S.rows.length() > 0,
+            rx.vstack(rx.foreach(S.rows, row_view), spacing="3", width="100%",
                       data_testid="listings"),
             rx.center(
                 rx.text(rx.cond(S.filtered, "No listings match these filters.",

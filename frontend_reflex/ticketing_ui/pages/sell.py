@@ -1,4 +1,5 @@
-"""``/sell``: list a ticket — pick its event from the catalogue, or add a new one."""
+"""``/sell``: list a ticket, or several seats sold together — pick its event from the
+catalogue, or add a new one."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ticketing_ui.components.layout import (
     spinner_button,
 )
 from ticketing_ui.components.widgets import local_time
+from ticketing_ui.seats import SPLIT_LABELS
 from ticketing_ui.state.sell import SEARCH_MIN_CHARS, SellState
 
 E = SellState.errors
@@ -126,6 +128,51 @@ def new_event_fields() -> rx.Component:
     )  # fmt: skip
 
 
+def seats_switch() -> rx.Component:
+    return rx.el.label(
+        rx.hstack(
+            rx.switch(checked=SellState.together, on_change=SellState.set_together,
+                      data_testid="seats-together"),
+            rx.text("Several seats side by side, sold together", weight="medium"),
+            align="center",
+            spacing="2",
+        ),
+    )  # fmt: skip
+
+
+def split_option(value: str, label: str) -> rx.Component:
+    return rx.el.label(
+        rx.hstack(
+            rx.radio_group.item(value=value, id=f"split-{value}"),
+            rx.text(label),
+            align="center",
+            spacing="2",
+        ),
+    )
+
+
+def split_choice() -> rx.Component:
+    """How buyers may split the seats, with what each rule means."""
+    return rx.box(
+        rx.el.label("How buyers may split them", class_name="field-label"),
+        rx.radio_group.root(
+            rx.hstack(
+                *[split_option(value, label) for value, label in SPLIT_LABELS.items()],
+                spacing="4",
+                wrap="wrap",
+            ),
+            value=SellState.split,
+            on_change=SellState.set_split,
+            name="split",
+            data_testid="split",
+        ),
+        rx.text(SellState.split_explained, color_scheme="gray", size="2",
+                data_testid="split-explained"),
+        error_text(E.get("split", ""), data_testid="error-split"),
+        width="100%",
+    )  # fmt: skip
+
+
 def sell_page() -> rx.Component:
     currency = rx.select.root(
         rx.select.trigger(width="100%", id="currency"),
@@ -144,16 +191,24 @@ def sell_page() -> rx.Component:
                         rx.separator(size="4"),
                         field("Listing title", "title", E, placeholder="Two seats, great view",
                               max_length=120, required=True),
+                        seats_switch(),
                         rx.grid(
                             field("Section", "section", E, max_length=20),
                             field("Row", "row", E, max_length=20),
-                            field("Seat", "seat", E, max_length=20),
+                            rx.cond(
+                                SellState.together,
+                                field("Seats", "seats", E, placeholder="11-14 or 11, 12, 13",
+                                      max_length=200, required=True),
+                                field("Seat", "seat", E, max_length=20),
+                            ),
                             columns="3",
                             spacing="3",
                             width="100%",
                         ),
+                        rx.cond(SellState.together, split_choice()),
                         rx.grid(
-                            field("Price", "price", E, inputmode="decimal", placeholder="75.00",
+                            field(rx.cond(SellState.together, "Price per seat", "Price"),
+                                  "price", E, inputmode="decimal", placeholder="75.00",
                                   required=True),
                             field("Currency", "price.currency", E, control=currency),
                             columns="2",

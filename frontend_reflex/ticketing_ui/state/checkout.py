@@ -1,4 +1,5 @@
-"""Paying for a locked ticket: countdown, card form (Stripe.js), and the outcome."""
+"""Paying for a locked ticket, or for seats held together: countdown, card form
+(Stripe.js), and the outcome."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import reflex as rx
 
 from ticketing_ui import api
 from ticketing_ui.models import OrderView
+from ticketing_ui.seats import seats_place
 from ticketing_ui.state.session import SessionState, now_ms
 from ticketing_ui.state.ticket import path_id
 from wire.live import AnyFrame, OrderMessage
@@ -65,12 +67,25 @@ class CheckoutState(SessionState):
                 await api.call(OrderPublic, "GET", f"/api/orders/{order_id}", token=self._token)
             )
             self.phase = self._phase_of(self.order)
+            await self._read_seats()
             if self.phase == "pay":
                 await self._new_card_setup()
         except api.ApiError as exc:
             self.phase, self.message = "missing", exc.message
         self.tick_clock()
         return None
+
+    async def _read_seats(self) -> None:
+        """The labels of the seats an order of several holds (the order tells their ids)."""
+        if self.order.seat_count < 2:
+            return
+        try:
+            seats = await api.seats_of(self.order.ticket_ids, token=self._token)
+        except api.ApiError:
+            return  # the order is still payable: its seats just go unnamed
+        first = seats[0]
+        label = seats_place(first.section or "", first.row or "", [s.seat or "" for s in seats])
+        self.order.seats_label = label
 
     async def _pay(self, method: str) -> None:
         try:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 import reflex as rx
 
 from ticketing_ui import api
-from ticketing_ui.models import EventView, TicketView
+from ticketing_ui.models import EventView, ListingRow, TicketView
+from ticketing_ui.seats import allowed_quantities, seat_order, seats_place, split_words
 from ticketing_ui.state.market import cents
 from ticketing_ui.state.session import SessionState, now_ms
 from ticketing_ui.state.ticket import path_id
@@ -60,6 +62,76 @@ class ListingFilter:
 
 def cheapest_first(listings: list[TicketView]) -> list[TicketView]:
     return sorted(listings, key=lambda t: t.amount)  # stable: the API's order among equals
+
+
+def ticket_row(ticket: TicketView) -> ListingRow:
+    """A ticket sold on its own, as its row shows it."""
+    return ListingRow(
+        id=ticket.id,
+        ticket_id=ticket.id,
+        title=ticket.title,
+        place_label=ticket.seat_label,
+        seller_name=ticket.seller_name,
+        owner_id=ticket.owner_id,
+        price_label=ticket.price_label,
+        status=ticket.status,
+        locked_until_ms=ticket.locked_until_ms,
+    )
+
+
+def seats_row(seats: list[TicketView]) -> ListingRow:
+    """The seats of one listing the page shows, as one row: how many are free, held and
+    sold, and the quantities its rule lets one order take of the free ones."""
+    seats = sorted(seats, key=lambda seat: seat_order(seat.seat))
+    first = seats[0]
+    count = Counter(seat.status for seat in seats)
+    free, held, sold = count["available"], count["locked"], count["sold"]
+    size = max(first.listing_size, len(seats))
+    if free:
+        status = "available"
+    elif held:
+        status = "locked"
+    else:
+        status = "void" if count["void"] == len(seats) else "sold"
+    quantities = [str(k) for k in allowed_quantities(first.split, free, size)]
+    low = min(seats, key=lambda seat: seat.amount)
+    same = all(seat.amount == low.amount for seat in seats)
+    return ListingRow(
+        id=first.listing_id,
+        listing_id=first.listing_id,
+        ticket_id=first.id,
+        title=first.title,
+        place_label=seats_place(first.section, first.row, [seat.seat for seat in seats]),
+        seller_name=first.seller_name,
+        owner_id=first.owner_id,
+        price_label=("" if same else "from ") + f"{low.price_label} each",
+        status=status,
+        locked_until_ms=min((s.locked_until_ms for s in seats if s.status == "locked"), default=0),
+        free=free,
+        held=held,
+        sold=sold,
+        free_label=f"{free} available",
+        split_label=split_words(first.split, size),
+        quantities=quantities,
+        quantity=quantities[0] if quantities else "",
+        picker_key=f"{first.listing_id}:{','.join(quantities)}",
+    )
+
+
+def listing_rows(listings: list[TicketView]) -> list[ListingRow]:
+    """The page's rows, in the listings' order: each ticket sold on its own, and the seats
+    of each listing together, where its first seat comes."""
+    listings_seats: dict[str, list[TicketView]] = {}
+    for ticket in listings:
+        if ticket.listing_id:
+            listings_seats.setdefault(ticket.listing_id, []).append(ticket)
+    rows: list[ListingRow] = []
+    for ticket in listings:
+        if not ticket.listing_id:
+            rows.append(ticket_row(ticket))
+        elif (seats := listings_seats.pop(ticket.listing_id, None)) is not None:
+            rows.append(seats_row(seats))
+    return rows
 
 
 def counted(event: EventView, availability: Availability | None) -> EventView:
@@ -145,8 +217,12 @@ class EventState(SessionState):
         return self._filter().active
 
     @rx.var
+    def rows(self) -> list[ListingRow]:
+        return listing_rows(self.listings)
+
+    @rx.var
     def listings_label(self) -> str:
-        count = len(self.listings)
+        count = len(listing_rows(self.listings))
         noun = "listing" if count == 1 else "listings"
         if not self._filter().active:
             return f"{count} {noun}"
@@ -207,6 +283,31 @@ class EventState(SessionState):
             )
         except api.ApiError as exc:
             self.buy_error, self.buy_error_for = exc.message, ticket_id
+            return
+        finally:
+            self.buying_id = ""
+        yield rx.redirect(f"/checkout/{order.id}")
+
+    @rx.event
+    async def buy_seats(self, form: dict[str, Any]) -> Any:
+        """Holds the quantity picked of a listing's seats, then on to its checkout."""
+        listing_id = str(form.get("listingId", ""))
+        if not self.signed_in:
+            yield self.redirect_to_sign_in()
+            return
+        try:
+            quantity = int(str(form.get("quantity", "")))
+        except ValueError:
+            self.buy_error, self.buy_error_for = "Pick how many seats.", listing_id
+            return
+        self.buying_id, self.buy_error, self.buy_error_for = listing_id, "", ""
+        yield
+        try:
+            order = await api.hold_seats(
+                self._token, listing_id, quantity, caller=self.router.session.client_ip
+            )
+        except api.ApiError as exc:
+            self.buy_error, self.buy_error_for = exc.message, listing_id
             return
         finally:
             self.buying_id = ""

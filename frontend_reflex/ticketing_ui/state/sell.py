@@ -11,10 +11,11 @@ import reflex as rx
 
 from ticketing_ui import api
 from ticketing_ui.models import EventView
+from ticketing_ui.seats import SPLIT_RULES, parse_seats
 from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState
 from wire.events import EventDetail, EventPage
-from wire.tickets import TicketPublic
+from wire.tickets import ListingPublic, TicketPublic
 
 
 def local_to_iso(text: str, zone: str) -> str | None:
@@ -52,6 +53,15 @@ def new_event(form: dict[str, Any], starts_at: str, zone: str) -> dict[str, Any]
     return event
 
 
+def seat_fields(fields: dict[str, str]) -> dict[str, str]:
+    """The API's field errors as the form shows them: one about a seat of the listing
+    (``seats.2``) under the seats field."""
+    shown: dict[str, str] = {}
+    for name, message in fields.items():
+        shown.setdefault("seats" if name.startswith("seats.") else name, message)
+    return shown
+
+
 SEARCH_MIN_CHARS = 2
 SEARCH_RESULTS = 8
 
@@ -66,12 +76,20 @@ class SellState(SessionState):
     matches: list[EventView] = []
     searched: str = ""  # the text the matches are for
     search_error: str = ""
+    # Several seats listed together (``POST /api/listings``), and how they may be split.
+    together: bool = False
+    split: str = "any"
+
+    @rx.var
+    def split_explained(self) -> str:
+        return SPLIT_RULES.get(self.split, "")
 
     @rx.event
     async def load(self) -> Any:
         await self.refresh_session()
         self.errors, self.error = {}, ""
         self.chosen, self.matches, self.searched, self.search_error = EventView(), [], "", ""
+        self.together, self.split = False, "any"
         if not self.signed_in:
             return self.redirect_to_sign_in()
         # From an event's page: "sell a ticket for this event".
@@ -123,12 +141,20 @@ class SellState(SessionState):
         self.chosen = EventView()
 
     @rx.event
+    def set_together(self, together: bool) -> None:
+        self.together, self.errors = bool(together), {}
+
+    @rx.event
+    def set_split(self, split: str) -> None:
+        self.split = split if split in SPLIT_RULES else "any"
+
+    @rx.event
     def set_zone(self, zone: str) -> None:
         self.time_zone = str(zone or "UTC")
 
-    @rx.event
-    async def submit(self, form: dict[str, Any]) -> Any:
-        self.errors, self.error = {}, ""
+    def _body(self, form: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """The body of ``POST /api/tickets`` (or ``/api/listings`` for seats together),
+        or the form's own errors: what the API would refuse anyway, told before asking."""
         local: dict[str, str] = {}
         amount = cents(str(form.get("price", "")))
         if not amount:
@@ -143,25 +169,47 @@ class SellState(SessionState):
             local["event.startsAt"] = "Pick the date and time of the event."
         else:
             body["event"] = new_event(form, starts, self.time_zone)
-        if local:
-            self.errors = local
-            return
-        for key in ("section", "row", "seat"):
+        for key in ("section", "row") if self.together else ("section", "row", "seat"):
             if value := str(form.get(key, "")).strip():
                 body[key] = value
-        self.busy = True
-        yield
-        try:
+        if self.together:
+            typed = parse_seats(str(form.get("seats", "")))
+            if typed.error:
+                local["seats"] = typed.error
+            body |= {"seats": list(typed.seats), "split": self.split}
+        return body, local
+
+    async def _list(self, body: dict[str, Any]) -> str:
+        """Lists the ticket, or the seats together; where the seller goes next."""
+        if not self.together:
             ticket = await api.call(
                 TicketPublic, "POST", "/api/tickets", token=self._token, json=body
             )
+            self.notify("Your ticket is on sale.")
+            return f"/tickets/{ticket.id}"
+        listing = await api.call(
+            ListingPublic, "POST", "/api/listings", token=self._token, json=body
+        )
+        self.notify(f"Your {len(listing.tickets)} seats are on sale together.")
+        return f"/events/{listing.tickets[0].event.id}"
+
+    @rx.event
+    async def submit(self, form: dict[str, Any]) -> Any:
+        self.errors, self.error = {}, ""
+        body, local = self._body(form)
+        if local:
+            self.errors = local
+            return
+        self.busy = True
+        yield
+        try:
+            listed = await self._list(body)
         except api.ApiError as exc:
-            self.errors = exc.fields
+            self.errors = seat_fields(exc.fields)
             self.error = "" if exc.fields else exc.message
             if exc.status == 401:
                 yield self.redirect_to_sign_in()
             return
         finally:
             self.busy = False
-        self.notify("Your ticket is on sale.")
-        yield rx.redirect(f"/tickets/{ticket.id}")
+        yield rx.redirect(listed)
