@@ -105,7 +105,7 @@ async def take_snapshot(
         outboxes[f"{service}.{collection}"] = int(count)
     locks: dict[str, str | None] = {}
     for ticket in tickets:
-        value = await redis.get(keys.ticket_lock(str(ticket["_id"])))
+        value = await redis.get(keys.ticket_lock(str(ticket["_id"]), ticket.get("listing_id")))
         locks[str(ticket["_id"])] = None if value is None else str(value)
     snapshot = Snapshot(
         tickets=tickets,
@@ -220,7 +220,8 @@ def _order_violations(snap: Snapshot) -> list[str]:
     complete: dict[str, list[str]] = defaultdict(list)
     for order in snap.orders:
         if order["status"] == "complete":
-            complete[str(order["ticket_id"])].append(str(order["_id"]))
+            for ticket_id in seats_of(order):
+                complete[ticket_id].append(str(order["_id"]))
     found += [
         f"ticket {t} has {len(o)} completed orders: {o}" for t, o in complete.items() if len(o) > 1
     ]
@@ -262,9 +263,14 @@ def _charge_violations(snap: Snapshot) -> list[str]:
     return found
 
 
+def seats_of(order: Doc) -> list[str]:
+    """The tickets an order holds: its seats, or its one ticket."""
+    return [str(t) for t in order.get("ticket_ids") or [order["ticket_id"]]]
+
+
 def _ticket_violations(snap: Snapshot) -> list[str]:
     found = []
-    complete = {str(o["ticket_id"]): o for o in snap.orders if o["status"] == "complete"}
+    complete = {t: o for o in snap.orders if o["status"] == "complete" for t in seats_of(o)}
     for ticket in snap.tickets:
         tid, status = str(ticket["_id"]), str(ticket["status"])
         replica = snap.ticket_replicas.get(tid)

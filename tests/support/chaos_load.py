@@ -173,6 +173,14 @@ class Market:
     # -- sellers ---------------------------------------------------------------------
     async def create_ticket(self, seller: Shopper) -> None:
         body = ticket_body(self.rng.randrange(1_000, 20_000, 50), self.rng)
+        if self.rng.random() < 0.3:  # seats sold together: 2 to 4 of them
+            first = self.rng.randint(1, 90)
+            body["seats"] = [str(first + i) for i in range(self.rng.randint(2, 4))]
+            body["split"] = self.rng.choice(["any", "pairs", "all"])
+            response = await seller.call("create-seats", "POST", "/api/listings", json=body)
+            if response is not None and response.status_code == 201:
+                seller.tickets += [t["id"] for t in response.json()["tickets"]]
+            return
         response = await seller.call("create", "POST", "/api/tickets", json=body)
         if response is not None and response.status_code == 201:
             seller.tickets.append(response.json()["id"])
@@ -215,10 +223,17 @@ class Market:
     async def show(self, buyer: Shopper, ticket_id: str) -> None:
         await buyer.call("show", "GET", f"/api/tickets/{ticket_id}")
 
-    async def order(self, buyer: Shopper, ticket_id: str) -> OrderSeen | None:
-        response = await buyer.call("order", "POST", "/api/orders", json={"ticketId": ticket_id})
+    async def order(self, buyer: Shopper, ticket: dict[str, Any]) -> OrderSeen | None:
+        """The ticket, or (a seat sold with others) 1 or 2 seats of its listing."""
+        if ticket.get("listingId"):
+            body = {"listingId": ticket["listingId"], "quantity": self.rng.choice([1, 2, 2])}
+            response = await buyer.call("order-seats", "POST", "/api/orders", json=body)
+        else:
+            body = {"ticketId": ticket["id"]}
+            response = await buyer.call("order", "POST", "/api/orders", json=body)
         if response is None or response.status_code != 201:
             return None
+        ticket_id = response.json()["ticket"]["id"]
         fate = self.rng.choices(list(self.fates), weights=list(self.fates.values()))[0]
         seen = OrderSeen(response.json()["id"], ticket_id, buyer.id, fate)
         self.orders.append(seen)
@@ -260,6 +275,6 @@ class Market:
         ticket = self.rng.choice(tickets[:8])  # the newest few: buyers compete for them
         if self.rng.random() < 0.5:
             await self.show(buyer, ticket["id"])
-        seen = await self.order(buyer, ticket["id"])
+        seen = await self.order(buyer, ticket)
         if seen is not None:
             await self.settle(buyer, seen)
