@@ -30,6 +30,7 @@ async def create(request: Request) -> Response:
     try:
         try:
             data = await parse_body(request, CreateOrderRequest)
+            data.check_target()
             if data.ticket_id is not None:
                 object_id(data.ticket_id, "Ticket", field="ticketId")
         except AppError:

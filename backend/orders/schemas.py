@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, field_validator, model_validator
 
+from backend.common.errors import ErrorItem, InvalidInput
 from backend.common.schemas import RequestModel
 
 MAX_SEATS_PER_ORDER = 20
@@ -29,8 +30,13 @@ class CreateOrderRequest(RequestModel):
 
     @model_validator(mode="after")
     def _one_of(self) -> CreateOrderRequest:
-        if (self.ticket_id is None) == (self.listing_id is None):
-            raise ValueError("Give either ticketId or listingId (with quantity)")
+        if self.ticket_id is not None and self.listing_id is not None:
+            raise ValueError("Give either ticketId or listingId (with quantity), not both")
         if self.ticket_id is not None and "quantity" in self.model_fields_set:
             raise ValueError("quantity is for the seats of a listing (listingId)")
         return self
+
+    def check_target(self) -> None:
+        """Neither given: ``ticketId`` is the one required (400, as before seats)."""
+        if self.ticket_id is None and self.listing_id is None:
+            raise InvalidInput([ErrorItem(message="Field required", field="ticketId")])
