@@ -127,7 +127,7 @@ class ListingRow:
     title: str = ""
     place_label: str = ""  # "Section C · Row 4 · Seat 11" / "Section C, row 4 · seats 11-14"
     seller_name: str = ""
-    owner_id: str = ""
+    seller_id: str = ""  # who sells it (its "Your listing")
     price_label: str = ""  # "$30.00", or "$30.00 each" for seats
     status: str = "available"  # a listing's: available while a seat is free
     locked_until_ms: int = 0

@@ -84,58 +84,35 @@ def listing_filters() -> rx.Component:
     )  # fmt: skip
 
 
+def is_yours(row: Any) -> Any:
+    # By its seller's id: a sold ticket's public owner is "", as a signed-out visitor's id.
+    return S.signed_in & (S.user_id == row.seller_id)
+
+
+def your_listing(row: Any) -> rx.Component:
+    return rx.link(rx.button("Your listing", variant="soft"), href="/tickets/" + row.ticket_id)
+
+
+def buy_button(row: Any, **props: Any) -> rx.Component:
+    return rx.button(
+        rx.cond(S.buying_id == row.id, rx.spinner(size="2"), rx.fragment()),
+        "Buy",
+        disabled=S.buying_id != "",
+        **props,
+    )
+
+
 def buy_control(row: Any) -> rx.Component:  # a ListingRow Var of a ticket on its own
     return rx.cond(
-        S.user_id == row.owner_id,
-        rx.link(rx.button("Your listing", variant="soft"), href="/tickets/" + row.ticket_id),
+        is_yours(row),
+        your_listing(row),
         rx.match(
             row.status,
-            ("available", rx.button(
-                rx.cond(S.buying_id == row.id, rx.spinner(size="2"), rx.fragment()),
-                "Buy",
-                on_click=S.buy(row.id),
-                disabled=S.buying_id != "",
-                data_testid="listing-buy",
-            )),
+            ("available", buy_button(row, on_click=S.buy(row.id), data_testid="listing-buy")),
             ("locked", rx.button("On hold", disabled=True, variant="soft")),
             rx.fragment(),
         ),
-    )  # fmt: skip
-
-
-def row_error(row: Any) -> rx.Component:
-    return rx.cond(S.buy_error_for == row.id, error_text(S.buy_error, data_testid="buy-error"))
-
-
-def listing_row(row: Any) -> rx.Component:  # a ListingRow Var of a ticket on its own
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.vstack(
-                    rx.text(row.place_label, weight="bold", size="4"),
-                    rx.link(row.title, href="/tickets/" + row.ticket_id, color_scheme="gray",
-                            size="2", class_name="ticket-title"),
-                    rx.text("Sold by ", row.seller_name, color_scheme="gray", size="1"),
-                    spacing="1",
-                    align="start",
-                ),
-                rx.spacer(),
-                status_badge(row, S.server_now_ms),
-                rx.text(row.price_label, size="5", weight="bold", data_testid="price"),
-                buy_control(row),
-                align="center",
-                width="100%",
-                wrap="wrap",
-                spacing="4",
-            ),
-            row_error(row),
-            width="100%",
-        ),
-        width="100%",
-        class_name="ticket-card",
-        data_testid="listing",
-        custom_attrs={"data-ticket-id": row.id, "data-status": row.status},
-    )  # fmt: skip
+    )
 
 
 def quantity_picker(row: Any) -> rx.Component:
@@ -152,13 +129,7 @@ def quantity_picker(row: Any) -> rx.Component:
                 default_value=row.quantity,
                 key=row.picker_key,
             ),
-            rx.button(
-                rx.cond(S.buying_id == row.id, rx.spinner(size="2"), rx.fragment()),
-                "Buy",
-                type="submit",
-                disabled=S.buying_id != "",
-                data_testid="seats-buy",
-            ),
+            buy_button(row, type="submit", data_testid="seats-buy"),
             align="center",
             spacing="2",
         ),
@@ -169,8 +140,8 @@ def quantity_picker(row: Any) -> rx.Component:
 
 def seats_buy_control(row: Any) -> rx.Component:  # a ListingRow Var of seats together
     return rx.cond(
-        S.user_id == row.owner_id,
-        rx.link(rx.button("Your listing", variant="soft"), href="/tickets/" + row.ticket_id),
+        is_yours(row),
+        your_listing(row),
         rx.cond(
             row.quantities.length() > 0,
             quantity_picker(row),
@@ -180,12 +151,15 @@ def seats_buy_control(row: Any) -> rx.Component:  # a ListingRow Var of seats to
     )  # fmt: skip
 
 
-def seats_row(row: Any) -> rx.Component:  # a ListingRow Var of seats sold together
+def row_card(
+    row: Any, state: rx.Component, control: rx.Component, *below: rx.Component, **attrs: Any
+) -> rx.Component:
+    """A row of the event page: where and what, its state, price and buy control."""
     return rx.card(
         rx.vstack(
             rx.hstack(
                 rx.vstack(
-                    rx.text(row.place_label, weight="bold", size="4", data_testid="seats-place"),
+                    rx.text(row.place_label, weight="bold", size="4", data_testid="place"),
                     rx.link(row.title, href="/tickets/" + row.ticket_id, color_scheme="gray",
                             size="2", class_name="ticket-title"),
                     rx.text("Sold by ", row.seller_name, color_scheme="gray", size="1"),
@@ -193,45 +167,61 @@ def seats_row(row: Any) -> rx.Component:  # a ListingRow Var of seats sold toget
                     align="start",
                 ),
                 rx.spacer(),
-                rx.vstack(
-                    rx.cond(
-                        row.status == "available",
-                        rx.badge(row.free_label, color_scheme="green", size="2",
-                                 data_testid="seats-free"),
-                        status_badge(row, S.server_now_ms),
-                    ),
-                    rx.hstack(
-                        rx.cond(row.held > 0, rx.text(row.held, " on hold", color_scheme="amber",
-                                                      size="1", data_testid="seats-held")),
-                        rx.cond(row.sold > 0, rx.text(row.sold, " sold", color_scheme="gray",
-                                                      size="1", data_testid="seats-sold")),
-                        spacing="2",
-                    ),
-                    spacing="1",
-                    align="end",
-                ),
+                state,
                 rx.text(row.price_label, size="5", weight="bold", data_testid="price"),
-                seats_buy_control(row),
+                control,
                 align="center",
                 width="100%",
                 wrap="wrap",
                 spacing="4",
             ),
-            rx.hstack(
-                rx.icon("users", size=14),
-                rx.text(row.split_label, size="2", data_testid="split-rule"),
-                color="var(--gray-11)",
-                align="center",
-            ),
-            row_error(row),
+            *below,
+            rx.cond(S.buy_error_for == row.id,
+                    error_text(S.buy_error, data_testid="buy-error")),
             width="100%",
         ),
         width="100%",
         class_name="ticket-card",
         data_testid="listing",
-        custom_attrs={"data-listing-id": row.listing_id, "data-status": row.status,
-                      "data-free": row.free},
+        custom_attrs={"data-status": row.status, **attrs},
     )  # fmt: skip
+
+
+def listing_row(row: Any) -> rx.Component:  # a ListingRow Var of a ticket on its own
+    return row_card(
+        row, status_badge(row, S.server_now_ms), buy_control(row), **{"data-ticket-id": row.id}
+    )
+
+
+def seats_state(row: Any) -> rx.Component:
+    """How many seats are free, held and sold (a countdown when none is free)."""
+    return rx.vstack(
+        rx.cond(
+            row.status == "available",
+            rx.badge(row.free_label, color_scheme="green", size="2", data_testid="seats-free"),
+            status_badge(row, S.server_now_ms),
+        ),
+        rx.hstack(
+            rx.cond(row.held > 0, rx.text(row.held, " on hold", color_scheme="amber",
+                                          size="1", data_testid="seats-held")),
+            rx.cond(row.sold > 0, rx.text(row.sold, " sold", color_scheme="gray",
+                                          size="1", data_testid="seats-sold")),
+            spacing="2",
+        ),
+        spacing="1",
+        align="end",
+    )  # fmt: skip
+
+
+def seats_row(row: Any) -> rx.Component:  # a ListingRow Var of seats sold together
+    rule = rx.hstack(
+        rx.icon("users", size=14),
+        rx.text(row.split_label, size="2", data_testid="split-rule"),
+        color="var(--gray-11)",
+        align="center",
+    )
+    attrs = {"data-listing-id": row.listing_id, "data-free": row.free}
+    return row_card(row, seats_state(row), seats_buy_control(row), rule, **attrs)
 
 
 def row_view(row: Any) -> rx.Component:

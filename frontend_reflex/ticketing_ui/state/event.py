@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from ticketing_ui.state.session import SessionState, now_ms
 from ticketing_ui.state.ticket import path_id
 from wire.events import Availability, EventDetail
 from wire.live import AnyFrame, Snapshot, TicketMessage
+from wire.orders import OrderPublic
 from wire.tickets import TicketPublic
 from wire.values import Event
 
@@ -72,7 +74,7 @@ def ticket_row(ticket: TicketView) -> ListingRow:
         title=ticket.title,
         place_label=ticket.seat_label,
         seller_name=ticket.seller_name,
-        owner_id=ticket.owner_id,
+        seller_id=ticket.seller_id,
         price_label=ticket.price_label,
         status=ticket.status,
         locked_until_ms=ticket.locked_until_ms,
@@ -103,7 +105,7 @@ def seats_row(seats: list[TicketView]) -> ListingRow:
         title=first.title,
         place_label=seats_place(first.section, first.row, [seat.seat for seat in seats]),
         seller_name=first.seller_name,
-        owner_id=first.owner_id,
+        seller_id=first.seller_id,
         price_label=("" if same else "from ") + f"{low.price_label} each",
         status=status,
         locked_until_ms=min((s.locked_until_ms for s in seats if s.status == "locked"), default=0),
@@ -270,48 +272,45 @@ class EventState(SessionState):
         self.section = self.min_price = self.max_price = ""
         await self.fetch()
 
-    @rx.event
-    async def buy(self, ticket_id: str) -> Any:
+    async def _hold(
+        self, row_id: str, start: Callable[[str, str], Awaitable[OrderPublic]]
+    ) -> AsyncIterator[Any]:
+        """Starts a purchase from a row (``start(token, caller)``), then on to its checkout;
+        the API's refusal shows under the row."""
         if not self.signed_in:
             yield self.redirect_to_sign_in()
             return
-        self.buying_id, self.buy_error, self.buy_error_for = ticket_id, "", ""
-        yield
+        self.buying_id, self.buy_error, self.buy_error_for = row_id, "", ""
+        yield None
         try:
-            order = await api.hold_ticket(
-                self._token, ticket_id, caller=self.router.session.client_ip
-            )
+            order = await start(self._token, self.router.session.client_ip)
         except api.ApiError as exc:
-            self.buy_error, self.buy_error_for = exc.message, ticket_id
+            self.buy_error, self.buy_error_for = exc.message, row_id
             return
         finally:
             self.buying_id = ""
         yield rx.redirect(f"/checkout/{order.id}")
 
     @rx.event
+    async def buy(self, ticket_id: str) -> Any:
+        async def start(token: str, caller: str) -> OrderPublic:
+            return await api.hold_ticket(token, ticket_id, caller=caller)
+
+        async for update in self._hold(ticket_id, start):
+            yield update
+
+    @rx.event
     async def buy_seats(self, form: dict[str, Any]) -> Any:
         """Holds the quantity picked of a listing's seats, then on to its checkout."""
         listing_id = str(form.get("listingId", ""))
-        if not self.signed_in:
-            yield self.redirect_to_sign_in()
-            return
-        try:
-            quantity = int(str(form.get("quantity", "")))
-        except ValueError:
-            self.buy_error, self.buy_error_for = "Pick how many seats.", listing_id
-            return
-        self.buying_id, self.buy_error, self.buy_error_for = listing_id, "", ""
-        yield
-        try:
-            order = await api.hold_seats(
-                self._token, listing_id, quantity, caller=self.router.session.client_ip
-            )
-        except api.ApiError as exc:
-            self.buy_error, self.buy_error_for = exc.message, listing_id
-            return
-        finally:
-            self.buying_id = ""
-        yield rx.redirect(f"/checkout/{order.id}")
+        picked = str(form.get("quantity", ""))
+        quantity = int(picked) if picked.isdigit() else 0  # the API says why 0 won't do
+
+        async def start(token: str, caller: str) -> OrderPublic:
+            return await api.hold_seats(token, listing_id, quantity, caller=caller)
+
+        async for update in self._hold(listing_id, start):
+            yield update
 
     async def apply_live(self, frame: AnyFrame) -> None:
         event_id = self.event.id
