@@ -229,20 +229,21 @@ async def recount(event_id: str) -> None:
         if current is None:
             return
         seq = int(current.get("availability_seq", 0))
-        counts = {status: 0 for status in TicketStatus}
-        cheapest: dict[str, Any] | None = None
-        async for row in tickets.find({"event.id": event_id}, {"status": 1, "price": 1}):
-            status = TicketStatus(row["status"])
-            counts[status] += 1
-            if status is TicketStatus.AVAILABLE and (
-                cheapest is None or row["price"]["amount"] < cheapest["amount"]
-            ):
-                cheapest = row["price"]
+        # Counted on the (event, status, price) index: no ticket is read but the cheapest.
+        counted = {
+            status: await tickets.count_documents({"event.id": event_id, "status": status.value})
+            for status in (TicketStatus.AVAILABLE, TicketStatus.LOCKED, TicketStatus.SOLD)
+        }
+        cheapest = await tickets.find_one(
+            {"event.id": event_id, "status": TicketStatus.AVAILABLE.value},
+            {"price": 1},
+            sort=[("price.amount", 1)],
+        )
         availability = Availability(
-            available=counts[TicketStatus.AVAILABLE],
-            locked=counts[TicketStatus.LOCKED],
-            sold=counts[TicketStatus.SOLD],
-            min_price=None if cheapest is None else Money.model_validate(cheapest),
+            available=counted[TicketStatus.AVAILABLE],
+            locked=counted[TicketStatus.LOCKED],
+            sold=counted[TicketStatus.SOLD],
+            min_price=None if cheapest is None else Money.model_validate(cheapest["price"]),
         )
         result = await events.update_one(
             {"_id": oid, "availability_seq": seq},

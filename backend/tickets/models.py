@@ -25,7 +25,8 @@ class Ticket(Document, TicketFields, Aggregate):
             pymongo.IndexModel([("status", 1), ("event.startsAt", 1)]),
             pymongo.IndexModel([("seller_id", 1), ("created_at", -1)]),
             pymongo.IndexModel([("owner_id", 1)]),
-            pymongo.IndexModel([("event.id", 1), ("price.amount", 1)]),
+            # An event's listings by price, and its availability counted (catalogue.py).
+            pymongo.IndexModel([("event.id", 1), ("status", 1), ("price.amount", 1)]),
         ]
 
 
