@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +37,7 @@ from backend.common.unit_of_work import UnitOfWork
 from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.schemas import EventIn, EventQuery, EventSort, EventStatusRequest, ListingQuery
 from wire.events import Availability, EventFields, Venue
-from wire.values import Event, EventStatus, Money, TicketStatus
+from wire.values import Event, EventStatus, Money, SplitRule, TicketStatus
 
 _ASC, _DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
 _SORTS: dict[EventSort, list[tuple[str, SortDirection]]] = {
@@ -166,8 +167,19 @@ async def search_events(query: EventQuery) -> tuple[list[EventRecord], int]:
     )
 
 
+def sells(free: int, size: int, split: SplitRule | None, quantity: int) -> bool:
+    """Whether ``quantity`` tickets can be bought together from a listing with ``free``
+    seats for sale (of ``size``) under ``split`` (a single ticket: size 1, no rule)."""
+    if quantity > free:
+        return False
+    if split is SplitRule.ALL:
+        return quantity == size == free
+    return not (split is SplitRule.PAIRS and free - quantity == 1)
+
+
 async def listings(record: EventRecord, query: ListingQuery) -> list[Ticket]:
-    """Its tickets for sale or held, cheapest first."""
+    """Its tickets for sale or held, cheapest first; with ``quantity``, only those that
+    can be bought that many together (a listing's seats, by its split rule)."""
     flt: dict[str, Any] = {"event.id": str(record.id), "status": {"$in": list(FOR_SALE)}}
     if query.section:
         flt["section"] = {"$regex": f"^{re.escape(query.section)}$", "$options": "i"}
@@ -179,7 +191,18 @@ async def listings(record: EventRecord, query: ListingQuery) -> list[Ticket]:
     if price:
         flt["price.amount"] = price
     sort = [("price.amount", _ASC), ("_id", _ASC)]
-    return await Ticket.find(flt).sort(sort).limit(query.limit).to_list()
+    found = await Ticket.find(flt).sort(sort).limit(query.limit).to_list()
+    if query.quantity == 1:
+        return found
+    free: Counter[str] = Counter(
+        t.listing_id for t in found if t.listing_id and t.status is TicketStatus.AVAILABLE
+    )
+    return [
+        t
+        for t in found
+        if t.listing_id is not None
+        and sells(free[t.listing_id], t.listing_size or 0, t.split, query.quantity)
+    ]
 
 
 def _event_fact(record: EventRecord) -> EventUpdated:

@@ -174,6 +174,7 @@ class ListingQuery(RequestModel):
     section: Annotated[str, Field(max_length=20), PLAIN_TEXT] | None = None
     min_price: Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS), WHOLE_NUMBER_TEXT] | None = None
     max_price: Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS), WHOLE_NUMBER_TEXT] | None = None
+    quantity: Annotated[int, Field(ge=1, le=MAX_SEATS), WHOLE_NUMBER_TEXT] = 1
     limit: Annotated[int, Field(ge=1, le=500), WHOLE_NUMBER_TEXT] = 200
 
 

@@ -241,3 +241,23 @@ async def test_price_edits_racing_seat_holds_never_interleave(stack: Stack) -> N
         for order in won:
             prices = [(await seller.ticket(t))["price"]["amount"] for t in order["ticketIds"]]
             assert order["price"]["amount"] == sum(prices), (order, prices)
+
+
+async def test_an_event_page_lists_what_can_be_bought_that_many_together(stack: Stack) -> None:
+    async with Bot(stack.url, "seller") as seller, Bot(stack.url, "buyer") as buyer:
+        listing = await list_seats(seller, ["1", "2", "3"], "pairs")
+        single = await seller.sell(2_500)  # the same (default) event
+        event_id = single["event"]["id"]
+
+        async def listed(quantity: int) -> set[str]:
+            response = await buyer.http.get(
+                f"/api/events/{event_id}", params={"quantity": quantity}
+            )
+            assert response.status_code == 200, response.text
+            return {t["id"] for t in response.json()["listings"]}
+
+        seats = {t["id"] for t in listing["tickets"]}
+        await eventually(lambda: listed(1), lambda got: got == seats | {single["id"]})
+        assert await listed(2) == set()  # two of three pairs seats would leave one
+        assert await listed(3) == seats
+        assert await listed(4) == set()
