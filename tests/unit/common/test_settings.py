@@ -57,6 +57,8 @@ ENV_VARS: list[tuple[str, str, object]] = [
     ("ORDER_RATE_PER_USER", "5", 5),
     ("ORDER_RATE_PER_IP", "50", 50),
     ("ORDER_RATE_WINDOW_SECONDS", "10", 10),
+    ("EVENT_CREATES_PER_USER", "3", 3),
+    ("EVENT_CREATES_PER_IP", "30", 30),
 ]
 
 
