@@ -167,6 +167,12 @@ async def search_events(query: EventQuery) -> tuple[list[EventRecord], int]:
     )
 
 
+def price_range(least: int | None, most: int | None) -> dict[str, Any]:
+    """The filter of tickets priced between ``least`` and ``most`` cents (either open)."""
+    bounds = {op: cents for op, cents in (("$gte", least), ("$lte", most)) if cents is not None}
+    return {"price.amount": bounds} if bounds else {}
+
+
 def sells(free: int, size: int, split: SplitRule | None, quantity: int) -> bool:
     """Whether ``quantity`` tickets can be bought together from a listing with ``free``
     seats for sale (of ``size``) under ``split`` (a single ticket: size 1, no rule)."""
@@ -183,13 +189,7 @@ async def listings(record: EventRecord, query: ListingQuery) -> list[Ticket]:
     flt: dict[str, Any] = {"event.id": str(record.id), "status": {"$in": list(FOR_SALE)}}
     if query.section:
         flt["section"] = {"$regex": f"^{re.escape(query.section)}$", "$options": "i"}
-    price: dict[str, int] = {}
-    if query.min_price is not None:
-        price["$gte"] = query.min_price
-    if query.max_price is not None:
-        price["$lte"] = query.max_price
-    if price:
-        flt["price.amount"] = price
+    flt |= price_range(query.min_price, query.max_price)
     sort = [("price.amount", _ASC), ("_id", _ASC)]
     found = await Ticket.find(flt).sort(sort).limit(query.limit).to_list()
     if query.quantity == 1:

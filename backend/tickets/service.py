@@ -135,13 +135,7 @@ def _filter(query: TicketQuery) -> dict[str, Any]:
         flt["event.startsAt"] = starts
     if query.kind is not None:
         flt["event.kind"] = query.kind.value
-    price: dict[str, int] = {}
-    if query.min_price is not None:
-        price["$gte"] = query.min_price
-    if query.max_price is not None:
-        price["$lte"] = query.max_price
-    if price:
-        flt["price.amount"] = price
+    flt |= catalogue.price_range(query.min_price, query.max_price)
     if query.q:
         pattern = {"$regex": re.escape(query.q), "$options": "i"}
         flt["$or"] = [{"title": pattern}, {"event.name": pattern}, {"event.venue": pattern}]
