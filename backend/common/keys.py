@@ -114,6 +114,10 @@ class RedisKeys:
         """An event's tickets for sale, scored by price (the cheapest: its from-price)."""
         return self._key("{live}", "event-prices", event_id or "-")
 
+    def live_event_listings(self, event_id: str) -> str:
+        """An event's tickets for sale or held, scored by price (its page's snapshot)."""
+        return self._key("{live}", "event-listings", event_id or "-")
+
     def live_orders(self, user_id: str) -> str:
         """Current state of a user's orders (their ``me`` snapshot)."""
         return self._key("{live}", "orders", user_id)

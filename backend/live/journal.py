@@ -13,14 +13,15 @@ from redis.asyncio import Redis
 from backend.common.keys import RedisKeys
 from backend.live.messages import LiveMessage, public_view
 
-# KEYS: cursor, stream, channel, tickets hash, the event's counts and prices, then the order
-# hash of each audience member.
+# KEYS: cursor, stream, channel, tickets hash, the event's counts, prices and listings, then
+# the order hash of each audience member.
 # ARGV: body, ticket id, users csv, public flag, max len, ticket version (-1: none),
 #       ticket state, order id, order state, order status, event id, ticket status,
 #       ticket price (cents).
 # Returns the new cursor, or 0 for a duplicate (ticket version or order status not new).
-# A ticket of an event also moves the event's counts (its status before and now) and
-# its price in the event's prices; the message then tells the event's availability.
+# A ticket of an event also moves the event's counts (its status before and now), its
+# price in the event's prices (for sale) and its place in the event's listings (for sale or
+# held: what an event page's snapshot reads); the message then tells the availability.
 _APPEND = """
 local availability = ''
 if ARGV[6] ~= '-1' then
@@ -41,17 +42,22 @@ if ARGV[6] ~= '-1' then
     else
       redis.call('ZREM', KEYS[6], ARGV[2])
     end
+    if ARGV[12] == 'available' or ARGV[12] == 'locked' then
+      redis.call('ZADD', KEYS[7], tonumber(ARGV[13]), ARGV[2])
+    else
+      redis.call('ZREM', KEYS[7], ARGV[2])
+    end
     availability = '"availability":' .. event_availability(KEYS[4], KEYS[5], KEYS[6]) .. ','
   end
 end
-if #KEYS >= 7 then
-  local known = redis.call('HGET', KEYS[7], ARGV[8])
+if #KEYS >= 8 then
+  local known = redis.call('HGET', KEYS[8], ARGV[8])
   -- a repeated status, or a creation arriving after the order moved on: nothing new
   if known and (cjson.decode(known)['status'] == ARGV[10] or ARGV[10] == 'created') then
     return 0
   end
 end
-for i = 7, #KEYS do redis.call('HSET', KEYS[i], ARGV[8], ARGV[9]) end
+for i = 8, #KEYS do redis.call('HSET', KEYS[i], ARGV[8], ARGV[9]) end
 local cursor = redis.call('INCR', KEYS[1])
 local frame = '{"cursor":' .. cursor .. ',' .. availability .. string.sub(ARGV[1], 2)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], cursor .. '-0', 'frame', frame,
@@ -79,10 +85,15 @@ end
 _APPEND = _EVENT_AVAILABILITY + _APPEND
 
 # KEYS: cursor, tickets hash, the event's counts and prices.
+# KEYS: cursor, tickets hash, the event's counts, prices and listings. The event's
+# listings (cheapest first) as their views, read at the cursor returned.
 _SNAPSHOT_EVENT = (
     _EVENT_AVAILABILITY
     + """
-return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2]),
+local ids = redis.call('ZRANGE', KEYS[5], 0, -1)
+local views = {}
+if #ids > 0 then views = redis.call('HMGET', KEYS[2], unpack(ids)) end
+return {redis.call('GET', KEYS[1]) or '0', views,
         event_availability(KEYS[2], KEYS[3], KEYS[4])}
 """
 )
@@ -146,7 +157,8 @@ class Journal:
         k = self.keys
         event_id = message.event_id
         keys = [k.live_cursor(), k.live_stream(), k.live_channel(), k.live_tickets(),
-                k.live_event_counts(event_id), k.live_event_prices(event_id)]  # fmt: skip
+                k.live_event_counts(event_id), k.live_event_prices(event_id),
+                k.live_event_listings(event_id)]  # fmt: skip
         order_id, order_state, order_status = "", "", ""
         if message.order_state is not None:
             keys += [k.live_orders(user) for user in message.users]
@@ -196,18 +208,14 @@ class Journal:
         """The event's listings (for sale or held), its availability, and the cursor
         they are current at."""
         k = self.keys
-        cursor, flat, availability = await self._snapshot_event(
+        cursor, raw_views, availability = await self._snapshot_event(
             keys=[
-                k.live_cursor(), k.live_tickets(),
-                k.live_event_counts(event_id), k.live_event_prices(event_id),
+                k.live_cursor(), k.live_tickets(), k.live_event_counts(event_id),
+                k.live_event_prices(event_id), k.live_event_listings(event_id),
             ]
         )  # fmt: skip
-        views = [json.loads(flat[i + 1]) for i in range(0, len(flat), 2)]
-        listings = [
-            public_view(v)
-            for v in views
-            if v["status"] in ON_SALE and (v["event"] or {}).get("id") == event_id
-        ]
+        views = [json.loads(raw) for raw in raw_views if raw]
+        listings = [public_view(v) for v in views if v["status"] in ON_SALE]
         listings.sort(key=lambda v: (v["price"]["amount"], v["id"]))
         return int(cursor), listings, dict(json.loads(availability))
 
