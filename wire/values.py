@@ -104,3 +104,4 @@ class Event(CamelModel):
     id: str | None = None
     city: str = ""
     status: OpenEventStatus = EventStatus.SCHEDULED
+    version: int = 0  # the event's version this copy was made from

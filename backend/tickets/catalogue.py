@@ -71,6 +71,7 @@ def snapshot(record: EventRecord) -> Event:
         city=record.venue.city,
         starts_at=record.starts_at,
         status=record.status,
+        version=record.version,
     )
 
 

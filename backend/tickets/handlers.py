@@ -35,7 +35,10 @@ type Change = Callable[[Ticket], Awaitable[dict[str, Any] | None]]
 
 def _follows(ticket: Ticket, event: Event) -> dict[str, Any] | None:
     """What a ticket must change to follow its event (None: nothing): the event's copy,
-    and, for a cancelled event, an unsold ticket becomes void (never for sale again)."""
+    and, for a cancelled event, an unsold ticket becomes void (never for sale again). A
+    copy newer than ``event`` (written from a later read, on another replica) stays."""
+    if ticket.event.version > event.version:
+        return None
     changes: dict[str, Any] = {}
     if ticket.event != event:
         changes["event"] = event.model_dump(mode="python", by_alias=True)
