@@ -359,7 +359,11 @@ async def test_running_consumer_keeps_consuming_after_a_dead_letter(
         if task.done():
             task.result()  # surfaces why the consumer loop stopped
         assert handled == ["later"]
-        assert (await redis.xpending(orders_stream, GROUP))["pending"] == 0
+
+        async def all_acked() -> bool:  # the ack follows the handler's return
+            return int((await redis.xpending(orders_stream, GROUP))["pending"]) == 0
+
+        await poll_until(all_acked)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
