@@ -50,6 +50,10 @@ class TicketStatus(StrEnum):
     VOID = "void"  # its event was cancelled before it sold: never for sale again
 
 
+# Listed: what the market and an event page show (for sale, or held by a buyer).
+LISTED = (TicketStatus.AVAILABLE.value, TicketStatus.LOCKED.value)
+
+
 class CancelReason(StrEnum):
     BUYER = "buyer"
     PAYMENT_FAILED = "payment_failed"

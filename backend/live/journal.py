@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from backend.common.keys import RedisKeys
 from backend.live.messages import LiveMessage, public_view
+from wire.values import LISTED
 
 # KEYS: cursor, stream, channel, tickets hash, the event's counts, prices and listings, then
 # the order hash of each audience member.
@@ -135,9 +136,6 @@ class Delivery:
         )
 
 
-ON_SALE = ("available", "locked")  # what a market or an event page lists
-
-
 def _users(csv: str) -> frozenset[str]:
     return frozenset(u for u in csv.split(",") if u)
 
@@ -200,7 +198,7 @@ class Journal:
             keys=[self.keys.live_cursor(), self.keys.live_tickets()]
         )
         views = [json.loads(flat[i + 1]) for i in range(0, len(flat), 2)]
-        return int(cursor), [public_view(v) for v in views if v["status"] in ON_SALE]
+        return int(cursor), [public_view(v) for v in views if v["status"] in LISTED]
 
     async def event_snapshot(
         self, event_id: str
@@ -215,7 +213,7 @@ class Journal:
             ]
         )  # fmt: skip
         views = [json.loads(raw) for raw in raw_views if raw]
-        listings = [public_view(v) for v in views if v["status"] in ON_SALE]
+        listings = [public_view(v) for v in views if v["status"] in LISTED]
         listings.sort(key=lambda v: (v["price"]["amount"], v["id"]))
         return int(cursor), listings, dict(json.loads(availability))
 

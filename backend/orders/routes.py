@@ -33,6 +33,8 @@ async def create(request: Request) -> Response:
             data.check_target()
             if data.ticket_id is not None:
                 object_id(data.ticket_id, "Ticket", field="ticketId")
+            if data.listing_id is not None:
+                object_id(data.listing_id, "Listing", field="listingId")
         except AppError:
             await limits.check_session()
             await limits.spend_address()  # a flood of bad requests counts too

@@ -17,16 +17,13 @@ from beanie import PydanticObjectId
 from backend.common.errors import Conflict, NotFound
 from backend.common.facts import OrderCreated
 from backend.common.holds import HoldPolicy
-from backend.common.ids import object_id
 from backend.common.replicas import caught_up
 from backend.common.ticket_locks import SeatRefusal, Seats, SeatsRefused, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.orders.cards import TicketCards
 from backend.orders.models import Order, TicketReplica
 from backend.orders.service import Budgets, Hold, unless_cancelled
-from wire.values import Money, SplitRule, TicketStatus
-
-_FOR_SALE = (TicketStatus.AVAILABLE.value, TicketStatus.LOCKED.value)
+from wire.values import LISTED, Money, SplitRule
 
 
 def _refusal(refused: SeatsRefused, quantity: int, rule: SplitRule) -> Conflict:
@@ -57,7 +54,6 @@ async def create_seats_order(
     """Hold ``quantity`` seats of the listing for the buyer and record the order at their
     committed prices; 404 unknown listing, 409 own seats, too few free, or a split the
     listing's rule forbids."""
-    object_id(listing_id, "Listing", field="listingId")
     seats = await TicketReplica.find({"listing_id": listing_id}).to_list()
     if not seats or len(seats) < (seats[0].listing_size or 0):
         # Unknown, or not every seat has reached this service yet (a moment after listing).
@@ -66,7 +62,7 @@ async def create_seats_order(
     if any(seat.owner_id == buyer_id for seat in seats):
         await budgets.uncharge_user()
         raise Conflict("You cannot buy your own seats", field="listingId")
-    for_sale = [seat for seat in seats if seat.status.value in _FOR_SALE]
+    for_sale = [seat for seat in seats if seat.status.value in LISTED]
     if not for_sale:
         await budgets.uncharge_user()
         raise Conflict("These seats are no longer for sale", field="listingId")
@@ -126,7 +122,7 @@ async def _record(
         )
         if current is None:
             raise Conflict("The price changed; reload and try again", field="listingId")
-        if current.status.value not in _FOR_SALE or current.owner_id == buyer_id:
+        if current.status.value not in LISTED or current.owner_id == buyer_id:
             raise Conflict("These seats are no longer for sale", field="listingId")
         priced.append(current)
     first = priced[0]

@@ -37,7 +37,7 @@ from backend.common.unit_of_work import UnitOfWork
 from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.schemas import EventIn, EventQuery, EventSort, EventStatusRequest, ListingQuery
 from wire.events import Availability, EventFields, Venue
-from wire.values import Event, EventStatus, Money, SplitRule, TicketStatus
+from wire.values import LISTED, Event, EventStatus, Money, SplitRule, TicketStatus
 
 _ASC, _DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
 _SORTS: dict[EventSort, list[tuple[str, SortDirection]]] = {
@@ -45,7 +45,6 @@ _SORTS: dict[EventSort, list[tuple[str, SortDirection]]] = {
     EventSort.POPULARITY: [("availability.sold", _DESC), ("starts_at", _ASC), ("_id", _ASC)],
     EventSort.PRICE: [("availability.minPrice.amount", _ASC), ("starts_at", _ASC), ("_id", _ASC)],
 }
-FOR_SALE = (TicketStatus.AVAILABLE.value, TicketStatus.LOCKED.value)  # listed, maybe held
 _RECOUNT_ATTEMPTS = 10
 
 
@@ -87,6 +86,12 @@ type BeforeCreating = Callable[[], Awaitable[None]]
 
 async def _free() -> None:
     return None
+
+
+async def find_event(event_id: str | None) -> EventRecord | None:
+    """The event of that id, or None (none, malformed or unknown: a fact's copy)."""
+    oid = object_id_or_none(event_id or "")
+    return await EventRecord.get(oid) if oid is not None else None
 
 
 async def find_or_create(
@@ -187,7 +192,7 @@ def sells(free: int, size: int, split: SplitRule | None, quantity: int) -> bool:
 async def listings(record: EventRecord, query: ListingQuery) -> list[Ticket]:
     """Its tickets for sale or held, cheapest first; with ``quantity``, only those that
     can be bought that many together (a listing's seats, by its split rule)."""
-    flt: dict[str, Any] = {"event.id": str(record.id), "status": {"$in": list(FOR_SALE)}}
+    flt: dict[str, Any] = {"event.id": str(record.id), "status": {"$in": list(LISTED)}}
     if query.section:
         flt["section"] = {"$regex": f"^{re.escape(query.section)}$", "$options": "i"}
     flt |= price_range(query.min_price, query.max_price)

@@ -23,9 +23,9 @@ from backend.common.ticket_locks import HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.common.user_replica import on_user_fact
 from backend.tickets import catalogue
-from backend.tickets.models import EventRecord, Ticket
+from backend.tickets.models import Ticket
 from backend.tickets.service import commit
-from wire.values import Event, EventStatus, TicketStatus
+from wire.values import LISTED, Event, EventStatus, TicketStatus
 
 _ATTEMPTS = 5
 _ENDED = (TicketStatus.SOLD, TicketStatus.VOID)
@@ -42,7 +42,7 @@ def _follows(ticket: Ticket, event: Event) -> dict[str, Any] | None:
     changes: dict[str, Any] = {}
     if ticket.event != event:
         changes["event"] = event.model_dump(mode="python", by_alias=True)
-    if event.status == EventStatus.CANCELLED and ticket.status.value in catalogue.FOR_SALE:
+    if event.status == EventStatus.CANCELLED and ticket.status.value in LISTED:
         changes |= {"status": TicketStatus.VOID.value, "locked_until": None}
     return changes or None
 
@@ -110,8 +110,7 @@ class TicketHandlers:
     async def reconcile(self, event_id: str | None) -> None:
         """Bring the event's tickets up to date with it, then recount its availability.
         A ticket that changes meanwhile is left: its own fact brings us back here."""
-        oid = object_id_or_none(event_id or "")
-        record = await EventRecord.get(oid) if oid is not None else None
+        record = await catalogue.find_event(event_id)
         if record is None:
             return
         event = catalogue.snapshot(record)
@@ -127,8 +126,7 @@ class TicketHandlers:
     async def on_ticket_fact(self, fact: TicketCreated) -> None:
         """A ticket changed: it follows its event (listed as the event changed), and the
         event's availability is counted again."""
-        oid = object_id_or_none(fact.event.id or "")
-        record = await EventRecord.get(oid) if oid is not None else None
+        record = await catalogue.find_event(fact.event.id)
         if record is None:
             return
         event = catalogue.snapshot(record)

@@ -26,7 +26,7 @@ from backend.tickets.schemas import (
     UpdateTicketRequest,
 )
 from wire.tickets import TicketFields
-from wire.values import Event, EventStatus, TicketStatus
+from wire.values import LISTED, Event, EventStatus, TicketStatus
 
 _ASC, _DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
 # The id last: pages stay stable when many tickets share a price or date.
@@ -123,7 +123,7 @@ def _filter(query: TicketQuery) -> dict[str, Any]:
     if query.status is not None:
         flt["status"] = query.status.value
     else:  # by default: what can still be bought, for events yet to come
-        flt["status"] = {"$in": list(catalogue.FOR_SALE)}
+        flt["status"] = {"$in": list(LISTED)}
     starts: dict[str, datetime] = {}
     if query.starts_after is not None:
         starts["$gte"] = query.starts_after
