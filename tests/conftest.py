@@ -1,6 +1,6 @@
-"""Real infrastructure for the tests: a private redis-server, the mongoeco wire server
-and localstripe, each started once per session on a free loopback port; every test gets
-a clean Redis and its own databases."""
+"""Real infrastructure for the tests: a private redis-server, the mongoeco wire server,
+localstripe, the Stripe Connect stand-in and the mail sink, each started once per session
+on a free loopback port; every test gets a clean Redis and its own databases."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from redis.asyncio import Redis
 
 from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
+from tests.support.mail import MailSink
 from tools.devstack.processes import (
     free_port,
+    start_connect,
+    start_mailsink,
     start_mongo,
     start_redis,
     start_redis_cluster,
@@ -60,6 +63,24 @@ def stripe_url(logs_dir: Path) -> Iterator[str]:
     port = free_port()
     child = start_stripe(port, log=logs_dir / "localstripe.log")
     yield f"http://127.0.0.1:{port}"
+    child.stop()
+
+
+@pytest.fixture(scope="session")
+def connect_url(logs_dir: Path) -> Iterator[str]:
+    """The Stripe Connect stand-in's base URL (localstripe has no Connect)."""
+    port = free_port()
+    child = start_connect(port, log=logs_dir / "connect.log")
+    yield f"http://127.0.0.1:{port}"
+    child.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_sink(logs_dir: Path) -> Iterator[MailSink]:
+    """The SMTP sink, shared by the session: filter its messages by recipient."""
+    smtp_port, http_port = free_port(), free_port()
+    child = start_mailsink(smtp_port, http_port, log=logs_dir / "mailsink.log")
+    yield MailSink(f"smtp://127.0.0.1:{smtp_port}", f"http://127.0.0.1:{http_port}")
     child.stop()
 
 

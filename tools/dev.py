@@ -1,9 +1,10 @@
 """Run the whole marketplace locally with embedded defaults: ``python -m tools.dev``.
 
 Starts (unless configured to use existing ones) a private redis-server, the mongoeco
-wire server persisting under ``.data/`` and localstripe on loopback, then every service
-as its own uvicorn process and the Reflex web app, behind one origin that mirrors the
-ingress routes. Ctrl-C or SIGTERM stops every child it started.
+wire server persisting under ``.data/``, localstripe, a Stripe Connect stand-in and a mail
+sink on loopback, then every service as its own uvicorn process and the Reflex web app,
+behind one origin that mirrors the ingress routes. Ctrl-C or SIGTERM stops every child it
+started.
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ from pathlib import Path
 from types import FrameType
 
 from tools.devstack.frontend import FRONTEND_DIR, start_frontend, wait_frontend
-from tools.devstack.processes import Child, free_port, start, start_mongo, start_redis, start_stripe
+from tools.devstack.processes import (
+    Child,
+    free_port,
+    start,
+    start_connect,
+    start_mailsink,
+    start_mongo,
+    start_redis,
+    start_stripe,
+)
 from tools.devstack.seed import BUYER, SELLER, seed
 from tools.devstack.seed import PASSWORD as DEMO_PASSWORD
 from tools.devstack.services import ServiceProcesses
@@ -87,7 +97,8 @@ def local_jwt_key(data: Path) -> str:
 
 
 def start_infrastructure(args: argparse.Namespace, logs: Path, children: list[Child]) -> None:
-    """Redis, MongoDB and Stripe stand-ins, unless the environment names real ones."""
+    """Redis, MongoDB, Stripe (cards and Connect) and SMTP stand-ins, unless the
+    environment names real ones."""
     env = os.environ
     if not env.get("REDIS_URL"):
         port = free_port()
@@ -102,6 +113,16 @@ def start_infrastructure(args: argparse.Namespace, logs: Path, children: list[Ch
         port = free_port()
         children.append(start_stripe(port, log=logs / "localstripe.log"))
         env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+    # localstripe has no Connect: its local stand-in, unless real Stripe is configured.
+    if "STRIPE_CONNECT_API_BASE" not in env and not env.get("STRIPE_SECRET_KEY"):
+        port = free_port()
+        children.append(start_connect(port, log=logs / "connect.log"))
+        env["STRIPE_CONNECT_API_BASE"] = f"http://127.0.0.1:{port}"
+    if not env.get("SMTP_URL"):
+        smtp_port, http_port = free_port(), free_port()
+        children.append(start_mailsink(smtp_port, http_port, log=logs / "mailsink.log"))
+        env["SMTP_URL"] = f"smtp://127.0.0.1:{smtp_port}"
+        env["MAIL_SINK_URL"] = f"http://127.0.0.1:{http_port}"
     env.setdefault("PUBLIC_URL", f"http://localhost:{args.port}")
     if not env.get("JWT_KEY"):
         env["JWT_KEY"] = local_jwt_key(args.data)

@@ -188,15 +188,41 @@ def start_stripe(port: int, *, log: Path | None = None) -> Child:
     return start("localstripe", argv, port, log=log)
 
 
+def start_connect(port: int, *, log: Path | None = None) -> Child:
+    """The Stripe Connect stand-in (``tools.devstack.connect``)."""
+    argv = [sys.executable, "-m", "tools.devstack.connect", "--port", str(port)]
+    return start("connect", argv, port, log=log)
+
+
+def start_mailsink(smtp_port: int, http_port: int, *, log: Path | None = None) -> Child:
+    """The SMTP sink (``tools.devstack.mailsink``); its ``port`` is the HTTP one."""
+    argv = [sys.executable, "-m", "tools.devstack.mailsink",
+            "--smtp-port", str(smtp_port), "--http-port", str(http_port)]  # fmt: skip
+    child = start("mailsink", argv, http_port, log=log)
+    try:
+        wait_for_port(smtp_port, process=child.process)
+    except BaseException:
+        child.stop()
+        raise
+    return child
+
+
 def start_stand_ins(logs: Path, children: list[Child]) -> dict[str, str]:
-    """A private redis-server, mongoeco wire server and localstripe on free loopback ports
-    (appended to ``children`` as each starts); their addresses by setting name."""
+    """A private redis-server, mongoeco wire server, localstripe, the Stripe Connect
+    stand-in and the mail sink on free loopback ports (appended to ``children`` as each
+    starts); their addresses by setting name."""
     redis_port, mongo_port, stripe_port = free_port(), free_port(), free_port()
+    connect_port, smtp_port, mail_port = free_port(), free_port(), free_port()
     children.append(start_redis(redis_port, log=logs / "redis.log"))
     children.append(start_mongo(mongo_port, log=logs / "mongo.log"))
     children.append(start_stripe(stripe_port, log=logs / "localstripe.log"))
+    children.append(start_connect(connect_port, log=logs / "connect.log"))
+    children.append(start_mailsink(smtp_port, mail_port, log=logs / "mailsink.log"))
     return {
         "MONGO_URL": f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
+        "STRIPE_CONNECT_API_BASE": f"http://127.0.0.1:{connect_port}",
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "MAIL_SINK_URL": f"http://127.0.0.1:{mail_port}",
     }
