@@ -138,6 +138,12 @@ def settings(redis_url: str, mongo_url: str, redis: Redis, namespace: str) -> Se
         token_address_limit=100_000,
         order_rate_per_ip=100_000,
         order_rate_per_user=100_000,
+        # Prices are the list prices here; the fees are tested on their own
+        # (tests/unit/common/test_fees.py, tests/integration/payments/test_money.py).
+        buyer_fee_bps=0,
+        buyer_fee_fixed_cents=0,
+        seller_fee_bps=0,
+        seller_fee_fixed_cents=0,
     )
 
 

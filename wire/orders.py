@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import ConfigDict, computed_field
 
 from wire.base import CamelModel, IdText
-from wire.values import Event, Money, OpenCancelReason, OpenOrderStatus
+from wire.values import Event, OpenCancelReason, OpenOrderStatus, Priced
 
 
 class OrderTicket(CamelModel):
@@ -16,12 +16,12 @@ class OrderTicket(CamelModel):
     event: Event
 
 
-class OrderPublic(CamelModel):
+class OrderPublic(CamelModel, Priced):
     model_config = ConfigDict(from_attributes=True)
 
     id: IdText
     status: OpenOrderStatus
-    price: Money
+    # ``price``: what the buyer pays, all-in; ``breakdown``: the list price and the fees.
     expires_at: datetime
     ticket: OrderTicket
     buyer_id: str

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, computed_field, field_serializer
+from pydantic import AwareDatetime, ConfigDict, computed_field, field_serializer
 
 from wire.base import CamelModel, IdText, epoch_ms
-from wire.values import Event, Money, SplitRule, TicketStatus
+from wire.values import Event, Priced, SplitRule, TicketStatus
 
 
-class TicketFields(BaseModel):
+class TicketFields(Priced):
     """What a ticket is, in one place: the tickets service's document, the facts it
     publishes and the views clients read all carry these fields (each in its own casing:
-    the document stores snake_case, facts and views travel camelCase)."""
+    the document stores snake_case, facts and views travel camelCase). Its ``price`` is
+    all-in, its ``breakdown`` the seller's list price and the fees (``Priced``)."""
 
     title: str
     event: Event
     section: str | None = None
     row: str | None = None
     seat: str | None = None
-    price: Money
     seller_id: str
     owner_id: str
     status: TicketStatus = TicketStatus.AVAILABLE

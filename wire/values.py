@@ -4,9 +4,9 @@ is for. Shared by the services, the facts they publish and every client."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from wire.base import CamelModel
 
@@ -92,6 +92,17 @@ class Money(CamelModel):
     amount: int = Field(description="Integer minor units (cents)")
     currency: str = Field(min_length=3, max_length=3)
 
+    def plus(self, other: Money) -> Money:
+        return Money(amount=self.amount + other.amount, currency=self._same(other))
+
+    def minus(self, other: Money) -> Money:
+        return Money(amount=self.amount - other.amount, currency=self._same(other))
+
+    def _same(self, other: Money) -> str:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+        return self.currency
+
 
 class Event(CamelModel):
     """The concert, game or show a ticket is for, as the ticket carries it: a copy of the
@@ -109,3 +120,59 @@ class Event(CamelModel):
     city: str = ""
     status: OpenEventStatus = EventStatus.SCHEDULED
     version: int = 0  # the event's version this copy was made from
+
+
+class PriceBreakdown(CamelModel):
+    """What a price is made of: the seller's list price, the buyer fee on top (together:
+    the all-in ``price`` a buyer pays and sees everywhere) and the seller fee taken from
+    the list price (what is left: the seller's ``proceeds``). Fixed when the ticket is
+    priced, so a later change of the fees never moves a price people already see."""
+
+    model_config = ConfigDict(frozen=True)
+
+    list_price: Money
+    buyer_fee: Money
+    seller_fee: Money
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total(self) -> Money:
+        """The all-in price: what the buyer pays."""
+        return self.list_price.plus(self.buyer_fee)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def proceeds(self) -> Money:
+        """What the seller receives."""
+        return self.list_price.minus(self.seller_fee)
+
+    @classmethod
+    def without_fees(cls, price: Money) -> PriceBreakdown:
+        """A ticket priced before fees existed: its price is all the seller's."""
+        zero = Money(amount=0, currency=price.currency)
+        return cls(list_price=price, buyer_fee=zero, seller_fee=zero)
+
+    def plus(self, other: PriceBreakdown) -> PriceBreakdown:
+        """Two breakdowns together (the seats of one order)."""
+        return PriceBreakdown(
+            list_price=self.list_price.plus(other.list_price),
+            buyer_fee=self.buyer_fee.plus(other.buyer_fee),
+            seller_fee=self.seller_fee.plus(other.seller_fee),
+        )
+
+
+class Priced(BaseModel):
+    """An all-in ``price`` with its ``breakdown``: a ticket, an order, a charge. Stored or
+    told before fees existed, it has no breakdown: its price was all the seller's."""
+
+    price: Money  # all-in: what the buyer pays (``breakdown.total``)
+    breakdown: PriceBreakdown
+
+    @model_validator(mode="before")
+    @classmethod
+    def _priced_before_fees(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("breakdown") is None and "price" in data:
+            price = data["price"]
+            money = price if isinstance(price, Money) else Money.model_validate(price)
+            return {**data, "breakdown": PriceBreakdown.without_fees(money)}
+        return data

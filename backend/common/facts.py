@@ -19,7 +19,7 @@ from backend.common.ticket_locks import SeatsHeld
 from wire.base import CamelModel
 from wire.events import EventFields
 from wire.tickets import TicketFields
-from wire.values import CancelReason, Money
+from wire.values import CancelReason, Event, Money, Priced
 
 
 def _new_id() -> str:
@@ -88,15 +88,18 @@ class EventUpdated(Fact, EventFields):
     event_id: str
 
 
-class OrderCreated(Fact, SeatsHeld):
+class OrderCreated(Fact, SeatsHeld, Priced):
+    """``price`` is all-in, ``breakdown`` what it is made of; ``event`` is None only in an
+    order told before payouts and refunds needed it."""
+
     STREAM = "orders"
     PUBLISHER = "orders"
     order_id: str
     ticket_id: str
     buyer_id: str
     seller_id: str
-    price: Money
     expires_at: AwareDatetime
+    event: Event | None = None
 
 
 class OrderCancelled(Fact, SeatsHeld):

@@ -81,6 +81,23 @@ class Settings(BaseSettings):
     # existing event is free.
     event_creates_per_user: int = Field(default=30, ge=1)
     event_creates_per_ip: int = Field(default=300, ge=1)
+    # Fees (backend/common/fees.py): a buyer fee on top of the list price, a seller fee
+    # taken from it; each a percentage in basis points (1,000 = 10 %) plus fixed cents.
+    buyer_fee_bps: int = Field(default=1_000, ge=0, le=5_000)
+    buyer_fee_fixed_cents: int = Field(default=150, ge=0, le=10_000)
+    seller_fee_bps: int = Field(default=500, ge=0, le=5_000)
+    seller_fee_fixed_cents: int = Field(default=0, ge=0, le=10_000)
+    # Stripe Connect (seller payouts): its API base (empty = real Stripe; locally the
+    # stand-in tools/devstack/connect.py); proceeds become payable this long after the event.
+    stripe_connect_api_base: str = "http://127.0.0.1:8421"
+    payout_delay_days: float = Field(default=5, ge=0, le=90)
+    # How often the payouts, refunds and mail workers look for work (each also wakes at once
+    # on the facts that make some).
+    money_poll_seconds: float = Field(default=10, gt=0)
+    # Mail: smtp://[user:password@]host:port (smtps:// for TLS from the start; STARTTLS is
+    # used when the server offers it), and the sender.
+    smtp_url: str = "smtp://127.0.0.1:1025"
+    mail_from: str = "Ticketing <tickets@ticketing.local>"
 
     @property
     def is_production(self) -> bool:

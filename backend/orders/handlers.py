@@ -31,6 +31,7 @@ def _replica_fields(fact: TicketCreated) -> dict[str, object]:
         "title": fact.title,
         "event": fact.event.model_dump(mode="python"),
         "price": fact.price.model_dump(),
+        "breakdown": fact.breakdown.model_dump(),
         "seller_id": fact.seller_id,
         "owner_id": fact.owner_id,
         "status": fact.status.value,

@@ -12,16 +12,15 @@ from backend.common.clock import utcnow
 from backend.common.ticket_locks import SeatsHeld
 from backend.common.unit_of_work import Aggregate
 from wire.orders import OrderTicket
-from wire.values import CancelReason, Event, Money, OrderStatus, SplitRule, TicketStatus
+from wire.values import CancelReason, Event, OrderStatus, Priced, SplitRule, TicketStatus
 
 
-class TicketReplica(Document):
+class TicketReplica(Document, Priced):
     """Local copy of a ticket, applied in version order from TicketCreated/TicketUpdated."""
 
     id: str  # type: ignore[assignment]
     title: str
     event: Event
-    price: Money
     seller_id: str
     owner_id: str
     status: TicketStatus
@@ -36,14 +35,14 @@ class TicketReplica(Document):
         indexes = [pymongo.IndexModel([("listing_id", 1)])]
 
 
-class Order(Document, SeatsHeld, Aggregate):
+class Order(Document, SeatsHeld, Aggregate, Priced):
     """An order of one ticket, or of several seats of one listing (``SeatsHeld``)."""
 
     ticket_id: str
     buyer_id: str
     seller_id: str
     status: OrderStatus = OrderStatus.CREATED
-    price: Money  # the ticket's (the seats' together) committed price when locked
+    # ``price``: the ticket's (the seats' together) committed all-in price when locked.
     expires_at: datetime
     ticket_title: str
     event: Event

@@ -10,6 +10,7 @@ one script. The buyer's hold counts each seat against their cap.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from beanie import PydanticObjectId
@@ -23,7 +24,7 @@ from backend.common.unit_of_work import UnitOfWork
 from backend.orders.cards import TicketCards
 from backend.orders.models import Order, TicketReplica
 from backend.orders.service import Budgets, Hold, unless_cancelled
-from wire.values import LISTED, Money, SplitRule
+from wire.values import LISTED, Money, PriceBreakdown, SplitRule
 
 
 def _refusal(refused: SeatsRefused, quantity: int, rule: SplitRule) -> Conflict:
@@ -126,6 +127,7 @@ async def _record(
             raise Conflict("These seats are no longer for sale", field="listingId")
         priced.append(current)
     first = priced[0]
+    breakdown = functools.reduce(PriceBreakdown.plus, (seat.breakdown for seat in priced))
     price = Money(amount=sum(seat.price.amount for seat in priced), currency=first.price.currency)
     expires_at = datetime.fromtimestamp(deadline_ms / 1000, UTC)
     seats = {
@@ -138,6 +140,7 @@ async def _record(
         buyer_id=buyer_id,
         seller_id=first.seller_id,
         price=price,
+        breakdown=breakdown,
         expires_at=expires_at,
         ticket_title=first.title,
         event=first.event,
@@ -149,6 +152,8 @@ async def _record(
         buyer_id=buyer_id,
         seller_id=first.seller_id,
         price=price,
+        breakdown=breakdown,
+        event=first.event,
         expires_at=expires_at,
         **seats,
     )

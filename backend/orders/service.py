@@ -168,6 +168,8 @@ async def create_order(
             buyer_id=buyer_id,
             seller_id=current.seller_id,
             price=current.price,
+            breakdown=current.breakdown,
+            event=current.event,
             expires_at=expires_at,
         )
         order = Order(
@@ -176,6 +178,7 @@ async def create_order(
             buyer_id=buyer_id,
             seller_id=current.seller_id,
             price=current.price,
+            breakdown=current.breakdown,
             expires_at=expires_at,
             ticket_title=current.title,
             event=current.event,

@@ -19,6 +19,7 @@ from backend.tickets.schemas import (
     EventIn,
     EventQuery,
     EventStatusRequest,
+    FeeQuery,
     ListingQuery,
     RelistRequest,
     TicketQuery,
@@ -26,6 +27,7 @@ from backend.tickets.schemas import (
 )
 from wire.events import EventDetail, EventPage, EventPublic
 from wire.tickets import ListingPublic, TicketList, TicketOwned, TicketPage, TicketPublic
+from wire.values import PriceBreakdown
 
 SERVICE = "tickets"
 
@@ -42,6 +44,9 @@ ENDPOINTS = [
              query=TicketQuery, response=TicketPage),
     Endpoint("GET", "/api/tickets/mine", routes.mine, "Tickets I listed or bought",
              response=TicketList, auth=True),
+    Endpoint("GET", "/api/tickets/fees", routes.fees,
+             "Price a list price: the all-in price buyers pay and what the seller receives",
+             query=FeeQuery, response=PriceBreakdown),
     Endpoint("GET", "/api/tickets/{ticket_id}", routes.show,
              "One ticket (its seller and its owner see the buyer and the order)",
              response=TicketOwned, errors=(404,)),

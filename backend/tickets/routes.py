@@ -8,6 +8,7 @@ from starlette.responses import Response
 from backend.common.auth import CurrentUser, current_user, require_user
 from backend.common.endpoint import respond
 from backend.common.errors import Forbidden, parse_body, parse_query
+from backend.common.fees import FeeSchedule
 from backend.common.rate_limits import Quota, client_address
 from backend.common.runtime import runtime_of
 from backend.common.user_replica import display_names, has_role
@@ -19,6 +20,7 @@ from backend.tickets.schemas import (
     EventIn,
     EventQuery,
     EventStatusRequest,
+    FeeQuery,
     ListingQuery,
     RelistRequest,
     TicketQuery,
@@ -61,6 +63,7 @@ async def create(request: Request) -> Response:
     data = await parse_body(request, CreateTicketRequest)
     ticket = await service.create_ticket(
         seller_id=user.id,
+        fees=FeeSchedule.of(runtime_of(request).settings),
         data=data,
         uow=runtime_of(request).uow,
         before_creating=event_budget(request, user),
@@ -73,6 +76,7 @@ async def create_listing(request: Request) -> Response:
     data = await parse_body(request, CreateListingRequest)
     listing_id, seats = await service.create_listing(
         seller_id=user.id,
+        fees=FeeSchedule.of(runtime_of(request).settings),
         data=data,
         uow=runtime_of(request).uow,
         before_creating=event_budget(request, user),
@@ -96,6 +100,12 @@ async def mine(request: Request) -> Response:
     return respond(TicketList(items=await present(await service.tickets_of(user.id))))
 
 
+async def fees(request: Request) -> Response:
+    query = parse_query(request, FeeQuery)
+    priced = service.priced(query.price(), FeeSchedule.of(runtime_of(request).settings))
+    return respond(priced["breakdown"])
+
+
 async def show(request: Request) -> Response:
     ticket = await service.get_ticket(request.path_params["ticket_id"])
     viewer = current_user(request)
@@ -113,6 +123,7 @@ async def update(request: Request) -> Response:
         ticket_id=request.path_params["ticket_id"],
         user_id=user.id,
         data=data,
+        fees=FeeSchedule.of(runtime.settings),
         locks=runtime.ticket_locks,
         uow=runtime.uow,
     )
@@ -127,6 +138,7 @@ async def relist(request: Request) -> Response:
         ticket_id=request.path_params["ticket_id"],
         user_id=user.id,
         data=data,
+        fees=FeeSchedule.of(runtime.settings),
         locks=runtime.ticket_locks,
         uow=runtime.uow,
     )

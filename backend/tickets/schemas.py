@@ -210,6 +210,16 @@ class UpdateTicketRequest(RequestModel):
         return self
 
 
+class FeeQuery(RequestModel):
+    """``GET /api/tickets/fees``: a list price to price (what buyers pay, what I receive)."""
+
+    amount: Annotated[int, Field(gt=0, le=MAX_PRICE_CENTS), WHOLE_NUMBER_TEXT]
+    currency: Annotated[str, AfterValidator(_known_currency)] = "usd"
+
+    def price(self) -> PriceIn:
+        return PriceIn(amount=self.amount, currency=self.currency)
+
+
 class RelistRequest(RequestModel):
     price: PriceIn
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from beanie import PydanticObjectId, SortDirection
 
 from backend.common.clock import utcnow
-from backend.common.errors import Conflict, Forbidden, NotFound
+from backend.common.errors import BadRequest, Conflict, Forbidden, NotFound
 from backend.common.facts import TicketCreated, TicketUpdated
+from backend.common.fees import FeeSchedule
 from backend.common.ids import object_id
 from backend.common.paging import page_of
 from backend.common.ticket_locks import HolderKind, TicketLocks
@@ -20,13 +21,14 @@ from backend.tickets.models import Ticket
 from backend.tickets.schemas import (
     CreateListingRequest,
     CreateTicketRequest,
+    PriceIn,
     RelistRequest,
     SortOrder,
     TicketQuery,
     UpdateTicketRequest,
 )
 from wire.tickets import TicketFields
-from wire.values import LISTED, Event, EventStatus, TicketStatus
+from wire.values import LISTED, Event, EventStatus, Money, PriceBreakdown, TicketStatus
 
 _ASC, _DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
 # The id last: pages stay stable when many tickets share a price or date.
@@ -62,6 +64,7 @@ async def _event_of(
 async def create_ticket(
     *,
     seller_id: str,
+    fees: FeeSchedule,
     data: CreateTicketRequest,
     uow: UnitOfWork,
     before_creating: catalogue.BeforeCreating,
@@ -74,7 +77,7 @@ async def create_ticket(
         section=data.section,
         row=data.row,
         seat=data.seat,
-        price=data.price.money(),
+        **priced(data.price, fees),
         seller_id=seller_id,
         owner_id=seller_id,
     )
@@ -84,12 +87,14 @@ async def create_ticket(
 async def create_listing(
     *,
     seller_id: str,
+    fees: FeeSchedule,
     data: CreateListingRequest,
     uow: UnitOfWork,
     before_creating: catalogue.BeforeCreating,
 ) -> tuple[str, list[Ticket]]:
     """List seats of one event together: one ticket per seat, each a seat of the listing
     (``listing_id``) with its split rule; buyers order them by the listing."""
+    price = priced(data.price, fees)
     event, listing_id = await _event_of(data, uow, before_creating), str(PydanticObjectId())
     seats = []
     for seat in data.seats:
@@ -100,7 +105,7 @@ async def create_listing(
             section=data.section,
             row=data.row,
             seat=seat,
-            price=data.price.money(),
+            **price,
             seller_id=seller_id,
             owner_id=seller_id,
             listing_id=listing_id,
@@ -109,6 +114,26 @@ async def create_listing(
         )
         seats.append(await uow.add(ticket, ticket_event(TicketCreated, ticket)))
     return listing_id, seats
+
+
+class Priced(TypedDict):
+    price: Money
+    breakdown: PriceBreakdown
+
+
+def priced(price: PriceIn, fees: FeeSchedule) -> Priced:
+    """A ticket's all-in price and its breakdown, from the seller's list price; 400 when
+    the list price does not even cover the seller fee."""
+    list_price = price.money()
+    if not fees.covers(list_price):
+        raise BadRequest("The price must be more than the seller fee", field="price")
+    breakdown = fees.price(list_price)
+    return Priced(price=breakdown.total, breakdown=breakdown)
+
+
+def stored(price: Priced) -> dict[str, Any]:
+    """The priced fields as a document stores them (camelCase values)."""
+    return {"price": price["price"].model_dump(), "breakdown": price["breakdown"].model_dump()}
 
 
 async def get_ticket(ticket_id: str) -> Ticket:
@@ -159,7 +184,13 @@ async def commit(ticket: Ticket, changes: dict[str, Any], uow: UnitOfWork) -> Ti
 
 
 async def update_ticket(
-    *, ticket_id: str, user_id: str, data: UpdateTicketRequest, locks: TicketLocks, uow: UnitOfWork
+    *,
+    ticket_id: str,
+    user_id: str,
+    data: UpdateTicketRequest,
+    fees: FeeSchedule,
+    locks: TicketLocks,
+    uow: UnitOfWork,
 ) -> Ticket:
     """The owner edits a ticket that nobody is buying (invariant: no edits while locked).
 
@@ -189,7 +220,7 @@ async def update_ticket(
             if name in data.model_fields_set:
                 changes[name] = getattr(data, name)
         if data.price is not None:
-            changes["price"] = data.price.money().model_dump()
+            changes |= stored(priced(data.price, fees))
         if changes:
             updated = await commit(ticket, changes, uow)
             if updated is None:
@@ -202,7 +233,13 @@ async def update_ticket(
 
 
 async def relist_ticket(
-    *, ticket_id: str, user_id: str, data: RelistRequest, locks: TicketLocks, uow: UnitOfWork
+    *,
+    ticket_id: str,
+    user_id: str,
+    data: RelistRequest,
+    fees: FeeSchedule,
+    locks: TicketLocks,
+    uow: UnitOfWork,
 ) -> Ticket:
     """The buyer of a sold ticket puts it on sale again (resale)."""
     ticket = await get_ticket(ticket_id)
@@ -219,7 +256,7 @@ async def relist_ticket(
         {
             "status": TicketStatus.AVAILABLE.value,
             "seller_id": user_id,
-            "price": data.price.money().model_dump(),
+            **stored(priced(data.price, fees)),
             "order_id": None,
             "locked_until": None,
             # A seat bought with others is sold again on its own.

@@ -59,6 +59,15 @@ ENV_VARS: list[tuple[str, str, object]] = [
     ("ORDER_RATE_WINDOW_SECONDS", "10", 10),
     ("EVENT_CREATES_PER_USER", "3", 3),
     ("EVENT_CREATES_PER_IP", "30", 30),
+    ("BUYER_FEE_BPS", "750", 750),
+    ("BUYER_FEE_FIXED_CENTS", "99", 99),
+    ("SELLER_FEE_BPS", "250", 250),
+    ("SELLER_FEE_FIXED_CENTS", "25", 25),
+    ("STRIPE_CONNECT_API_BASE", "", ""),
+    ("PAYOUT_DELAY_DAYS", "7", 7.0),
+    ("MONEY_POLL_SECONDS", "30", 30.0),
+    ("SMTP_URL", "smtps://mailer:pw@smtp.example.com:465", None),
+    ("MAIL_FROM", "Tickets <no-reply@example.com>", None),
 ]
 
 
