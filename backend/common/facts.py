@@ -100,6 +100,7 @@ class OrderCreated(Fact, SeatsHeld, Priced):
     seller_id: str
     expires_at: AwareDatetime
     event: Event | None = None
+    title: str = ""  # the ticket's title
 
 
 class OrderCancelled(Fact, SeatsHeld):
@@ -125,6 +126,31 @@ class ChargeCreated(Fact, SeatsHeld):
     ticket_id: str
     buyer_id: str
     payment_intent_id: str
+    amount: Money
+
+
+class PaymentRefunded(Fact, SeatsHeld):
+    """A paid order was refunded in full, fees included (its event was cancelled)."""
+
+    STREAM = "payments"
+    PUBLISHER = "payments"
+    order_id: str
+    ticket_id: str
+    buyer_id: str
+    seller_id: str
+    refund_id: str
+    amount: Money
+    paid_out: bool  # the seller had been paid: they now owe the proceeds back
+
+
+class PayoutPaid(Fact):
+    """A sale's proceeds were transferred to its seller's payout account."""
+
+    STREAM = "payments"
+    PUBLISHER = "payments"
+    order_id: str
+    seller_id: str
+    transfer_id: str
     amount: Money
 
 
@@ -154,5 +180,7 @@ FACT_TYPES: dict[str, type[Fact]] = {
         OrderExpired,
         ChargeCreated,
         ChargeFailed,
+        PaymentRefunded,
+        PayoutPaid,
     )
 }

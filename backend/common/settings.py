@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     # How often the payouts, refunds and mail workers look for work (each also wakes at once
     # on the facts that make some).
     money_poll_seconds: float = Field(default=10, gt=0)
+    # false: the payments service leaves them to ``python -m backend.payments.worker``.
+    money_workers: bool = True
     # Mail: smtp://[user:password@]host:port (smtps:// for TLS from the start; STARTTLS is
     # used when the server offers it), and the sender.
     smtp_url: str = "smtp://127.0.0.1:1025"

@@ -1,4 +1,4 @@
-"""A service's local copy of users' public names and roles, kept from UserCreated/UserUpdated."""
+"""A service's local copy of users' names, roles and e-mail, kept from UserCreated/UserUpdated."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ class UserReplica(Document):
     display_name: str
     version: int
     roles: list[str] = []
+    email: str = ""  # where the payments service sends receipts and notices
 
     class Settings:
         name = "user_replicas"
@@ -24,7 +25,12 @@ class UserReplica(Document):
 
 async def on_user_fact(fact: UserCreated | UserUpdated) -> None:
     """Idempotent: a duplicate or older version changes nothing."""
-    fields = {"display_name": fact.display_name, "version": fact.version, "roles": fact.roles}
+    fields = {
+        "display_name": fact.display_name,
+        "version": fact.version,
+        "roles": fact.roles,
+        "email": fact.email,
+    }
     collection = UserReplica.get_pymongo_collection()
     # Newer than what we have: overwrite. Unknown user: insert. Otherwise: nothing.
     await collection.update_one(

@@ -154,6 +154,7 @@ async def _record(
         price=price,
         breakdown=breakdown,
         event=first.event,
+        title=first.title,
         expires_at=expires_at,
         **seats,
     )

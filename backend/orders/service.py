@@ -170,6 +170,7 @@ async def create_order(
             price=current.price,
             breakdown=current.breakdown,
             event=current.event,
+            title=current.title,
             expires_at=expires_at,
         )
         order = Order(

@@ -100,8 +100,18 @@ class PaymentGateway:
     async def cancel(self, intent_id: str) -> None:
         await self.client.v1.payment_intents.cancel_async(intent_id)
 
-    async def refund(self, intent_id: str) -> None:
-        await self.client.v1.refunds.create_async({"payment_intent": intent_id})
+    async def refund(self, intent_id: str, *, key: str) -> str:
+        """Refund a charge in full; the key makes a repeated call refund once."""
+        refund = await self.client.v1.refunds.create_async(
+            {"payment_intent": intent_id}, {"idempotency_key": key}
+        )
+        return str(refund.id)
+
+    async def refund_of(self, intent_id: str) -> str | None:
+        """The refund already made of a charge, if any (a refund interrupted between
+        Stripe's answer and our record is found here; localstripe ignores keys)."""
+        found = await self.client.v1.refunds.list_async({"payment_intent": intent_id, "limit": 1})
+        return str(found.data[0].id) if found.data else None
 
 
 def _card_message(exc: stripe.CardError) -> str:

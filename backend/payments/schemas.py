@@ -13,3 +13,7 @@ from backend.common.schemas import RequestModel
 class CreatePaymentRequest(RequestModel):
     order_id: Annotated[str, Field(min_length=1, max_length=64)]
     payment_method_id: Annotated[str, Field(min_length=3, max_length=255, pattern=r"^pm_\w+$")]
+
+
+class RefundQuery(RequestModel):
+    event_id: Annotated[str, Field(min_length=1, max_length=64)]

@@ -20,6 +20,7 @@ import stripe
 import structlog
 from pymongo.errors import DuplicateKeyError
 
+from backend.common.clock import utcnow
 from backend.common.errors import (
     AppError,
     BadRequest,
@@ -34,8 +35,9 @@ from backend.common.keys import RedisKeys
 from backend.common.replicas import caught_up
 from backend.common.ticket_locks import TicketLocks
 from backend.common.unit_of_work import FactsOf, UnitOfWork
+from backend.payments import ledger
 from backend.payments.gateway import IntentResult, IntentState, PaymentGateway
-from backend.payments.models import OrderReplica, Payment
+from backend.payments.models import CancelledEvent, OrderReplica, Payment
 from wire.values import OrderStatus, PaymentStatus
 
 log = structlog.get_logger(__name__)
@@ -77,6 +79,7 @@ class Payments:
         keys: RedisKeys,
         hold_s: float,
         lease_s: float,
+        payout_delay: timedelta = timedelta(days=5),
     ) -> None:
         self.gateway = gateway
         self.locks = locks
@@ -84,9 +87,10 @@ class Payments:
         self.keys = keys
         self.hold_ms = int(hold_s * 1000)
         self.lease_ms = int(lease_s * 1000)  # PAYMENT_LEASE_SECONDS
+        self.payout_delay = payout_delay  # PAYOUT_DELAY_DAYS
 
     @asynccontextmanager
-    async def _lease(self, order_id: str) -> AsyncIterator[bool]:
+    async def lease(self, order_id: str) -> AsyncIterator[bool]:
         """At most one request (or the reconciler) works on an order's payment at a time."""
         key, token = self.keys.payment_lease(order_id), uuid.uuid4().hex
         leased = await self.locks.locks.acquire(key, token, self.lease_ms)
@@ -109,7 +113,7 @@ class Payments:
         order = await _order(order_id)
         if order.buyer_id != user_id:
             raise Forbidden("This order is not yours", field="orderId")
-        async with self._lease(order_id) as leased:
+        async with self.lease(order_id) as leased:
             if not leased:
                 raise Conflict("A payment for this order is in progress", field="orderId")
             existing = await Payment.find_one(Payment.order_id == order_id)
@@ -119,7 +123,7 @@ class Payments:
 
     async def refresh(self, payment: Payment) -> Payment:
         """The payment brought up to date with Stripe, unless a request is working on it."""
-        async with self._lease(payment.order_id) as leased:
+        async with self.lease(payment.order_id) as leased:
             return await self.reconcile(payment) if leased else payment
 
     async def _charge(self, order: OrderReplica, payment_method_id: str) -> Payment:
@@ -137,6 +141,10 @@ class Payments:
             buyer_id=order.buyer_id,
             amount=order.price,
             payment_method_id=payment_method_id,
+            breakdown=order.breakdown,
+            seller_id=order.seller_id,
+            title=order.title,
+            event=order.event,
         )
         try:
             await self.uow.add(payment)
@@ -235,7 +243,7 @@ class Payments:
         if not await self.locks.mark_sold(payment.seats, payment.order_id):
             # The hold was lost (it must not be): never keep money without a sale.
             log.error("payments.hold_lost_refunding", order_id=payment.order_id)
-            await self.gateway.refund(result.id)
+            await self.gateway.refund(result.id, key=f"refund-{payment.order_id}")
             return await self._fail(
                 payment, "The ticket could not be held; you were refunded", PaymentStatus.REFUNDED
             )
@@ -255,9 +263,22 @@ class Payments:
                 )
             ]
 
-        return await self._save(
-            payment, {"status": PaymentStatus.SUCCEEDED.value, "client_secret": None}, charged
-        )
+        changes: dict[str, Any] = {
+            "status": PaymentStatus.SUCCEEDED.value,
+            "client_secret": None,
+            "entries": [
+                *(e.model_dump() for e in payment.entries),
+                ledger.sale(
+                    payment.order_id, payment.priced, payment.seller_id, result.id
+                ).model_dump(),
+            ],
+        }
+        if payment.event is not None:
+            changes["payout_due_at"] = payment.event.starts_at + self.payout_delay
+            if await CancelledEvent.get(payment.event.id or "") is not None:
+                # Its event was cancelled while the buyer paid: refunded like the others.
+                changes["refund_requested_at"] = utcnow()
+        return await self._save(payment, changes, charged)
 
     async def _fail(
         self, payment: Payment, message: str, status: PaymentStatus = PaymentStatus.FAILED

@@ -25,7 +25,7 @@ from backend.common.user_replica import on_user_fact
 from backend.tickets import catalogue
 from backend.tickets.models import Ticket
 from backend.tickets.service import commit
-from wire.values import LISTED, Event, EventStatus, TicketStatus
+from wire.values import Event, EventStatus, TicketStatus
 
 _ATTEMPTS = 5
 _ENDED = (TicketStatus.SOLD, TicketStatus.VOID)
@@ -35,14 +35,15 @@ type Change = Callable[[Ticket], Awaitable[dict[str, Any] | None]]
 
 def _follows(ticket: Ticket, event: Event) -> dict[str, Any] | None:
     """What a ticket must change to follow its event (None: nothing): the event's copy,
-    and, for a cancelled event, an unsold ticket becomes void (never for sale again). A
+    and, for a cancelled event, the ticket becomes void: never for sale again, and a sold
+    one no longer valid (its buyer is refunded: ``backend/payments/refunds.py``). A
     copy newer than ``event`` (written from a later read, on another replica) stays."""
     if ticket.event.version > event.version:
         return None
     changes: dict[str, Any] = {}
     if ticket.event != event:
         changes["event"] = event.model_dump(mode="python", by_alias=True)
-    if event.status == EventStatus.CANCELLED and ticket.status.value in LISTED:
+    if event.status == EventStatus.CANCELLED and ticket.status is not TicketStatus.VOID:
         changes |= {"status": TicketStatus.VOID.value, "locked_until": None}
     return changes or None
 

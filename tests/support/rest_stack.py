@@ -11,6 +11,7 @@ import pytest
 
 from backend.common.settings import Settings
 from tests.support.api import User
+from tests.support.mail import MailSink
 from tests.support.stack import Stack, running_stack
 
 REST_SERVICES = ("auth", "tickets", "orders", "payments", "expiration")
@@ -19,9 +20,19 @@ type SignUp = Callable[[str], Awaitable[User]]
 
 
 @pytest.fixture
-def market_settings(settings: Settings, stripe_url: str) -> Settings:
-    """The test's settings pointed at the session's localstripe, with real-length locks."""
-    return settings.model_copy(update={"stripe_api_base": stripe_url, "lock_ttl_seconds": 900.0})
+def market_settings(
+    settings: Settings, stripe_url: str, connect_url: str, mail_sink: MailSink
+) -> Settings:
+    """The test's settings pointed at the session's localstripe, Connect stand-in and mail
+    sink, with real-length locks."""
+    return settings.model_copy(
+        update={
+            "stripe_api_base": stripe_url,
+            "stripe_connect_api_base": connect_url,
+            "smtp_url": mail_sink.smtp_url,
+            "lock_ttl_seconds": 900.0,
+        }
+    )
 
 
 @pytest.fixture

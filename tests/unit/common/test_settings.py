@@ -66,6 +66,7 @@ ENV_VARS: list[tuple[str, str, object]] = [
     ("STRIPE_CONNECT_API_BASE", "", ""),
     ("PAYOUT_DELAY_DAYS", "7", 7.0),
     ("MONEY_POLL_SECONDS", "30", 30.0),
+    ("MONEY_WORKERS", "false", False),
     ("SMTP_URL", "smtps://mailer:pw@smtp.example.com:465", None),
     ("MAIL_FROM", "Tickets <no-reply@example.com>", None),
 ]
