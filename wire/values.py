@@ -166,7 +166,8 @@ class Priced(BaseModel):
     told before fees existed, it has no breakdown: its price was all the seller's."""
 
     price: Money  # all-in: what the buyer pays (``breakdown.total``)
-    breakdown: PriceBreakdown
+    # Absent (None): made from ``price`` alone by the validator below.
+    breakdown: PriceBreakdown = Field(default=None, validate_default=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -51,7 +51,12 @@ async def test_the_seller_sees_what_they_receive_before_listing(seller: User) ->
     assert response.status_code == 200, response.text
     assert cents(response.json()["proceeds"]) == 1_875
     assert cents(response.json()["total"]) == 2_350
-    for bad in ({"amount": "abc"}, {"amount": 0}, {"amount": 100, "currency": "xyz"}):
+    bad_queries: list[dict[str, str | int]] = [
+        {"amount": "abc"},
+        {"amount": 0},
+        {"amount": 100, "currency": "xyz"},
+    ]
+    for bad in bad_queries:
         assert error_fields(await seller.http.get("/api/tickets/fees", params=bad), 400)
 
 
