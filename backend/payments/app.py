@@ -98,8 +98,8 @@ def parts_of(runtime: Runtime, clock: Clock = utcnow) -> PaymentParts:
     return PaymentParts(payments, connect, workers, mailer)
 
 
-def wire(runtime: Runtime) -> Wiring:
-    money = parts_of(runtime)
+def wire(runtime: Runtime, clock: Clock = utcnow) -> Wiring:
+    money = parts_of(runtime, clock)
     handlers = PaymentHandlers(money.mailer, money.workers.wake)
     workers: dict[str, Callable[[], Awaitable[None]]] = {
         "reconciler": money.payments.run_reconciler
@@ -114,11 +114,12 @@ def wire(runtime: Runtime) -> Wiring:
     )
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Starlette:
+    """``clock``: the payouts worker's (a test's, to pass an event's date unslept)."""
     return service_app(
         SERVICE,
         settings or Settings(),
         endpoints=ENDPOINTS,
         documents=DOCUMENTS,
-        wiring=wire,
+        wiring=lambda runtime: wire(runtime, clock),
     )

@@ -23,7 +23,7 @@ class Loop:
 
     def __init__(self, name: str, round_: Callable[[], Awaitable[int]], every_s: float) -> None:
         self.name = name
-        self._round = round_
+        self.round = round_  # one round now: how many things it did
         self.every_s = every_s
         self._wake = asyncio.Event()
 
@@ -34,7 +34,7 @@ class Loop:
         while True:
             self._wake.clear()
             try:
-                done = await self._round()
+                done = await self.round()
                 if done:
                     log.info(f"{self.name}.round", done=done)
             except Exception:  # a failed round (Redis, MongoDB down) must not end them all

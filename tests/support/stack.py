@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -34,14 +34,19 @@ def _factory(path: str) -> Callable[[Settings], Starlette]:
 
 @asynccontextmanager
 async def running_stack(
-    settings: Settings, only: tuple[str, ...] | None = None
+    settings: Settings,
+    only: tuple[str, ...] | None = None,
+    factories: Mapping[str, Callable[[Settings], Starlette]] | None = None,
 ) -> AsyncIterator[Stack]:
-    """The services (``only`` those named) and the gateway, started and stopped together."""
+    """The services (``only`` those named) and the gateway, started and stopped together;
+    ``factories`` makes a service's app another way (e.g. with an injected clock)."""
     specs = [spec for spec in SERVICES if only is None or spec.name in only]
     sockets = {spec.name: bound_socket() for spec in specs}
     services = {name: url_of(sock) for name, sock in sockets.items()}
+    made = factories or {}
     apps: list[tuple[ASGIApp, socket.socket]] = [
-        (_factory(spec.factory)(settings), sockets[spec.name]) for spec in specs
+        (made.get(spec.name, _factory(spec.factory))(settings), sockets[spec.name])
+        for spec in specs
     ]
     apps.append((create_gateway(read_ingress(INGRESS), services), bound_socket()))
     async with serve_on(apps) as urls:

@@ -6,7 +6,7 @@ ended at once and its tickets void."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -18,75 +18,20 @@ from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
 from backend.orders import service as order_service
 from tests.support.api import User, eventually
-from tests.support.commands import run_command
+from tests.support.events import (
+    as_operator,
+    create_event,
+    event,
+    event_body,
+    in_days,
+    list_ticket,
+    listing,
+)
 from tests.support.market import buy_outright, error_fields, place_order
 from tests.support.rest_stack import REST_SERVICES, SignUp
 from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.integration
-
-
-def _in_days(days: float) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).replace(second=0, microsecond=0).isoformat()
-
-
-def event_body(name: str = "Rock Night", *, days: float = 10, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": name,
-        "performers": ["The Band"],
-        "kind": "concert",
-        "venue": {"name": "Arena", "city": "Lyon", "country": "fr", "timeZone": "Europe/Paris"},
-        "startsAt": _in_days(days),
-    }
-    return body | extra
-
-
-def listing(event_id: str, price: int, **extra: Any) -> dict[str, Any]:
-    return {"title": "Seat", "eventId": event_id, "price": {"amount": price, "currency": "usd"}} | (
-        extra
-    )
-
-
-async def create_event(user: User, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
-    response = await user.http.post("/api/events", json=body)
-    assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-async def list_ticket(user: User, body: dict[str, Any]) -> dict[str, Any]:
-    response = await user.http.post("/api/tickets", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-async def event(http: httpx.AsyncClient, event_id: str, **params: Any) -> dict[str, Any]:
-    response = await http.get(f"/api/events/{event_id}", params=params)
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-async def grant_operator(settings: Settings, user: User) -> None:
-    told = await run_command(
-        "backend.auth.roles", "grant", "operator", user.email, settings=settings
-    )
-    assert told.endswith(f"{user.email}: roles operator"), told
-
-
-async def as_operator(settings: Settings, user: User) -> User:
-    """``user`` made an operator, once the tickets service has heard of it."""
-    await grant_operator(settings, user)
-    ticket = await list_ticket(
-        user, listing((await create_event(user, event_body("Probe")))["id"], 1)
-    )
-
-    async def refused_as_non_operator() -> int:
-        response = await user.http.post(
-            f"/api/events/{ticket['event']['id']}/status", json={"status": "postponed"}
-        )
-        return response.status_code
-
-    await eventually(refused_as_non_operator, lambda status: status == 200)
-    return user
 
 
 # -- one event per happening -------------------------------------------------------------------
@@ -133,7 +78,7 @@ async def test_a_ticket_needs_exactly_one_event_and_a_real_one(seller: User) -> 
     assert error_fields(await seller.http.post("/api/events", json=bad_zone), 400) == [
         "venue.timeZone"
     ]
-    doors_late = event_body() | {"doorsAt": _in_days(12)}
+    doors_late = event_body() | {"doorsAt": in_days(12)}
     assert (await seller.http.post("/api/events", json=doors_late)).status_code == 400
 
 
@@ -200,7 +145,7 @@ async def test_search_by_text_kind_city_dates_and_sorts(
     assert await ids(kind="comedy") == [gala["id"]]
     assert await ids(city="paris") == [final["id"]]
     assert await ids(city="par") == []  # a city is matched whole
-    assert await ids(startsAfter=_in_days(7), startsBefore=_in_days(15)) == [rock["id"]]
+    assert await ids(startsAfter=in_days(7), startsBefore=in_days(15)) == [rock["id"]]
     await eventually(lambda: ids(sort="popularity"), lambda got: got[0] == final["id"])
     await eventually(lambda: ids(sort="price"), lambda got: got == [rock["id"], final["id"]])
     bad = await anonymous.get("/api/events", params={"sort": "random", "pageSize": "0"})
@@ -219,7 +164,7 @@ async def test_only_an_operator_changes_an_event_and_its_tickets_follow(
     assert refused.status_code == 403, refused.text  # not even the event's creator
 
     operator = await as_operator(market_settings, other)
-    new_date = _in_days(40)
+    new_date = in_days(40)
     moved = await operator.http.post(
         f"/api/events/{rock['id']}/status", json={"status": "postponed", "startsAt": new_date}
     )
