@@ -29,6 +29,8 @@ class LiveOrder(CamelModel):
     expires_at: datetime | None = None
     cancel_reason: OpenCancelReason | None = None
     amount: Money | None = None  # what was charged, once complete
+    refunded: Money | None = None  # what was given back (its event was cancelled)
+    paid_out: Money | None = None  # told to its seller only: the proceeds transferred
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -77,7 +79,14 @@ class TicketPriceChanged(TicketMessage):
     previous_price: Money
 
 
-type OrderKind = Literal["order.created", "order.cancelled", "order.expired", "order.completed"]
+type OrderKind = Literal[
+    "order.created",
+    "order.cancelled",
+    "order.expired",
+    "order.completed",
+    "order.refunded",  # to its buyer and seller: refunded in full, the ticket void
+    "order.paid_out",  # to its seller: the proceeds transferred to their payout account
+]
 
 
 class OrderMessage(Frame):

@@ -8,6 +8,8 @@ from backend.common.facts import (
     ChargeCreated,
     OrderCancelled,
     OrderCreated,
+    PaymentRefunded,
+    PayoutPaid,
     SessionsEnded,
     TicketCreated,
     TicketUpdated,
@@ -21,6 +23,8 @@ from backend.live.messages import (
     order_cancelled_message,
     order_completed_message,
     order_created_message,
+    order_paid_out_message,
+    order_refunded_message,
     ticket_message,
 )
 
@@ -53,6 +57,16 @@ class LiveHandlers:
         previous = await self._created(fact.buyer_id, fact.order_id)
         await self.journal.append(order_completed_message(fact, previous))
 
+    async def on_payment_refunded(self, fact: PaymentRefunded) -> None:
+        previous = await self._created(fact.buyer_id, fact.order_id)
+        await self.journal.append(order_refunded_message(fact, previous))
+
+    async def on_payout_paid(self, fact: PayoutPaid) -> None:
+        previous = await self.journal.order(fact.seller_id, fact.order_id)
+        if previous is None:
+            return  # an order from before the journal kept it: nothing to tell it from
+        await self.journal.append(order_paid_out_message(fact, previous))
+
     async def _created(self, buyer_id: str, order_id: str) -> dict[str, object]:
         """The order as journaled; its creation must be told first (and to the seller)."""
         previous = await self.journal.order(buyer_id, order_id)
@@ -81,4 +95,6 @@ class LiveHandlers:
             subscribe(OrderCreated, self.on_order_created),
             subscribe(OrderCancelled, self.on_order_cancelled),
             subscribe(ChargeCreated, self.on_charge_created),
+            subscribe(PaymentRefunded, self.on_payment_refunded),
+            subscribe(PayoutPaid, self.on_payout_paid),
         ]

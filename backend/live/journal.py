@@ -19,7 +19,8 @@ from wire.values import LISTED
 # ARGV: body, ticket id, users csv, public flag, max len, ticket version (-1: none),
 #       ticket state, order id, order state, order status, event id, ticket status,
 #       ticket price (cents).
-# Returns the new cursor, or 0 for a duplicate (ticket version or order status not new).
+# Returns the new cursor, or 0 for a duplicate (ticket version or order stage not new: its
+# status, and whether it was refunded and paid out, as ``order_stage`` says).
 # A ticket of an event also moves the event's counts (its status before and now), its
 # price in the event's prices (for sale) and its place in the event's listings (for sale or
 # held: what an event page's snapshot reads); the message then tells the availability.
@@ -53,8 +54,8 @@ if ARGV[6] ~= '-1' then
 end
 if #KEYS >= 8 then
   local known = redis.call('HGET', KEYS[8], ARGV[8])
-  -- a repeated status, or a creation arriving after the order moved on: nothing new
-  if known and (cjson.decode(known)['status'] == ARGV[10] or ARGV[10] == 'created') then
+  -- a repeated stage, or a creation arriving after the order moved on: nothing new
+  if known and (order_stage(cjson.decode(known)) == ARGV[10] or ARGV[10] == 'created') then
     return 0
   end
 end
@@ -83,7 +84,26 @@ local function event_availability(tickets, counts_key, prices_key)
   return cjson.encode(result)
 end
 """
-_APPEND = _EVENT_AVAILABILITY + _APPEND
+# An order's stage: its status, and whether it was refunded and paid out since (those
+# keep its status, complete); ``order_stage`` below is the same in Python.
+_ORDER_STAGE = """
+local function order_stage(view)
+  local stage = view['status']
+  if view['refunded'] and view['refunded'] ~= cjson.null then stage = stage .. '+refunded' end
+  if view['paidOut'] and view['paidOut'] ~= cjson.null then stage = stage .. '+paid_out' end
+  return stage
+end
+"""
+_APPEND = _EVENT_AVAILABILITY + _ORDER_STAGE + _APPEND
+
+
+def order_stage(view: dict[str, Any]) -> str:
+    stage = str(view["status"])
+    if view.get("refunded") is not None:
+        stage += "+refunded"
+    if view.get("paidOut") is not None:
+        stage += "+paid_out"
+    return stage
 
 # KEYS: cursor, tickets hash, the event's counts and prices.
 # KEYS: cursor, tickets hash, the event's counts, prices and listings. The event's
@@ -162,7 +182,7 @@ class Journal:
             keys += [k.live_orders(user) for user in message.users]
             order_id = message.order_state.order_id
             order_state = json.dumps(message.order_state.view)
-            order_status = str(message.order_state.view["status"])
+            order_status = order_stage(message.order_state.view)
         ticket = message.ticket_state
         args: list[Any] = [
             message.body_json(),

@@ -11,7 +11,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from backend.common.facts import ChargeCreated, OrderCancelled, OrderCreated, TicketCreated
+from backend.common.facts import (
+    ChargeCreated,
+    OrderCancelled,
+    OrderCreated,
+    PaymentRefunded,
+    PayoutPaid,
+    TicketCreated,
+)
 from wire.live import (
     LiveOrder,
     OrderKind,
@@ -128,7 +135,9 @@ def order_created_message(fact: OrderCreated) -> LiveMessage:
     return _order_message("order.created", order)
 
 
-def _previous(previous: dict[str, Any] | None, fact: OrderCancelled | ChargeCreated) -> LiveOrder:
+def _previous(
+    previous: dict[str, Any] | None, fact: OrderCancelled | ChargeCreated | PaymentRefunded
+) -> LiveOrder:
     if previous is not None:
         return LiveOrder.model_validate(previous)
     return LiveOrder(
@@ -157,13 +166,26 @@ def order_completed_message(fact: ChargeCreated, previous: dict[str, Any] | None
     return _order_message("order.completed", order)
 
 
-def _order_message(kind: OrderKind, order: LiveOrder) -> LiveMessage:
+def order_refunded_message(fact: PaymentRefunded, previous: dict[str, Any] | None) -> LiveMessage:
+    order = _previous(previous, fact).model_copy(update={"refunded": fact.amount})
+    return _order_message("order.refunded", order)
+
+
+def order_paid_out_message(fact: PayoutPaid, previous: dict[str, Any]) -> LiveMessage:
+    order = LiveOrder.model_validate(previous).model_copy(update={"paid_out": fact.amount})
+    return _order_message("order.paid_out", order, users=(fact.seller_id,))
+
+
+def _order_message(
+    kind: OrderKind, order: LiveOrder, users: tuple[str, ...] | None = None
+) -> LiveMessage:
     frame = OrderMessage(type=kind, order_id=order.id, ticket_id=order.ticket_id, order=order)
     body = frame.body()
+    parties = dict.fromkeys((order.buyer_id, order.seller_id or ""))
     return LiveMessage(
         body=body,
         ticket_id=order.ticket_id,
-        users=tuple(u for u in dict.fromkeys((order.buyer_id, order.seller_id or "")) if u),
+        users=users or tuple(u for u in parties if u),
         public=False,
         order_state=OrderState(order.id, body["order"]),
     )
