@@ -105,6 +105,7 @@ def order_stage(view: dict[str, Any]) -> str:
         stage += "+paid_out"
     return stage
 
+
 # KEYS: cursor, tickets hash, the event's counts and prices.
 # KEYS: cursor, tickets hash, the event's counts, prices and listings. The event's
 # listings (cheapest first) as their views, read at the cursor returned.
