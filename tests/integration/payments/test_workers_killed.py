@@ -1,20 +1,25 @@
-"""A cancelled event's twenty paid orders are refunded exactly once, fees included, while
-the refunds worker (``python -m backend.payments.worker refunds``, as it ships) is SIGKILLed
-twice: Stripe has one refund per charge, the ledger balances and matches it, the buyer
-gets twenty receipts and twenty refund mails, the tickets are void, and an operator
-follows the progress."""
+"""The money workers as they ship (``python -m backend.payments.worker``), SIGKILLed:
+
+- a cancelled event's twenty paid orders are refunded exactly once, fees included, while
+  the refunds worker is killed twice: Stripe has one refund per charge, the ledger
+  balances and matches it, the buyer gets twenty receipts and twenty refund mails, the
+  tickets are void, and an operator follows the progress;
+- a payouts worker killed between the Connect transfer and its record pays once."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
+from backend.common.clock import utcnow
 from backend.common.settings import Settings
 from backend.payments.models import Payment
-from tests.support.api import User
+from tests.support.api import User, eventually
 from tests.support.events import as_operator, create_event, event_body, listing
 from tests.support.mail import MailSink, sent_mails
 from tests.support.market import buy_outright
@@ -22,8 +27,10 @@ from tests.support.money import (
     FEES,
     WorkerProcess,
     assert_balanced,
+    connect_payouts,
     mails_to,
     refunded,
+    sales,
     stripe_api,
 )
 from tests.support.rest_stack import REST_SERVICES
@@ -87,6 +94,7 @@ async def test_a_cancelled_events_twenty_paid_orders_are_refunded_once_through_t
                 seen = await refunded(progress, target)
                 await worker.kill()
                 at_kills.append(seen["refunded"])
+                print(f"refunds done when the worker was killed: {seen['refunded']} of 20")
                 await worker.start()
             done = await refunded(progress, 20)
         finally:
@@ -127,3 +135,48 @@ async def test_a_cancelled_events_twenty_paid_orders_are_refunded_once_through_t
             assert set(assert_balanced(payment).values()) == {0}
     void = await buyer.ticket(tickets[0]["id"])
     assert void["status"] == "void"
+
+
+async def test_a_payouts_worker_killed_between_the_transfer_and_its_record_pays_once(
+    apart: Settings, connect_url: str, seller: User, buyer: User
+) -> None:
+    ticket = await seller.sell(5_000)
+    order = await buy_outright(buyer, ticket["id"])
+    await connect_payouts(seller)
+    # The process has the real clock: the sale's payout is made due by its date instead.
+    due = await Payment.get_pymongo_collection().update_one(
+        {"order_id": order["id"]}, {"$set": {"payout_due_at": utcnow() - timedelta(minutes=1)}}
+    )
+    assert due.modified_count == 1
+    group = f"order-{order['id']}"
+
+    async def transfers(standin: httpx.AsyncClient) -> list[dict[str, Any]]:
+        every = (await standin.get("/_standin/transfers")).json()["transfers"]
+        return [t for t in every if t["transfer"]["transfer_group"] == group]
+
+    async def recorded() -> Payment | None:
+        return await Payment.find_one(Payment.order_id == order["id"])
+
+    worker = WorkerProcess(apart, "payouts")
+    async with httpx.AsyncClient(base_url=connect_url) as standin:
+        # Connect answers a transfer only long after making it: the kill falls in between.
+        await standin.post("/_standin/faults", json={"transfer_delay_s": 60})
+        try:
+            await worker.start()
+            await eventually(lambda: transfers(standin), lambda found: len(found) == 1, 30)
+            await worker.kill()
+            payment = await recorded()
+            assert payment is not None and payment.transfer_id is None  # made, not recorded
+            await standin.post("/_standin/faults", json={"transfer_delay_s": 0})
+            await worker.start()
+            paid = await eventually(recorded, lambda p: bool(p and p.transfer_id), 30)
+        finally:
+            await standin.post("/_standin/faults", json={"transfer_delay_s": 0})
+            await worker.stop()
+        made = await transfers(standin)
+    assert len(made) == 1, made  # paid once
+    assert paid is not None and paid.transfer_id == made[0]["transfer"]["id"]
+    assert made[0]["transfer"]["amount"] == 4_750
+    assert [e.kind for e in paid.entries] == ["sale", "payout"]
+    assert set(assert_balanced(paid).values()) == {0, 900, -650, -250}
+    assert (await sales(seller))["items"][0]["payout"] == "paid"
