@@ -243,9 +243,19 @@ class Payments:
         if not await self.locks.mark_sold(payment.seats, payment.order_id):
             # The hold was lost (it must not be): never keep money without a sale.
             log.error("payments.hold_lost_refunding", order_id=payment.order_id)
-            await self.gateway.refund(result.id, key=f"refund-{payment.order_id}")
+            refund_id = await self.gateway.refund(result.id, key=f"refund-{payment.order_id}")
+            # Charged and given back: both in the ledger, as at Stripe.
+            args = (payment.order_id, payment.priced, payment.seller_id)
+            entries = [ledger.sale(*args, result.id), ledger.refund(*args, refund_id)]
             return await self._fail(
-                payment, "The ticket could not be held; you were refunded", PaymentStatus.REFUNDED
+                payment,
+                "The ticket could not be held; you were refunded",
+                PaymentStatus.REFUNDED,
+                refunded={
+                    "refund_id": refund_id,
+                    "refunded_at": utcnow(),
+                    "entries": [*(e.model_dump() for e in payment.entries + entries)],
+                },
             )
         await self._end_hold(payment, sold=True)
 
@@ -281,7 +291,11 @@ class Payments:
         return await self._save(payment, changes, charged)
 
     async def _fail(
-        self, payment: Payment, message: str, status: PaymentStatus = PaymentStatus.FAILED
+        self,
+        payment: Payment,
+        message: str,
+        status: PaymentStatus = PaymentStatus.FAILED,
+        refunded: dict[str, Any] | None = None,
     ) -> Payment:
         """Declined: the order is cancelled (by the orders service) and the ticket unlocked."""
         await self.locks.release_paying(payment.seats, payment.order_id)
@@ -302,7 +316,12 @@ class Payments:
 
         return await self._save(
             payment,
-            {"status": status.value, "failure_message": message, "client_secret": None},
+            {
+                "status": status.value,
+                "failure_message": message,
+                "client_secret": None,
+                **(refunded or {}),
+            },
             failed,
         )
 

@@ -9,7 +9,8 @@ and starts it again on its port, and once kills every Redis client connection.
 
 Then the load stops, the system is left to come to rest (bounded), and the stores are
 checked (see ``tests/support/chaos_checks.py``): one completed order per ticket, every
-kept charge belongs to exactly one completed order, every order final, tickets agree
+kept charge belongs to exactly one completed order, every ledger entry balances and
+Stripe's charges and refunds match the ledger one to one, every order final, tickets agree
 across services, no event un-acked or dead-lettered, and what the API acknowledged to a
 buyer came true. Errors are tolerated only while a service is down or Redis connections
 are being cut.

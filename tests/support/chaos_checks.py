@@ -184,6 +184,7 @@ def violations(snap: Snapshot, seen: list[OrderSeen]) -> list[str]:
     found += _event_violations(snap)
     found += _order_violations(snap)
     found += _charge_violations(snap)
+    found += _ledger_violations(snap)
     found += _ticket_violations(snap)
     found += _acknowledged_violations(snap, seen)
     return found
@@ -260,6 +261,36 @@ def _charge_violations(snap: Snapshot) -> list[str]:
         order = orders.get(order_id)
         if payment["status"] == "succeeded" and (order is None or order["status"] != "complete"):
             found.append(f"payment of order {order_id} succeeded but the order is not complete")
+    return found
+
+
+def _ledger_violations(snap: Snapshot) -> list[str]:
+    """Every ledger entry balances; Stripe's charges and refunds match the ledger's sale
+    and refund entries one to one (``backend/payments/ledger.py``)."""
+    found = []
+    sales: dict[str, int] = {}  # charge (intent) id -> the amount the ledger took in
+    refunds: set[str] = set()
+    for payment in snap.payments:
+        for entry in payment.get("entries", []):
+            total = sum(int(line["amount"]) for line in entry["lines"])
+            if total != 0:
+                found.append(f"ledger entry {entry['id']} does not balance: {total}")
+            if entry["kind"] == "sale":
+                stripe_lines = [line for line in entry["lines"] if line["account"] == "stripe"]
+                sales[str(entry["stripe_id"])] = sum(int(line["amount"]) for line in stripe_lines)
+            elif entry["kind"] == "refund":
+                refunds.add(str(entry["stripe_id"]))
+    charged = {str(i["id"]): int(i["amount"]) for i in snap.intents if i["status"] == "succeeded"}
+    if charged != sales:
+        only_stripe = sorted(set(charged) - set(sales))
+        only_ledger = sorted(set(sales) - set(charged))
+        differ = sorted(i for i in set(charged) & set(sales) if charged[i] != sales[i])
+        found.append(f"charges and ledger differ: only at Stripe {only_stripe}, only in the "
+                     f"ledger {only_ledger}, other amounts {differ}")  # fmt: skip
+    at_stripe = {str(r["id"]) for r in snap.refunds}
+    if at_stripe != refunds:
+        found.append(f"refunds and ledger differ: only at Stripe {sorted(at_stripe - refunds)}, "
+                     f"only in the ledger {sorted(refunds - at_stripe)}")  # fmt: skip
     return found
 
 
