@@ -13,6 +13,7 @@ KUBERNETES_VERSION = "1.33.0"
 OPERATOR_SECRETS: dict[str, tuple[str, ...]] = {
     "jwt-secret": ("JWT_KEY",),
     "stripe-secret": ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY"),
+    "smtp-secret": ("SMTP_URL",),
 }
 
 # Secret settings only one service needs: that service must have them and no other
@@ -20,6 +21,7 @@ OPERATOR_SECRETS: dict[str, tuple[str, ...]] = {
 ONLY_FOR: dict[str, str] = {
     "STRIPE_SECRET_KEY": "payments",
     "STRIPE_PUBLISHABLE_KEY": "payments",
+    "SMTP_URL": "payments",
 }
 
 # Settings whose development default is also right in production: a backend Deployment may
@@ -31,6 +33,7 @@ DEFAULTS_FINE_IN_PRODUCTION: frozenset[str] = frozenset(
         "JWT_TTL_SECONDS",
         "PAYMENT_HOLD_SECONDS",
         "PAYMENT_LEASE_SECONDS",
+        "MONEY_WORKERS",
         "MAX_BODY_BYTES",
         "LOG_LEVEL",
         "BUS_MAX_DELIVERIES",
