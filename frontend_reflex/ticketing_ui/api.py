@@ -18,6 +18,7 @@ from ticketing_ui.settings import ui_settings
 from wire.orders import OrderPublic
 from wire.tickets import TicketPublic
 from wire.users import CurrentUserResponse, TokenResponse, UserPublic
+from wire.values import PriceBreakdown
 
 _client: httpx.AsyncClient | None = None
 
@@ -115,6 +116,14 @@ async def hold_seats(token: str, listing_id: str, quantity: int, *, caller: str)
     holds them all while its buyer pays."""
     body = {"listingId": listing_id, "quantity": quantity}
     return await call(OrderPublic, "POST", "/api/orders", token=token, json=body, caller=caller)
+
+
+async def fees_for(amount: int, currency: str) -> PriceBreakdown:
+    """What a list price of ``amount`` cents comes to: what buyers pay (``total``) and
+    what the seller receives (``proceeds``); a 400 on ``price`` when it doesn't even cover
+    the seller fee."""
+    params = {"amount": amount, "currency": currency}
+    return await call(PriceBreakdown, "GET", "/api/tickets/fees", params=params)
 
 
 async def seats_of(ticket_ids: list[str], *, token: str) -> list[TicketPublic]:

@@ -22,6 +22,11 @@ def money(price: Money) -> str:
     return f"{symbol}{price.amount / 100:,.2f}"
 
 
+def typed_price(price: Money) -> str:
+    """A price as a seller types it (``"50.00"``): what an edit or relist form starts with."""
+    return f"{price.amount // 100}.{price.amount % 100:02d}"
+
+
 def when(moment: datetime) -> str:
     return moment.strftime("%a %d %b %Y, %H:%M")
 
@@ -57,7 +62,14 @@ class TicketView:
     seat_label: str = ""
     amount: int = 0
     currency: str = "usd"
-    price_label: str = ""
+    price_label: str = ""  # all-in: what a buyer pays
+    # What it is made of: the seller's list price and the buyer fee on top (together:
+    # ``price_label``), the seller fee taken from the list price, and what the seller gets.
+    list_price_label: str = ""
+    list_price_typed: str = ""  # "50.00": what the edit and relist forms start with
+    buyer_fee_label: str = ""
+    seller_fee_label: str = ""
+    proceeds_label: str = ""
     status: str = "available"
     locked_until_ms: int = 0
     seller_id: str = ""
@@ -73,7 +85,7 @@ class TicketView:
 
     @classmethod
     def of(cls, ticket: TicketPublic) -> TicketView:
-        event = ticket.event
+        event, breakdown = ticket.event, ticket.breakdown
         seat = [
             f"{name} {value}"
             for value, name in (
@@ -102,6 +114,11 @@ class TicketView:
             amount=ticket.price.amount,
             currency=ticket.price.currency,
             price_label=money(ticket.price),
+            list_price_label=money(breakdown.list_price),
+            list_price_typed=typed_price(breakdown.list_price),
+            buyer_fee_label=money(breakdown.buyer_fee),
+            seller_fee_label=money(breakdown.seller_fee),
+            proceeds_label=money(breakdown.proceeds),
             status=ticket.status.value,
             locked_until_ms=ticket.locked_until_ms or 0,
             seller_id=ticket.seller_id,
@@ -166,7 +183,9 @@ class OrderView:
     event_name: str = ""
     starts_at: str = ""
     starts_label: str = ""
-    price_label: str = ""
+    price_label: str = ""  # all-in, every seat: what the buyer pays
+    list_price_label: str = ""  # the seats' list prices together
+    buyer_fee_label: str = ""  # the service fee on them
     status: str = ""
     status_label: str = ""
     cancel_reason: str = ""
@@ -192,6 +211,8 @@ class OrderView:
             starts_at=event.starts_at.isoformat(),
             starts_label=when(event.starts_at),
             price_label=money(order.price),
+            list_price_label=money(order.breakdown.list_price),
+            buyer_fee_label=money(order.breakdown.buyer_fee),
             status=str(order.status),
             status_label=status_label(order.status, reason),
             cancel_reason=reason,

@@ -20,15 +20,19 @@ from ticketing_ui.pages.account import (
 from ticketing_ui.pages.catalogue import catalogue_page
 from ticketing_ui.pages.checkout import checkout_page
 from ticketing_ui.pages.event import event_page
+from ticketing_ui.pages.mails import mails_page
 from ticketing_ui.pages.market import market_page
+from ticketing_ui.pages.sales import payouts_page, sales_page
 from ticketing_ui.pages.sell import sell_page
 from ticketing_ui.pages.ticket import ticket_page
 from ticketing_ui.state.account import AuthState, ProfileState
 from ticketing_ui.state.catalogue import CatalogueState
 from ticketing_ui.state.checkout import CheckoutState
 from ticketing_ui.state.event import EventState
+from ticketing_ui.state.mails import MailsState
 from ticketing_ui.state.market import MarketState
 from ticketing_ui.state.orders import ListingsState, OrdersState
+from ticketing_ui.state.sales import PayoutsReturnState, SalesState
 from ticketing_ui.state.sell import SellState
 from ticketing_ui.state.session import SessionState
 from ticketing_ui.state.ticket import TicketState
@@ -62,6 +66,12 @@ PAGES: tuple[Page, ...] = (
     Page("/orders", orders_page, "My orders · Ticketing", (OrdersState.load,), live=OrdersState),
     Page("/listings", listings_page, "My tickets · Ticketing",
          (ListingsState.load,), live=ListingsState),
+    Page("/sales", sales_page, "My sales · Ticketing", (SalesState.load,)),
+    # Where Stripe's onboarding of the payout account returns to (``?onboarding=done``).
+    Page("/sales/payouts", payouts_page, "Payout account · Ticketing",
+         (PayoutsReturnState.load,)),
+    # Development only: the mails the local run's mail sink caught (``MAIL_SINK_URL``).
+    Page("/dev/mails", mails_page, "Mails (development) · Ticketing", (MailsState.load,)),
     Page("/signin", sign_in_page, "Sign in · Ticketing",
          (SessionState.load_session, AuthState.reset_form)),
     Page("/signup", sign_up_page, "Sign up · Ticketing",

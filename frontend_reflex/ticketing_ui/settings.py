@@ -4,6 +4,8 @@ The app is a client of the marketplace's public REST and WebSocket APIs. ``API_U
 the origin those are reached at (the local runner's gateway, or the ingress). Inside a
 Kubernetes cluster ``API_INGRESS`` names the Ingress manifest (copied into the image)
 instead: each API prefix is then sent straight to ``http://<its service>:<port>``.
+``MAIL_SINK_URL`` (development only: the local runner's mail sink, ``tools/devstack/
+mailsink.py``) shows the mails the marketplace sent at ``/dev/mails``; unset, nothing does.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class UiSettings:
     api_url: str
     api_routes: tuple[Route, ...]
     public_url: str
+    mail_sink_url: str = ""  # development only: the mails sent, shown at /dev/mails
 
     @property
     def secure_cookies(self) -> bool:
@@ -45,4 +48,5 @@ def ui_settings() -> UiSettings:
         api_url=os.environ.get("API_URL", public_url).rstrip("/"),
         api_routes=api_routes(read_ingress(Path(ingress))) if ingress else (),
         public_url=public_url,
+        mail_sink_url=os.environ.get("MAIL_SINK_URL", "").rstrip("/"),
     )

@@ -27,11 +27,13 @@ def navbar() -> rx.Component:
                 nav_link("Events", "/"),
                 nav_link("All tickets", "/tickets"),
                 nav_link("Sell", "/sell"),
+                rx.cond(SessionState.dev_mails, nav_link("Mails", "/dev/mails")),
                 rx.cond(
                     SessionState.signed_in,
                     rx.fragment(
                         nav_link("My orders", "/orders"),
                         nav_link("My tickets", "/listings"),
+                        nav_link("My sales", "/sales"),
                         nav_link("Profile", "/profile"),
                         rx.button(
                             "Sign out",
@@ -106,6 +108,17 @@ def page(*children: rx.Component, title: str = "") -> rx.Component:
         min_height="100vh",
         background="var(--gray-1)",
     )
+
+
+def loading_or(loading: Any, content: rx.Component) -> rx.Component:
+    """A spinner while the page's data loads, then ``content``."""
+    return rx.cond(loading, rx.center(rx.spinner(size="3"), padding="2.5rem"), content)
+
+
+def split_row(what: rx.Component, state: rx.Component) -> rx.Component:
+    """A list row: what it is on the left, its state and actions on the right (below it
+    on a narrow screen)."""
+    return rx.flex(what, state, justify="between", align="center", wrap="wrap", spacing="3")
 
 
 def error_text(message: Any, **props: Any) -> rx.Component:

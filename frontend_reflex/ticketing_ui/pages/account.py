@@ -10,12 +10,16 @@ from ticketing_ui.components.layout import (
     error_text,
     field,
     form_error,
+    loading_or,
     page,
     spinner_button,
+    split_row,
 )
+from ticketing_ui.components.money import fee_quote
 from ticketing_ui.components.tickets import status_badge
 from ticketing_ui.components.widgets import countdown, local_time
 from ticketing_ui.state.account import AuthState, ProfileState
+from ticketing_ui.state.fees import FeeQuoteState
 from ticketing_ui.state.orders import ListingsState, OrdersState
 
 
@@ -102,7 +106,7 @@ def profile_page() -> rx.Component:
 
 def order_row(order: Any) -> rx.Component:  # an OrderView Var
     return rx.card(
-        rx.flex(
+        split_row(
             rx.vstack(
                 rx.text(order.title, weight="bold"),
                 rx.text(order.event_name, " · ", local_time(order.starts_at, order.starts_label),
@@ -126,10 +130,6 @@ def order_row(order: Any) -> rx.Component:  # an OrderView Var
                 align="center",
                 wrap="wrap",
             ),
-            justify="between",
-            align="center",
-            wrap="wrap",
-            spacing="3",
         ),
         width="100%",
         data_testid="order-row",
@@ -139,9 +139,8 @@ def order_row(order: Any) -> rx.Component:  # an OrderView Var
 def orders_page() -> rx.Component:
     return page(
         form_error(OrdersState.error),
-        rx.cond(
+        loading_or(
             OrdersState.loading,
-            rx.center(rx.spinner(size="3"), padding="2.5rem"),
             rx.cond(
                 OrdersState.orders.length() > 0,
                 rx.vstack(rx.foreach(OrdersState.orders, order_row), width="100%"),
@@ -157,13 +156,18 @@ def listing_row(ticket: Any, owned: bool) -> rx.Component:  # a TicketView Var
         ListingsState.relist_id == ticket.id,
         rx.form(
             rx.hstack(
+                # The list price it was sold at, not what its buyer paid (the fee on top).
                 rx.input(name="price", placeholder="Price ($)", inputmode="decimal",
-                         aria_label="Resale price", size="2"),
+                         aria_label="Resale price", size="2",
+                         default_value=ticket.list_price_typed,
+                         on_change=FeeQuoteState.price_typed.debounce(300),
+                         data_testid="relist-price"),
                 rx.button("List again", type="submit", size="2"),
                 rx.button("Cancel", type="button", variant="ghost", size="2",
                           on_click=ListingsState.cancel_relist),
                 wrap="wrap",
             ),
+            fee_quote(),
             error_text(ListingsState.relist_error),
             on_submit=ListingsState.relist,
         ),
@@ -171,11 +175,15 @@ def listing_row(ticket: Any, owned: bool) -> rx.Component:  # a TicketView Var
                   on_click=ListingsState.start_relist(ticket.id), data_testid="relist"),
     )  # fmt: skip
     return rx.card(
-        rx.flex(
+        split_row(
             rx.vstack(
                 rx.link(rx.text(ticket.title, weight="bold"), href="/tickets/" + ticket.id),
                 rx.text(ticket.event_name, " · ", local_time(ticket.starts_at, ticket.starts_label),
                         color_scheme="gray", size="2"),
+                rx.fragment() if owned else rx.text(
+                    "Your price ", ticket.list_price_label, " · you receive ",
+                    ticket.proceeds_label, color_scheme="gray", size="2",
+                    data_testid="listing-proceeds"),
                 spacing="1",
             ),
             rx.hstack(
@@ -185,10 +193,6 @@ def listing_row(ticket: Any, owned: bool) -> rx.Component:  # a TicketView Var
                 align="center",
                 wrap="wrap",
             ),
-            justify="between",
-            align="center",
-            wrap="wrap",
-            spacing="3",
         ),
         width="100%",
         data_testid="owned-row" if owned else "listing-row",
@@ -198,9 +202,8 @@ def listing_row(ticket: Any, owned: bool) -> rx.Component:  # a TicketView Var
 def listings_page() -> rx.Component:
     return page(
         form_error(ListingsState.error),
-        rx.cond(
+        loading_or(
             ListingsState.loading,
-            rx.center(rx.spinner(size="3"), padding="2.5rem"),
             rx.vstack(
                 rx.heading("Tickets I own", size="5"),
                 rx.cond(

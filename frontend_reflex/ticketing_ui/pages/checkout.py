@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ticketing_ui.components.layout import page
+from ticketing_ui.components.money import price_breakdown
 from ticketing_ui.components.widgets import card_form, countdown, local_time
 from ticketing_ui.state.checkout import CheckoutState
 
@@ -41,6 +42,13 @@ def summary() -> rx.Component:
                 rx.cond(SEVERAL, rx.text("in all", color_scheme="gray")),
                 align="baseline",
                 spacing="2",
+            ),
+            # The order's breakdown: every seat's list price and service fee together.
+            price_breakdown(
+                ORDER.list_price_label,
+                ORDER.buyer_fee_label,
+                ORDER.price_label,
+                tickets=rx.cond(SEVERAL, "Tickets", "Ticket price"),
             ),
             rx.badge(ORDER.status_label, size="2", data_testid="order-status"),
             spacing="2",

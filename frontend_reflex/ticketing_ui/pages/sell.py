@@ -16,8 +16,10 @@ from ticketing_ui.components.layout import (
     page,
     spinner_button,
 )
+from ticketing_ui.components.money import fee_quote
 from ticketing_ui.components.widgets import local_time
 from ticketing_ui.seats import SPLIT_LABELS
+from ticketing_ui.state.fees import FeeQuoteState
 from ticketing_ui.state.sell import SEARCH_MIN_CHARS, SellState
 
 E = SellState.errors
@@ -179,6 +181,7 @@ def sell_page() -> rx.Component:
         rx.select.content(*[rx.select.item(c.upper(), value=c) for c in ("usd", "eur", "gbp")]),
         name="currency",
         default_value="usd",
+        on_change=FeeQuoteState.currency_chosen,
     )
     return page(
         rx.card(
@@ -207,9 +210,14 @@ def sell_page() -> rx.Component:
                         ),
                         rx.cond(SellState.together, split_choice()),
                         rx.grid(
-                            field(rx.cond(SellState.together, "Price per seat", "Price"),
-                                  "price", E, inputmode="decimal", placeholder="75.00",
-                                  required=True),
+                            rx.box(
+                                field(rx.cond(SellState.together, "Price per seat", "Price"),
+                                      "price", E, inputmode="decimal", placeholder="75.00",
+                                      required=True,
+                                      on_change=FeeQuoteState.price_typed.debounce(300)),
+                                fee_quote(),
+                                width="100%",
+                            ),
                             field("Currency", "price.currency", E, control=currency),
                             columns="2",
                             spacing="3",

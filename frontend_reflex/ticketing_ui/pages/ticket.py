@@ -5,9 +5,17 @@ from __future__ import annotations
 import reflex as rx
 
 from ticketing_ui.components.events import event_status_badge
-from ticketing_ui.components.layout import error_text, form_error, page, spinner_button
+from ticketing_ui.components.layout import (
+    error_text,
+    form_error,
+    loading_or,
+    page,
+    spinner_button,
+)
+from ticketing_ui.components.money import fee_quote, price_breakdown
 from ticketing_ui.components.tickets import status_badge
 from ticketing_ui.components.widgets import local_time
+from ticketing_ui.state.fees import FeeQuoteState
 from ticketing_ui.state.ticket import TicketState
 
 T = TicketState.ticket
@@ -33,12 +41,18 @@ def owner_panel() -> rx.Component:
                              color_scheme="gray")),
             rx.fragment(),
         ),
+        rx.text("Your price ", rx.text.strong(T.list_price_label), " · you receive ",
+                rx.text.strong(T.proceeds_label, data_testid="proceeds"),
+                color_scheme="gray", size="2", margin_top="0.5rem"),
         rx.form(
             rx.hstack(
                 rx.box(
-                    rx.el.label("New price ($)", html_for="price", class_name="field-label"),
+                    rx.el.label("Your price ($)", html_for="price", class_name="field-label"),
+                    # The list price (buyers pay it plus the buyer fee); it starts afresh
+                    # when the price changes (the key).
                     rx.input(id="price", name="price", inputmode="decimal", size="3",
-                             placeholder=T.price_label,
+                             default_value=T.list_price_typed, key=T.list_price_typed,
+                             on_change=FeeQuoteState.price_typed.debounce(300),
                              disabled=(T.status == "sold") | (T.status == "void")),
                 ),
                 spinner_button("Save price", TicketState.saving, type="submit",
@@ -46,11 +60,11 @@ def owner_panel() -> rx.Component:
                 align="end",
                 wrap="wrap",
             ),
+            fee_quote(),
             error_text(TicketState.price_error, data_testid="price-error"),
             rx.cond(TicketState.price_saved != "",
                     rx.text(TicketState.price_saved, color_scheme="green", role="status")),
             on_submit=TicketState.save_price,
-            reset_on_submit=True,
             margin_top="0.75rem",
         ),
         width="100%",
@@ -95,9 +109,8 @@ def buyer_panel() -> rx.Component:
 
 def ticket_page() -> rx.Component:
     return page(
-        rx.cond(
+        loading_or(
             TicketState.loading,
-            rx.center(rx.spinner(size="3"), padding="2.5rem"),
             rx.cond(
                 TicketState.found,
                 rx.grid(
@@ -134,6 +147,7 @@ def ticket_page() -> rx.Component:
                         rx.text(T.seat_label, color_scheme="gray"),
                         rx.text("Sold by ", T.seller_name, color_scheme="gray", size="2"),
                         rx.text(T.price_label, size="8", weight="bold", data_testid="price"),
+                        price_breakdown(T.list_price_label, T.buyer_fee_label, T.price_label),
                         spacing="2",
                         align="start",
                     ),

@@ -8,6 +8,7 @@ import reflex as rx
 
 from ticketing_ui import api
 from ticketing_ui.models import OrderView, TicketView
+from ticketing_ui.state.fees import FeeQuoteState
 from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState, now_ms
 from wire.live import AnyFrame, OrderMessage, TicketMessage
@@ -86,8 +87,16 @@ class ListingsState(SessionState):
         ]
 
     @rx.event
-    def start_relist(self, ticket_id: str) -> None:
+    async def start_relist(self, ticket_id: str) -> None:
+        """Opens a bought ticket's relist form at the list price it was sold at (what
+        buyers paid had the buyer fee on top), with what that comes to."""
         self.relist_id, self.relist_error = ticket_id, ""
+        ticket = next((t for t in self.owned if t.id == ticket_id), None)
+        fees = await self.get_state(FeeQuoteState)
+        if ticket is None:
+            fees.forget()
+        else:
+            await fees.quote(ticket.list_price_typed, ticket.currency)
 
     @rx.event
     def cancel_relist(self) -> None:

@@ -12,6 +12,7 @@ import reflex as rx
 from ticketing_ui import api
 from ticketing_ui.models import EventView
 from ticketing_ui.seats import SPLIT_RULES, parse_seats
+from ticketing_ui.state.fees import FeeQuoteState
 from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState
 from wire.events import EventDetail, EventPage
@@ -90,6 +91,7 @@ class SellState(SessionState):
         self.errors, self.error = {}, ""
         self.chosen, self.matches, self.searched, self.search_error = EventView(), [], "", ""
         self.together, self.split = False, "any"
+        (await self.get_state(FeeQuoteState)).forget()  # the form starts empty, in dollars
         if not self.signed_in:
             return self.redirect_to_sign_in()
         # From an event's page: "sell a ticket for this event".

@@ -10,6 +10,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from ticketing_ui import api
+from ticketing_ui.settings import ui_settings
 from ticketing_ui.web_session import session_id, web_sessions
 from wire.users import CurrentUserResponse, UserPublic
 
@@ -44,6 +45,7 @@ class SessionState(rx.State):
     server_now_ms: int = 0
     flash: str = ""  # a one-line notice for the next page (see ``notify``)
     _flash_pages: int = 0
+    dev_mails: bool = False  # development: the mails sent are shown at /dev/mails
 
     @rx.var
     def signed_in(self) -> bool:
@@ -70,6 +72,7 @@ class SessionState(rx.State):
         """Checks the token with the API (it may have expired or the user gone). Every
         page load calls it."""
         self.tick_clock()
+        self.dev_mails = bool(ui_settings().mail_sink_url)
         self._flash_pages = max(0, self._flash_pages - 1)
         if not self._flash_pages:
             self.flash = ""

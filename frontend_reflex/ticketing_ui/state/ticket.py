@@ -9,6 +9,7 @@ import reflex as rx
 
 from ticketing_ui import api
 from ticketing_ui.models import TicketView
+from ticketing_ui.state.fees import FeeQuoteState
 from ticketing_ui.state.market import PRICE_HINT, cents
 from ticketing_ui.state.session import SessionState, now_ms
 from wire.live import AnyFrame, TicketMessage
@@ -53,6 +54,16 @@ class TicketState(SessionState):
         finally:
             self.loading = False
             self.tick_clock()
+        await self._quote_own_price()
+
+    async def _quote_own_price(self) -> None:
+        """Its owner's price form starts at the list price (the price they set, not what
+        buyers pay, which has the buyer fee on top), with what it comes to."""
+        fees = await self.get_state(FeeQuoteState)
+        if self.found and self.is_owner:
+            await fees.quote(self.ticket.list_price_typed, self.ticket.currency)
+        else:
+            fees.forget()
 
     @rx.event
     async def buy(self) -> Any:
@@ -93,7 +104,11 @@ class TicketState(SessionState):
         finally:
             self.saving = False
         self.ticket = TicketView.of(body)
-        self.price_saved = f"Price changed to {self.ticket.price_label}."
+        self.price_saved = (
+            f"Price changed to {self.ticket.list_price_label}: "
+            f"buyers pay {self.ticket.price_label}."
+        )
+        await self._quote_own_price()
 
     async def apply_live(self, frame: AnyFrame) -> None:
         if not isinstance(frame, TicketMessage) or frame.ticket_id != self.ticket.id:
