@@ -109,7 +109,7 @@ def test_a_buyer_finds_an_event_and_a_lock_on_its_listing_is_seen_live(
         buyer.wait_for_url(re.compile(re.escape(href) + "/?$"))
         expect(buyer.get_by_test_id("event-name")).to_have_text(name)
         expect(buyer.get_by_test_id("event-place")).to_have_text("Chromium Arena, Lisbon")
-        expect(buyer.get_by_test_id("availability")).to_have_text("2 tickets from $45.00")
+        expect(buyer.get_by_test_id("availability")).to_have_text("2 tickets from $51.00")
         listings = buyer.get_by_test_id("listing")
         expect(listings).to_have_count(2)
         expect(listings.nth(0)).to_have_attribute("data-ticket-id", cheap)  # cheapest first
@@ -127,7 +127,7 @@ def test_a_buyer_finds_an_event_and_a_lock_on_its_listing_is_seen_live(
         # Someone else watches the same event page, signed out.
         watcher.goto(href)
         expect(listing(watcher, cheap)).to_have_attribute("data-status", "available")
-        expect(watcher.get_by_test_id("availability")).to_have_text("2 tickets from $45.00")
+        expect(watcher.get_by_test_id("availability")).to_have_text("2 tickets from $51.00")
         expect(watcher.get_by_test_id("on-hold")).to_have_count(0)
         shots.take(watcher, "watcher-before")
 
@@ -136,7 +136,7 @@ def test_a_buyer_finds_an_event_and_a_lock_on_its_listing_is_seen_live(
         lobby.get_by_test_id("event-search").fill(name)
         lobby.get_by_test_id("apply-filters").click()
         lobby_card = lobby.get_by_test_id("event-card").filter(has_text=name)
-        expect(lobby_card.get_by_test_id("availability")).to_have_text("2 tickets from $45.00")
+        expect(lobby_card.get_by_test_id("availability")).to_have_text("2 tickets from $51.00")
 
         listing(buyer, cheap).get_by_test_id("listing-buy").click()
         buyer.wait_for_url(re.compile(r"/checkout/[0-9a-f]{24}/?$"))
@@ -156,14 +156,14 @@ def test_a_buyer_finds_an_event_and_a_lock_on_its_listing_is_seen_live(
         expect(held.get_by_test_id("listing-buy")).to_have_count(0)
         # The header as the event's availability tells it: one on hold, the dearer left.
         expect(watcher.get_by_test_id("on-hold")).to_have_text("· 1 on hold")
-        expect(watcher.get_by_test_id("availability")).to_have_text("1 ticket from $55.00")
+        expect(watcher.get_by_test_id("availability")).to_have_text("1 ticket from $62.00")
         expect(listing(watcher, dear)).to_have_attribute("data-status", "available")
         shots.take(watcher, "watcher-sees-lock-countdown")
 
         # The home page's card changed too, live; the event's page filtered to the other
         # section still tells the whole event's counts and from-price.
         expect(lobby_card.get_by_test_id("availability")).to_have_text(
-            "1 ticket from $55.00", timeout=LIVE_MS
+            "1 ticket from $62.00", timeout=LIVE_MS
         )
         shots.take(lobby, "lobby-card-live")
         lobby_card.click()
@@ -172,7 +172,7 @@ def test_a_buyer_finds_an_event_and_a_lock_on_its_listing_is_seen_live(
         lobby.get_by_test_id("apply-listing-filters").click()
         expect(lobby.get_by_test_id("listing")).to_have_count(1)
         expect(listing(lobby, dear)).to_be_visible()
-        expect(lobby.get_by_test_id("availability")).to_have_text("1 ticket from $55.00")
+        expect(lobby.get_by_test_id("availability")).to_have_text("1 ticket from $62.00")
         expect(lobby.get_by_test_id("on-hold")).to_have_text("· 1 on hold")
 
         # The buyer sees their hold on the event page too.
@@ -188,13 +188,13 @@ def test_a_buyer_finds_an_event_and_a_lock_on_its_listing_is_seen_live(
         expect(listing(watcher, cheap)).to_have_attribute(
             "data-status", "available", timeout=LIVE_MS
         )
-        expect(watcher.get_by_test_id("availability")).to_have_text("2 tickets from $45.00")
+        expect(watcher.get_by_test_id("availability")).to_have_text("2 tickets from $51.00")
         expect(watcher.get_by_test_id("on-hold")).to_have_count(0)
         shots.take(watcher, "watcher-sees-release")
         # The filtered page does not show the released listing, yet its header has its
         # price back: the from-price is the event's, not the listings shown.
         expect(lobby.get_by_test_id("availability")).to_have_text(
-            "2 tickets from $45.00", timeout=LIVE_MS
+            "2 tickets from $51.00", timeout=LIVE_MS
         )
         expect(lobby.get_by_test_id("on-hold")).to_have_count(0)
         expect(lobby.get_by_test_id("listing")).to_have_count(1)

@@ -56,7 +56,7 @@ def test_listing_locking_and_paying_are_seen_live_by_both(
 
         listed = card(buyer, ticket_id)  # appears on the buyer's market without a reload
         expect(listed).to_be_visible(timeout=LIVE_MS)
-        expect(listed).to_contain_text("$80.00")
+        expect(listed).to_contain_text("$89.50")
         expect(listed).to_contain_text("Available")
         shots.take(buyer, "buyer-sees-new-listing")
 
@@ -81,7 +81,7 @@ def test_listing_locking_and_paying_are_seen_live_by_both(
         seller.locator("#price").fill("95")
         seller.get_by_test_id("save-price").click()
         expect(seller.get_by_test_id("price-error")).to_contain_text(re.compile("lock", re.I))
-        expect(seller.get_by_test_id("price")).to_have_text("$80.00")
+        expect(seller.get_by_test_id("price")).to_have_text("$89.50")
         shots.take(seller, "seller-edit-refused")
 
         enter_card(buyer, VISA)
@@ -104,9 +104,9 @@ def test_listing_locking_and_paying_are_seen_live_by_both(
         owned.get_by_label("Resale price").fill("99")
         owned.get_by_role("button", name="List again").click()
         expect(buyer.get_by_test_id("ticket-detail")).to_have_attribute("data-status", "available")
-        expect(buyer.get_by_test_id("price")).to_have_text("$99.00")
+        expect(buyer.get_by_test_id("price")).to_have_text("$110.40")
         seller.goto("/tickets")
-        expect(card(seller, ticket_id)).to_contain_text("$99.00")
+        expect(card(seller, ticket_id)).to_contain_text("$110.40")
         shots.take(seller, "seller-sees-resale")
 
 

@@ -78,7 +78,7 @@ def test_two_of_four_seats_are_held_paid_and_sold_together_and_seen_live(
         watcher.goto(href)
         watched = seats_listing(watcher)
         expect(watched.get_by_test_id("seats-free")).to_have_text("4 available")
-        expect(watcher.get_by_test_id("availability")).to_have_text("4 tickets from $30.00")
+        expect(watcher.get_by_test_id("availability")).to_have_text("4 tickets from $34.50")
         expect(watcher.get_by_test_id("on-hold")).to_have_count(0)
         shots.take(watcher, "watcher-before")
 
@@ -87,7 +87,7 @@ def test_two_of_four_seats_are_held_paid_and_sold_together_and_seen_live(
         row = seats_listing(buyer)
         expect(row).to_have_count(1)
         expect(row.get_by_test_id("seats-free")).to_have_text("4 available")
-        expect(row.get_by_test_id("price")).to_have_text("$30.00 each")
+        expect(row.get_by_test_id("price")).to_have_text("$34.50 each")
         expect(row.get_by_test_id("split-rule")).to_contain_text("single seat")
         assert quantities_offered(buyer, row) == ["1", "2", "4"]  # 3 would leave one alone
         row.get_by_test_id("seats-quantity").click()
@@ -100,7 +100,7 @@ def test_two_of_four_seats_are_held_paid_and_sold_together_and_seen_live(
         # The checkout holds both seats, for their total, with one countdown.
         expect(buyer.get_by_test_id("order-seat-count")).to_have_text("2 seats together")
         expect(buyer.get_by_test_id("order-seats")).to_have_text("Section C, row 4 · seats 11, 12")
-        expect(buyer.get_by_test_id("order-price")).to_have_text("$60.00")
+        expect(buyer.get_by_test_id("order-price")).to_have_text("$69.00")
         expect(buyer.get_by_test_id("countdown")).to_have_count(1)
         expect(buyer.get_by_test_id("countdown")).to_have_text(re.compile(r"^0:[0-5]\d$"))
         expect(buyer.get_by_test_id("pay-button")).to_be_enabled()
@@ -111,7 +111,7 @@ def test_two_of_four_seats_are_held_paid_and_sold_together_and_seen_live(
         expect(watched.get_by_test_id("seats-held")).to_have_text("2 on hold")
         expect(watched).to_have_attribute("data-free", "2")
         expect(watcher.get_by_test_id("on-hold")).to_have_text("· 2 on hold")
-        expect(watcher.get_by_test_id("availability")).to_have_text("2 tickets from $30.00")
+        expect(watcher.get_by_test_id("availability")).to_have_text("2 tickets from $34.50")
         assert quantities_offered(watcher, watched) == ["2"]  # 1 would leave one alone
         shots.take(watcher, "watcher-sees-pair-held")
 
