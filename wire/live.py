@@ -96,6 +96,15 @@ class OrderMessage(Frame):
     order: LiveOrder
 
 
+class CodeIssued(Frame):
+    """(``me``, the owner only) the ticket has a new door code: the one before no longer
+    works. The code itself is never sent here: read it from ``GET /api/tickets/{id}/code``."""
+
+    type: Literal["ticket.code_issued"] = "ticket.code_issued"
+    ticket_id: str
+    serial: int
+
+
 class Snapshot(Frame):
     """On subscribe: the topic's state at ``cursor`` (what follows is newer)."""
 
@@ -145,6 +154,7 @@ type AnyFrame = Annotated[
     | TicketPriceChanged
     | TicketMessage
     | OrderMessage
+    | CodeIssued
     | Snapshot
     | Subscribed
     | Resync

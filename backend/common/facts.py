@@ -79,6 +79,18 @@ class TicketUpdated(TicketCreated):
     pass
 
 
+class CodeIssued(Fact):
+    """A ticket changed hands (a sale, a transfer): its owner has a new code, and every
+    earlier code of it stops working. The code itself is never told: its owner reads it in
+    ``GET /api/tickets/{id}/code``. ``version`` is the ticket's."""
+
+    STREAM = "tickets"
+    PUBLISHER = "tickets"
+    ticket_id: str
+    owner_id: str
+    serial: int
+
+
 class EventUpdated(Fact, EventFields):
     """An event of the catalogue changed (postponed, rescheduled, cancelled): its whole
     state at ``version``. Its tickets follow it (``backend/tickets/handlers.py``)."""
@@ -175,6 +187,7 @@ FACT_TYPES: dict[str, type[Fact]] = {
         TicketCreated,
         TicketUpdated,
         EventUpdated,
+        CodeIssued,
         OrderCreated,
         OrderCancelled,
         OrderExpired,

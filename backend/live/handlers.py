@@ -6,6 +6,7 @@ from backend.common.auth import Revocations
 from backend.common.bus import RetryLater, Subscriptions, subscribe
 from backend.common.facts import (
     ChargeCreated,
+    CodeIssued,
     OrderCancelled,
     OrderCreated,
     PaymentRefunded,
@@ -20,6 +21,7 @@ from backend.common.user_replica import display_names, on_user_fact
 from backend.live.connection import session_ended_message
 from backend.live.journal import Journal
 from backend.live.messages import (
+    code_issued_message,
     order_cancelled_message,
     order_completed_message,
     order_created_message,
@@ -56,6 +58,9 @@ class LiveHandlers:
     async def on_charge_created(self, fact: ChargeCreated) -> None:
         previous = await self._created(fact.buyer_id, fact.order_id)
         await self.journal.append(order_completed_message(fact, previous))
+
+    async def on_code_issued(self, fact: CodeIssued) -> None:
+        await self.journal.append(code_issued_message(fact))
 
     async def on_payment_refunded(self, fact: PaymentRefunded) -> None:
         previous = await self._created(fact.buyer_id, fact.order_id)
@@ -96,5 +101,6 @@ class LiveHandlers:
             subscribe(OrderCancelled, self.on_order_cancelled),
             subscribe(ChargeCreated, self.on_charge_created),
             subscribe(PaymentRefunded, self.on_payment_refunded),
+            subscribe(CodeIssued, self.on_code_issued),
             subscribe(PayoutPaid, self.on_payout_paid),
         ]

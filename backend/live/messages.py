@@ -19,7 +19,9 @@ from backend.common.facts import (
     PayoutPaid,
     TicketCreated,
 )
+from backend.common.facts import CodeIssued as CodeIssuedFact
 from wire.live import (
+    CodeIssued,
     LiveOrder,
     OrderKind,
     OrderMessage,
@@ -119,6 +121,14 @@ def ticket_message(
         event_id=fact.event.id or "",
         users=tuple(dict.fromkeys((fact.seller_id, fact.owner_id))),
         ticket_state=TicketState(fact.ticket_id, fact.version, view),
+    )
+
+
+def code_issued_message(fact: CodeIssuedFact) -> LiveMessage:
+    """To the owner alone; ``ticket_id`` set (a message for a ticket, not a control one)."""
+    frame = CodeIssued(ticket_id=fact.ticket_id, serial=fact.serial)
+    return LiveMessage(
+        body=frame.body(), ticket_id=fact.ticket_id, users=(fact.owner_id,), public=False
     )
 
 

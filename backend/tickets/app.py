@@ -10,12 +10,16 @@ from backend.common.runtime import Runtime
 from backend.common.settings import Settings
 from backend.common.user_replica import UserReplica
 from backend.common.web import Wiring, service_app
-from backend.tickets import routes
+from backend.tickets import door_routes, routes
+from backend.tickets.codes import EventKey
+from backend.tickets.doors import CheckIn
 from backend.tickets.handlers import TicketHandlers
 from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.schemas import (
+    CheckInRequest,
     CreateListingRequest,
     CreateTicketRequest,
+    EmailRequest,
     EventIn,
     EventQuery,
     EventStatusRequest,
@@ -25,6 +29,8 @@ from backend.tickets.schemas import (
     TicketQuery,
     UpdateTicketRequest,
 )
+from backend.tickets.transfers import Transfer
+from wire.codes import CheckInPublic, ScannerKit, TicketCodePublic, TransferList, TransferPublic
 from wire.events import EventDetail, EventPage, EventPublic
 from wire.tickets import ListingPublic, TicketList, TicketOwned, TicketPage, TicketPublic
 from wire.values import PriceBreakdown
@@ -56,6 +62,31 @@ ENDPOINTS = [
              body=UpdateTicketRequest, response=TicketPublic, auth=True, errors=(403, 404, 409)),
     Endpoint("POST", "/api/tickets/{ticket_id}/relist", routes.relist, "Sell a bought ticket again",
              body=RelistRequest, response=TicketPublic, auth=True, errors=(403, 404, 409)),
+    # The ticket itself: its code, transfers to a friend, the door.
+    Endpoint("GET", "/api/tickets/{ticket_id}/code", door_routes.my_code,
+             "My ticket's door code and its QR code (SVG); hidden while it is for sale",
+             response=TicketCodePublic, auth=True, errors=(403, 404, 409)),
+    Endpoint("POST", "/api/tickets/{ticket_id}/transfers", door_routes.start_transfer,
+             "Give my bought ticket to a friend (by e-mail); they accept it",
+             body=EmailRequest, response=TransferPublic, status=201, auth=True,
+             errors=(403, 404, 409, 429)),
+    Endpoint("GET", "/api/transfers", door_routes.my_transfers,
+             "Transfers to me and from me", response=TransferList, auth=True),
+    Endpoint("POST", "/api/transfers/{transfer_id}/accept", door_routes.accept_transfer,
+             "Accept a ticket given to me: it is mine, with a new code",
+             response=TransferPublic, auth=True, errors=(403, 404, 409)),
+    Endpoint("DELETE", "/api/transfers/{transfer_id}", door_routes.cancel_transfer,
+             "Take back my transfer, or decline one to me",
+             response=TransferPublic, auth=True, errors=(403, 404, 409)),
+    Endpoint("POST", "/api/checkins", door_routes.check_in,
+             "Scan a code at the door: admitted, already used (when) or not valid (why)",
+             body=CheckInRequest, response=CheckInPublic, auth=True, errors=(403,)),
+    Endpoint("GET", "/api/events/{event_id}/scanner-kit", door_routes.scanner_kit,
+             "What a door scanner keeps to check codes offline: the event's public key, "
+             "revoked and used codes", response=ScannerKit, auth=True, errors=(403, 404)),
+    Endpoint("POST", "/api/events/{event_id}/scanners", door_routes.add_scanner,
+             "Let a user scan codes at this event's doors (operators only)",
+             body=EmailRequest, response=EventPublic, auth=True, errors=(403, 404)),
     Endpoint("GET", "/api/events", routes.search_events, "Browse upcoming events",
              query=EventQuery, response=EventPage),
     Endpoint("POST", "/api/events", routes.create_event,
@@ -79,6 +110,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         SERVICE,
         settings or Settings(),
         endpoints=ENDPOINTS,
-        documents=[Ticket, EventRecord, UserReplica],
+        documents=[Ticket, EventRecord, UserReplica, EventKey, CheckIn, Transfer],
         wiring=wire,
     )

@@ -22,7 +22,7 @@ from backend.common.ids import object_id_or_none
 from backend.common.ticket_locks import HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.common.user_replica import on_user_fact
-from backend.tickets import catalogue
+from backend.tickets import catalogue, codes
 from backend.tickets.models import Ticket
 from backend.tickets.service import commit
 from wire.values import Event, EventStatus, TicketStatus
@@ -100,9 +100,9 @@ class TicketHandlers:
                 return None
             return {
                 "status": TicketStatus.SOLD.value,
-                "owner_id": fact.buyer_id,
                 "order_id": fact.order_id,
                 "locked_until": None,
+                **codes.handover(ticket, fact.buyer_id),  # the buyer's code; the last revoked
             }
 
         for ticket_id in fact.seats.ticket_ids:

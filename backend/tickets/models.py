@@ -17,6 +17,13 @@ from wire.tickets import TicketFields
 class Ticket(Document, TicketFields, Aggregate):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Its owner's door code (``backend/tickets/codes.py``), new each time it changes hands
+    # here; never in a fact or a public view. ``revoked_codes``: every earlier one.
+    code_id: str | None = None
+    code_serial: int = 0
+    code_issued_at: datetime | None = None
+    revoked_codes: list[str] = Field(default_factory=list)
+    pending_transfer: str | None = None  # a transfer to a friend waiting for their yes
 
     class Settings:
         name = "tickets"
@@ -38,6 +45,7 @@ class EventRecord(Document, EventFields, Aggregate):
 
     key: str
     availability: Availability = Field(default_factory=Availability)
+    scanners: list[str] = Field(default_factory=list)  # users who check codes at its doors
     availability_seq: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

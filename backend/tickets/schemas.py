@@ -242,3 +242,13 @@ class TicketQuery(RequestModel):
     sort: SortOrder = SortOrder.DATE
     page: Annotated[int, Field(ge=1, le=10_000), WHOLE_NUMBER_TEXT] = 1
     page_size: Annotated[int, Field(ge=1, le=100), WHOLE_NUMBER_TEXT] = 20
+
+
+class CheckInRequest(RequestModel):
+    code: Annotated[str, Field(min_length=1, max_length=2_000)]
+
+
+class EmailRequest(RequestModel):
+    """A user by e-mail: a transfer's recipient, an event's scanner."""
+
+    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]

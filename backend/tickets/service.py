@@ -10,7 +10,7 @@ from beanie import PydanticObjectId, SortDirection
 
 from backend.common.clock import utcnow
 from backend.common.errors import BadRequest, Conflict, Forbidden, NotFound
-from backend.common.facts import TicketCreated, TicketUpdated
+from backend.common.facts import CodeIssued, Fact, TicketCreated, TicketUpdated
 from backend.common.fees import FeeSchedule
 from backend.common.ids import object_id
 from backend.common.paging import page_of
@@ -179,8 +179,23 @@ async def tickets_of(user_id: str) -> list[Ticket]:
 
 
 async def commit(ticket: Ticket, changes: dict[str, Any], uow: UnitOfWork) -> Ticket | None:
-    """The change and its ``TicketUpdated`` in one write; None if the ticket changed."""
-    return await uow.commit(ticket, changes, lambda new: [ticket_event(TicketUpdated, new)])
+    """The change and its ``TicketUpdated`` (and ``CodeIssued`` when it gave the ticket a
+    new code) in one write; None if the ticket changed."""
+
+    def facts(new: Ticket) -> list[Fact]:
+        told: list[Fact] = [ticket_event(TicketUpdated, new)]
+        if new.code_id != ticket.code_id and new.code_id is not None:
+            told.append(
+                CodeIssued(
+                    ticket_id=str(new.id),
+                    owner_id=new.owner_id,
+                    serial=new.code_serial,
+                    version=new.version,
+                )
+            )
+        return told
+
+    return await uow.commit(ticket, changes, facts)
 
 
 async def update_ticket(
@@ -249,6 +264,8 @@ async def relist_ticket(
         raise Conflict("Only a ticket you bought can be listed again")
     if ticket.event.status == EventStatus.CANCELLED or ticket.event.starts_at <= utcnow():
         raise Conflict("Its event is cancelled or has started: it cannot be sold again")
+    if ticket.pending_transfer is not None:
+        raise Conflict("A transfer of this ticket is waiting for its recipient; cancel it first")
     if ticket.order_id is not None:
         await locks.clear_sold(ticket_id, ticket.order_id, ticket.listing_id)
     relisted = await commit(

@@ -38,6 +38,8 @@ SERVICE_OF = {
     "tickets": "tickets",
     "events": "tickets",
     "listings": "tickets",
+    "checkins": "tickets",
+    "transfers": "tickets",
     "orders": "orders",
     "payments": "payments",
 }

@@ -43,6 +43,8 @@ def test_the_repository_ingress_routes_every_api_and_the_web_app() -> None:
         "/api/tickets": ("tickets", 8000),
         "/api/events": ("tickets", 8000),
         "/api/listings": ("tickets", 8000),
+        "/api/checkins": ("tickets", 8000),
+        "/api/transfers": ("tickets", 8000),
         "/api/orders": ("orders", 8000),
         "/api/payments": ("payments", 8000),
         "/api/live": ("live", 8000),
