@@ -35,10 +35,15 @@ class CheckIn(Document):
     ticket_id: str
     event_id: str
     scanner_id: str
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime = Field(default_factory=lambda: _to_ms(utcnow()))
 
     class Settings:
         name = "checkins"
+
+
+def _to_ms(moment: datetime) -> datetime:
+    """As MongoDB keeps it (milliseconds): the first answer and later ones tell one time."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 async def may_scan(user_id: str, record: EventRecord) -> bool:
