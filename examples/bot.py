@@ -164,7 +164,9 @@ def main() -> None:
     parser.add_argument("--url", default="http://localhost:8000")
     parser.add_argument("--email", required=True)
     parser.add_argument("--password", required=True)
-    parser.add_argument("--max-price", type=int, required=True, help="in cents")
+    parser.add_argument(
+        "--max-price", type=int, required=True, help="the all-in price, in cents (fees included)"
+    )
     parser.add_argument("--pay", default="pm_card_visa", help="Stripe payment method id")
     parser.add_argument("--event", default=None, help="watch this event only (its id)")
     with contextlib.suppress(KeyboardInterrupt):

@@ -43,4 +43,4 @@ def test_a_restart_on_the_same_port_keeps_users_and_listings(tmp_path: Path) -> 
             kept = http.get(f"/api/tickets/{ticket_id}")
             assert kept.status_code == 200, kept.text
             assert kept.json()["title"] == "Kept"
-            assert kept.json()["price"]["amount"] == 6_100
+            assert kept.json()["breakdown"]["listPrice"]["amount"] == 6_100
