@@ -65,16 +65,25 @@ async def send(
     json: Any = None,
     params: dict[str, Any] | None = None,
     caller: str = "",
+    wait_s: float | None = None,
 ) -> httpx.Response:
     """The API's answer to one request (raises ``ApiError`` for an error status).
     ``caller`` is the browser's address, for the API's per-address limits (sign-in,
-    sign-up, orders, card setup): without it every visitor would share this server's."""
+    sign-up, orders, card setup): without it every visitor would share this server's.
+    ``wait_s`` replaces the client's timeouts, for callers that can't wait long."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if caller:
         headers["X-Forwarded-For"] = caller
     url = ui_settings().base_for(path) + path
     try:
-        response = await client().request(method, url, json=json, params=params, headers=headers)
+        response = await client().request(
+            method,
+            url,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=httpx.USE_CLIENT_DEFAULT if wait_s is None else wait_s,
+        )
     except httpx.HTTPError as exc:
         raise ApiError(503, "The marketplace can't be reached; try again in a moment.") from exc
     if response.status_code >= 400:
@@ -91,9 +100,12 @@ async def call[M: BaseModel](
     json: Any = None,
     params: dict[str, Any] | None = None,
     caller: str = "",
+    wait_s: float | None = None,
 ) -> M:
     """One request, its answer read as ``answer``."""
-    response = await send(method, path, token=token, json=json, params=params, caller=caller)
+    response = await send(
+        method, path, token=token, json=json, params=params, caller=caller, wait_s=wait_s
+    )
     try:
         return answer.model_validate_json(response.content)
     except ValidationError as exc:

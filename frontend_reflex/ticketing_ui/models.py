@@ -43,6 +43,12 @@ def place(venue: str, city: str) -> str:
     return f"{venue}, {city}" if city else venue
 
 
+def seat_label(section: str | None, row: str | None, seat: str | None) -> str:
+    """``"Section C · Row 4 · Seat 11"``, or ``"General admission"``."""
+    parts = [(section, "Section"), (row, "Row"), (seat, "Seat")]
+    return " · ".join(f"{name} {value}" for value, name in parts if value) or "General admission"
+
+
 @dataclass
 class TicketView:
     id: str = ""
@@ -86,15 +92,6 @@ class TicketView:
     @classmethod
     def of(cls, ticket: TicketPublic) -> TicketView:
         event, breakdown = ticket.event, ticket.breakdown
-        seat = [
-            f"{name} {value}"
-            for value, name in (
-                (ticket.section, "Section"),
-                (ticket.row, "Row"),
-                (ticket.seat, "Seat"),
-            )
-            if value
-        ]
         return cls(
             id=ticket.id,
             title=ticket.title,
@@ -110,7 +107,7 @@ class TicketView:
             starts_at=event.starts_at.isoformat(),
             starts_label=when(event.starts_at),
             section=ticket.section or "",
-            seat_label=" · ".join(seat) or "General admission",
+            seat_label=seat_label(ticket.section, ticket.row, ticket.seat),
             amount=ticket.price.amount,
             currency=ticket.price.currency,
             price_label=money(ticket.price),

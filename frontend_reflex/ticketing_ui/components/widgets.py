@@ -1,4 +1,5 @@
-"""The two browser-side React components: the lock countdown and the Stripe card form."""
+"""The browser-side React components: the lock countdown, the Stripe card form, local
+times and the door's QR code scanner."""
 
 from __future__ import annotations
 
@@ -51,6 +52,21 @@ class LocalTime(rx.Component):
     fallback: rx.Var[str]
 
 
+class QrScanner(rx.Component):
+    """A QR code scanner on the device's camera (ZXing's ``@zxing/browser``), started and
+    stopped by its own button; says so when there is no camera."""
+
+    library = _library("qr_scanner.jsx")
+    tag = "QrScanner"
+    # Installed with the app's npm packages (the .jsx imports it when the camera starts).
+    lib_dependencies: list[str] = ["@zxing/browser@0.2.1", "@zxing/library@0.23.0"]
+
+    start_label: rx.Var[str]
+    stop_label: rx.Var[str]
+
+    on_scan: rx.EventHandler[lambda text: [text]]
+
+
 def local_time(iso: Any, fallback: Any) -> rx.Component:
     return LocalTime.create(iso=iso, fallback=fallback)
 
@@ -61,3 +77,7 @@ def countdown(deadline_ms: Any, server_now_ms: Any, **props: Any) -> rx.Componen
 
 def card_form(**props: Any) -> rx.Component:
     return CardForm.create(**props)
+
+
+def qr_scanner(**props: Any) -> rx.Component:
+    return QrScanner.create(**props)

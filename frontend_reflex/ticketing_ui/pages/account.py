@@ -1,4 +1,4 @@
-"""Sign up, sign in, the profile, my orders and my tickets."""
+"""Sign up, sign in, the profile, my orders and my tickets (the wallet, my listings)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 import reflex as rx
 
 from ticketing_ui.components.layout import (
-    error_text,
     field,
     form_error,
     loading_or,
@@ -15,12 +14,13 @@ from ticketing_ui.components.layout import (
     spinner_button,
     split_row,
 )
-from ticketing_ui.components.money import fee_quote
 from ticketing_ui.components.tickets import status_badge
+from ticketing_ui.components.wallet import incoming_transfers, wallet_card
 from ticketing_ui.components.widgets import countdown, local_time
 from ticketing_ui.state.account import AuthState, ProfileState
-from ticketing_ui.state.fees import FeeQuoteState
 from ticketing_ui.state.orders import ListingsState, OrdersState
+from ticketing_ui.state.wallet import WalletState
+from ticketing_ui.wallet import HIDDEN_WHILE_FOR_SALE
 
 
 def narrow_card(*children: rx.Component) -> rx.Component:
@@ -151,72 +151,54 @@ def orders_page() -> rx.Component:
     )
 
 
-def listing_row(ticket: Any, owned: bool) -> rx.Component:  # a TicketView Var
-    relist = rx.cond(
-        ListingsState.relist_id == ticket.id,
-        rx.form(
-            rx.hstack(
-                # The list price it was sold at, not what its buyer paid (the fee on top).
-                rx.input(name="price", placeholder="Price ($)", inputmode="decimal",
-                         aria_label="Resale price", size="2",
-                         default_value=ticket.list_price_typed,
-                         on_change=FeeQuoteState.price_typed.debounce(300),
-                         data_testid="relist-price"),
-                rx.button("List again", type="submit", size="2"),
-                rx.button("Cancel", type="button", variant="ghost", size="2",
-                          on_click=ListingsState.cancel_relist),
-                wrap="wrap",
-            ),
-            fee_quote(),
-            error_text(ListingsState.relist_error),
-            on_submit=ListingsState.relist,
-        ),
-        rx.button("Sell it again", size="2", variant="soft",
-                  on_click=ListingsState.start_relist(ticket.id), data_testid="relist"),
-    )  # fmt: skip
+def listing_row(ticket: Any) -> rx.Component:  # a TicketView Var
     return rx.card(
         split_row(
             rx.vstack(
                 rx.link(rx.text(ticket.title, weight="bold"), href="/tickets/" + ticket.id),
                 rx.text(ticket.event_name, " · ", local_time(ticket.starts_at, ticket.starts_label),
                         color_scheme="gray", size="2"),
-                rx.fragment() if owned else rx.text(
-                    "Your price ", ticket.list_price_label, " · you receive ",
-                    ticket.proceeds_label, color_scheme="gray", size="2",
-                    data_testid="listing-proceeds"),
+                rx.text("Your price ", ticket.list_price_label, " · you receive ",
+                        ticket.proceeds_label, color_scheme="gray", size="2",
+                        data_testid="listing-proceeds"),
+                rx.cond((ticket.status == "available") | (ticket.status == "locked"),
+                        rx.text(HIDDEN_WHILE_FOR_SALE, color_scheme="gray", size="2",
+                                data_testid="code-hidden")),
                 spacing="1",
             ),
             rx.hstack(
                 rx.text(ticket.price_label, weight="bold"),
                 status_badge(ticket, ListingsState.server_now_ms),
-                relist if owned else rx.fragment(),
                 align="center",
                 wrap="wrap",
             ),
         ),
         width="100%",
-        data_testid="owned-row" if owned else "listing-row",
+        data_testid="listing-row",
     )  # fmt: skip
 
 
 def listings_page() -> rx.Component:
+    """My tickets: the wallet (the tickets I hold, with their door codes), the tickets
+    friends give me, and my listings."""
     return page(
         form_error(ListingsState.error),
+        form_error(WalletState.error),
+        form_error(WalletState.transfer_error),
         loading_or(
-            ListingsState.loading,
+            ListingsState.loading | WalletState.loading,
             rx.vstack(
+                incoming_transfers(),
                 rx.heading("Tickets I own", size="5"),
                 rx.cond(
-                    ListingsState.owned.length() > 0,
-                    rx.vstack(rx.foreach(ListingsState.owned, lambda t: listing_row(t, True)),
-                              width="100%"),
+                    WalletState.cards.length() > 0,
+                    rx.vstack(rx.foreach(WalletState.cards, wallet_card), width="100%"),
                     rx.text("Tickets you buy appear here.", color_scheme="gray"),
                 ),
                 rx.heading("Tickets I'm selling", size="5", margin_top="1rem"),
                 rx.cond(
                     ListingsState.selling.length() > 0,
-                    rx.vstack(rx.foreach(ListingsState.selling, lambda t: listing_row(t, False)),
-                              width="100%"),
+                    rx.vstack(rx.foreach(ListingsState.selling, listing_row), width="100%"),
                     rx.text("Nothing listed yet. ", rx.link("Sell a ticket", href="/sell"), "."),
                 ),
                 width="100%",

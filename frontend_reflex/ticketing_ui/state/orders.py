@@ -127,11 +127,15 @@ class ListingsState(SessionState):
         return rx.redirect(f"/tickets/{ticket.id}")
 
     async def apply_live(self, frame: AnyFrame) -> None:
-        if not isinstance(frame, TicketMessage):
-            return
-        view = TicketView.of(frame.ticket)
-        self.server_now_ms = now_ms()
-        for group in (self.selling, self.owned):
-            for index, current in enumerate(group):
-                if current.id == view.id and view.version >= current.version:
-                    group[index] = view
+        if isinstance(frame, TicketMessage):
+            view = TicketView.of(frame.ticket)
+            self.server_now_ms = now_ms()
+            for group in (self.selling, self.owned):
+                for index, current in enumerate(group):
+                    if current.id == view.id and view.version >= current.version:
+                        group[index] = view
+        # The wallet on the same page: new door codes (``me``), tickets that changed hands.
+        # (imported here: the wallet's state reads this one's tickets)
+        from ticketing_ui.state.wallet import WalletState
+
+        await (await self.get_state(WalletState)).apply_live(frame)
