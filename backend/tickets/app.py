@@ -12,9 +12,8 @@ from backend.common.user_replica import UserReplica
 from backend.common.web import Wiring, service_app
 from backend.tickets import door_routes, routes
 from backend.tickets.codes import EventKey
-from backend.tickets.doors import CheckIn
 from backend.tickets.handlers import TicketHandlers
-from backend.tickets.models import EventRecord, Ticket
+from backend.tickets.models import CheckIn, EventRecord, Ticket
 from backend.tickets.schemas import (
     CheckInRequest,
     CreateListingRequest,

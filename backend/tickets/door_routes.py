@@ -12,6 +12,7 @@ from backend.common.errors import Conflict, Forbidden, parse_body
 from backend.common.rate_limits import Quota
 from backend.common.runtime import runtime_of
 from backend.tickets import codes, doors, transfers
+from backend.tickets.models import CheckIn
 from backend.tickets.routes import present_event
 from backend.tickets.schemas import CheckInRequest, EmailRequest
 from backend.tickets.service import get_ticket
@@ -34,7 +35,7 @@ async def my_code(request: Request) -> Response:
         raise Conflict("The code is hidden while the ticket is for sale")
     assert ticket.event.id is not None and ticket.code_issued_at is not None
     code = codes.code_of(ticket, await codes.event_key(ticket.event.id))
-    used = await doors.CheckIn.get(ticket.code_id)
+    used = await CheckIn.get(ticket.code_id)
     return respond(
         TicketCodePublic(
             ticket_id=str(ticket.id),

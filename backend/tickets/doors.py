@@ -9,10 +9,6 @@ not for sale (a seller cannot sell and attend), not void (cancelled event, refun
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from beanie import Document
-from pydantic import Field
 from pymongo.errors import DuplicateKeyError
 
 from backend.common.clock import utcnow
@@ -22,28 +18,10 @@ from backend.common.unit_of_work import UnitOfWork
 from backend.common.user_replica import UserReplica, has_role
 from backend.tickets import catalogue
 from backend.tickets.codes import event_key
-from backend.tickets.models import EventRecord, Ticket
+from backend.tickets.models import CheckIn, EventRecord, Ticket
 from wire.codes import CheckInPublic, CheckInResult, ScannerKit, Unreadable, verify
 from wire.codes import parse as parse_code
 from wire.values import Role, TicketStatus
-
-
-class CheckIn(Document):
-    """A code used at the door; ``id`` is the code's id."""
-
-    id: str  # type: ignore[assignment]
-    ticket_id: str
-    event_id: str
-    scanner_id: str
-    at: datetime = Field(default_factory=lambda: _to_ms(utcnow()))
-
-    class Settings:
-        name = "checkins"
-
-
-def _to_ms(moment: datetime) -> datetime:
-    """As MongoDB keeps it (milliseconds): the first answer and later ones tell one time."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 async def may_scan(user_id: str, record: EventRecord) -> bool:

@@ -57,3 +57,21 @@ class EventRecord(Document, EventFields, Aggregate):
             pymongo.IndexModel([("starts_at", 1)]),
             pymongo.IndexModel([("venue.city", 1), ("starts_at", 1)]),
         ]
+
+
+class CheckIn(Document):
+    """A code used at the door; ``id`` is the code's id."""
+
+    id: str  # type: ignore[assignment]
+    ticket_id: str
+    event_id: str
+    scanner_id: str
+    at: datetime = Field(default_factory=lambda: to_ms(utcnow()))
+
+    class Settings:
+        name = "checkins"
+
+
+def to_ms(moment: datetime) -> datetime:
+    """As MongoDB keeps it (milliseconds): the first answer and later ones tell one time."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

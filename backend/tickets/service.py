@@ -17,7 +17,7 @@ from backend.common.paging import page_of
 from backend.common.ticket_locks import HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.tickets import catalogue
-from backend.tickets.models import Ticket
+from backend.tickets.models import CheckIn, Ticket
 from backend.tickets.schemas import (
     CreateListingRequest,
     CreateTicketRequest,
@@ -266,6 +266,8 @@ async def relist_ticket(
         raise Conflict("Its event is cancelled or has started: it cannot be sold again")
     if ticket.pending_transfer is not None:
         raise Conflict("A transfer of this ticket is waiting for its recipient; cancel it first")
+    if ticket.code_id is not None and await CheckIn.get(ticket.code_id) is not None:
+        raise Conflict("The ticket was used at the door: it cannot be sold again")
     if ticket.order_id is not None:
         await locks.clear_sold(ticket_id, ticket.order_id, ticket.listing_id)
     relisted = await commit(

@@ -21,8 +21,7 @@ from backend.common.ids import object_id
 from backend.common.unit_of_work import UnitOfWork
 from backend.common.user_replica import UserReplica
 from backend.tickets import codes
-from backend.tickets.doors import CheckIn
-from backend.tickets.models import Ticket
+from backend.tickets.models import CheckIn, Ticket
 from backend.tickets.service import commit, get_ticket
 from wire.codes import TransferStatus
 from wire.values import TicketStatus

@@ -89,6 +89,11 @@ async def test_a_resold_tickets_earlier_code_is_refused_and_the_new_one_admitted
     assert again["result"] == "already_used"
     assert again["checkedInAt"] == admitted["checkedInAt"]
     assert (await code_of(other, ticket["id"]))["checkedInAt"] == admitted["checkedInAt"]
+    # Used at the door: it is not sold on.
+    used = await other.http.post(
+        f"/api/tickets/{ticket['id']}/relist", json={"price": {"amount": 7_000}}
+    )
+    assert error_fields(used, 409)
 
 
 async def test_twenty_concurrent_scans_of_one_code_admit_exactly_once(

@@ -1,0 +1,1 @@
+/work/main/frontend_reflex/ticketing_ui/components/qr_scanner.jsx
