@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -110,6 +111,11 @@ def payout(
             Line(account=STRIPE, amount=-amount),
         ],
     )
+
+
+def appended(entries: list[LedgerEntry], *new: LedgerEntry) -> list[dict[str, Any]]:
+    """A payment's entries with ``new`` after them, as its write stores them."""
+    return [entry.model_dump() for entry in (*entries, *new)]
 
 
 def balances(entries: list[LedgerEntry]) -> dict[str, int]:

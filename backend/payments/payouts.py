@@ -15,9 +15,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import stripe
-import structlog
-
 from backend.common.clock import utcnow
 from backend.common.facts import Fact, PayoutPaid
 from backend.common.unit_of_work import UnitOfWork
@@ -25,11 +22,9 @@ from backend.payments import ledger
 from backend.payments.connect import ConnectGateway
 from backend.payments.models import Payment, PayoutAccount
 from backend.payments.sales import payout_state, refresh_account
-from backend.payments.service import Payments
+from backend.payments.service import Payments, each_payment
 from wire.payments import PayoutState
 from wire.values import PaymentStatus
-
-log = structlog.get_logger(__name__)
 
 type Clock = Callable[[], datetime]
 
@@ -62,23 +57,13 @@ class Payouts:
             .limit(200)
             .to_list()
         )
-        paid = 0
-        for payment in due:
-            try:
-                paid += await self.pay(payment.order_id)
-            except stripe.StripeError as exc:  # retried on the next round
-                log.warning("payouts.failed", order_id=payment.order_id, error=str(exc))
-                await Payment.get_pymongo_collection().update_one(
-                    {"_id": payment.id}, {"$set": {"money_error": str(exc)[:500]}}
-                )
-        return paid
+        return await each_payment(due, self.pay, "payouts")
 
     async def account_of(self, seller_id: str) -> PayoutAccount | None:
         """The seller's account if it can receive transfers (refreshed from Stripe while
         onboarding is unfinished), or None."""
-        if not (await refresh_account(seller_id, self.connect)).payouts_enabled:
-            return None
-        return await PayoutAccount.get(seller_id)
+        account = await refresh_account(seller_id, self.connect)
+        return account if account is not None and account.payouts_enabled else None
 
     async def pay(self, order_id: str) -> bool:
         async with self.payments.lease(order_id) as leased:
@@ -110,7 +95,7 @@ class Payouts:
             "transfer_id": transfer_id,
             "paid_out_at": self.clock(),
             "money_error": None,
-            "entries": [*(e.model_dump() for e in payment.entries), entry.model_dump()],
+            "entries": ledger.appended(payment.entries, entry),
         }
 
         def paid(new: Payment) -> list[Fact]:

@@ -13,20 +13,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import stripe
-import structlog
-
 from backend.common.clock import utcnow
 from backend.common.facts import Fact, PaymentRefunded
 from backend.common.unit_of_work import UnitOfWork
 from backend.payments import ledger
 from backend.payments.gateway import PaymentGateway
 from backend.payments.models import CancelledEvent, Payment
-from backend.payments.service import Payments
+from backend.payments.service import Payments, each_payment
 from wire.payments import RefundProgress
 from wire.values import Money, PaymentStatus
-
-log = structlog.get_logger(__name__)
 
 _TO_REFUND = {
     "status": PaymentStatus.SUCCEEDED.value,
@@ -59,17 +54,8 @@ class Refunds:
 
     async def run_once(self) -> int:
         """Refund every payment waiting for it; returns how many were refunded."""
-        done = 0
         waiting = await Payment.find(_TO_REFUND).sort("refund_requested_at").limit(200).to_list()
-        for payment in waiting:
-            try:
-                done += await self.refund(payment.order_id)
-            except stripe.StripeError as exc:  # retried on the next round
-                log.warning("refunds.failed", order_id=payment.order_id, error=str(exc))
-                await Payment.get_pymongo_collection().update_one(
-                    {"_id": payment.id}, {"$set": {"money_error": str(exc)[:500]}}
-                )
-        return done
+        return await each_payment(waiting, self.refund, "refunds")
 
     async def refund(self, order_id: str) -> bool:
         async with self.payments.lease(order_id) as leased:
@@ -94,7 +80,7 @@ class Refunds:
             "refund_id": refund_id,
             "refunded_at": utcnow(),
             "money_error": None,
-            "entries": [*(e.model_dump() for e in payment.entries), entry.model_dump()],
+            "entries": ledger.appended(payment.entries, entry),
         }
 
         def refunded(new: Payment) -> list[Fact]:

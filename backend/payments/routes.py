@@ -91,7 +91,7 @@ async def my_sales(request: Request) -> Response:
 async def payout_account(request: Request) -> Response:
     """The seller's payout account, refreshed from Stripe (after onboarding returns)."""
     user = require_user(request)
-    return respond(await sales.refresh_account(user.id, _connect(request)))
+    return respond(sales.present_account(await sales.refresh_account(user.id, _connect(request))))
 
 
 async def start_onboarding(request: Request) -> Response:

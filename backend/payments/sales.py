@@ -69,12 +69,11 @@ async def sales_of(seller_id: str, now: datetime) -> SalesList:
             )
             for currency, by_state in sorted(totals.items())
         ],
-        payout_account=await account_public(seller_id),
+        payout_account=present_account(await PayoutAccount.get(seller_id)),
     )
 
 
-async def account_public(seller_id: str) -> PayoutAccountPublic:
-    account = await PayoutAccount.get(seller_id)
+def present_account(account: PayoutAccount | None) -> PayoutAccountPublic:
     if account is None:
         return PayoutAccountPublic(connected=False, payouts_enabled=False)
     return PayoutAccountPublic(
@@ -82,16 +81,17 @@ async def account_public(seller_id: str) -> PayoutAccountPublic:
     )
 
 
-async def refresh_account(seller_id: str, connect: ConnectGateway) -> PayoutAccountPublic:
-    """The account as Stripe has it now (after the seller returns from onboarding)."""
+async def refresh_account(seller_id: str, connect: ConnectGateway) -> PayoutAccount | None:
+    """The seller's account as Stripe has it now (onboarding may have finished since)."""
     account = await PayoutAccount.get(seller_id)
-    if account is not None and not account.payouts_enabled:
-        state = await connect.account(account.account_id)
-        if state.payouts_enabled:
-            await PayoutAccount.get_pymongo_collection().update_one(
-                {"_id": seller_id}, {"$set": {"payouts_enabled": True}}
-            )
-    return await account_public(seller_id)
+    if account is None or account.payouts_enabled:
+        return account
+    if (await connect.account(account.account_id)).payouts_enabled:
+        await PayoutAccount.get_pymongo_collection().update_one(
+            {"_id": seller_id}, {"$set": {"payouts_enabled": True}}
+        )
+        account.payouts_enabled = True
+    return account
 
 
 async def onboarding(seller_id: str, connect: ConnectGateway, public_url: str) -> OnboardingLink:

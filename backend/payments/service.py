@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,6 +67,24 @@ async def payment_for(*, order_id: str, user_id: str) -> Payment:
     if payment.buyer_id != user_id:
         raise Forbidden("This payment is not yours")
     return payment
+
+
+async def each_payment(
+    payments: list[Payment], step: Callable[[str], Awaitable[bool]], what: str
+) -> int:
+    """Run a money worker's ``step`` (a refund, a payout) on each payment; how many did
+    something. A Stripe failure is logged and kept on the payment for the operator
+    (``money_error``); the next round tries again."""
+    done = 0
+    for payment in payments:
+        try:
+            done += await step(payment.order_id)
+        except stripe.StripeError as exc:
+            log.warning(f"{what}.failed", order_id=payment.order_id, error=str(exc))
+            await Payment.get_pymongo_collection().update_one(
+                {"_id": payment.id}, {"$set": {"money_error": str(exc)[:500]}}
+            )
+    return done
 
 
 class Payments:
@@ -254,7 +272,7 @@ class Payments:
                 refunded={
                     "refund_id": refund_id,
                     "refunded_at": utcnow(),
-                    "entries": [*(e.model_dump() for e in payment.entries + entries)],
+                    "entries": ledger.appended(payment.entries, *entries),
                 },
             )
         await self._end_hold(payment, sold=True)
@@ -276,12 +294,10 @@ class Payments:
         changes: dict[str, Any] = {
             "status": PaymentStatus.SUCCEEDED.value,
             "client_secret": None,
-            "entries": [
-                *(e.model_dump() for e in payment.entries),
-                ledger.sale(
-                    payment.order_id, payment.priced, payment.seller_id, result.id
-                ).model_dump(),
-            ],
+            "entries": ledger.appended(
+                payment.entries,
+                ledger.sale(payment.order_id, payment.priced, payment.seller_id, result.id),
+            ),
         }
         if payment.event is not None:
             changes["payout_due_at"] = payment.event.starts_at + self.payout_delay
