@@ -84,13 +84,20 @@ class FactBus:
         return await self.publish_envelope(fact.STREAM, Envelope.of(fact))
 
     async def publish_envelope(self, stream: str, envelope: Envelope) -> str:
-        msg_id = await self.redis.xadd(
-            self.keys.stream(stream),
-            envelope.fields(),  # type: ignore[arg-type]
-            maxlen=STREAM_MAX_LEN,
-            approximate=True,
-        )
-        return str(msg_id)
+        (msg_id,) = await self.publish_envelopes([(stream, envelope)])
+        return msg_id
+
+    async def publish_envelopes(self, batch: Sequence[tuple[str, Envelope]]) -> list[str]:
+        """Each (stream, envelope) appended, in order, in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for stream, envelope in batch:
+                pipe.xadd(
+                    self.keys.stream(stream),
+                    envelope.fields(),  # type: ignore[arg-type]
+                    maxlen=STREAM_MAX_LEN,
+                    approximate=True,
+                )
+            return [str(msg_id) for msg_id in await pipe.execute()]
 
 
 def consumer_name(service: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import cast
 
 import pytest
@@ -17,7 +17,7 @@ from backend.common.bus import Envelope, FactBus
 from backend.common.db import open_database
 from backend.common.facts import UserUpdated
 from backend.common.keys import RedisKeys
-from backend.common.outbox import OutboxEntry, OutboxRelay, outbox_push
+from backend.common.outbox import BATCH, OutboxEntry, OutboxRelay, outbox_push
 from backend.common.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -39,8 +39,8 @@ class Profile(Document):
 class BusThatDiesAfterPublishing(FactBus):
     """Fault injection: the relay's process dies right after XADD, before the pull."""
 
-    async def publish_envelope(self, stream: str, envelope: Envelope) -> str:
-        await super().publish_envelope(stream, envelope)
+    async def publish_envelopes(self, batch: Sequence[tuple[str, Envelope]]) -> list[str]:
+        await super().publish_envelopes(batch)
         raise ConnectionResetError("relay died after publishing")
 
 
@@ -140,6 +140,23 @@ async def test_flush_publishes_in_order_and_removes_entries_from_the_documents(
         assert fresh.display_name == profile.display_name  # only the outbox was touched
     assert await relay.flush() == 0
     assert len(await published(redis, keys)) == 3
+
+
+async def test_flush_relays_more_documents_than_one_batch(
+    relay: OutboxRelay, redis: Redis, keys: RedisKeys
+) -> None:
+    profiles = [new_profile(f"User {i}") for i in range(BATCH + 7)]
+    events = []
+    for i, profile in enumerate(profiles):
+        event = renamed(profile, f"User {i}", 0)
+        profile.outbox = [OutboxEntry.of(event)]
+        events.append(event)
+    await Profile.insert_many(profiles)
+
+    assert await relay.flush() == BATCH + 7
+
+    assert sorted(e.id for e in await published(redis, keys)) == sorted(e.id for e in events)
+    assert await Profile.find({"outbox.0": {"$exists": True}}).count() == 0
 
 
 async def test_pull_that_never_happened_gives_a_duplicate_with_the_same_id(

@@ -47,6 +47,25 @@ def test_hand_built_good_token_verifies() -> None:
     assert verify_token(token, key=TEST_JWT_KEY) == CurrentUser(id=USER_ID, email=EMAIL)
 
 
+def test_a_token_verified_once_is_refused_once_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Verified tokens are remembered; their time still runs out.
+    issued = issue_token(user_id=USER_ID, email=EMAIL, key=TEST_JWT_KEY, ttl_seconds=60)
+    assert verify_token(issued.token, key=TEST_JWT_KEY) is not None
+    later = issued.expires_at.timestamp()
+    monkeypatch.setattr("backend.common.auth.time.time", lambda: later)
+    assert verify_token(issued.token, key=TEST_JWT_KEY) is None
+
+
+def test_a_remembered_token_is_still_refused_under_another_key() -> None:
+    issued = issue_token(user_id=USER_ID, email=EMAIL, key=TEST_JWT_KEY, ttl_seconds=60)
+    assert verify_token(issued.token, key=TEST_JWT_KEY) is not None
+    assert verify_token(issued.token, key=OTHER_KEY) is None
+    forged = issued.token[:-4] + ("AAAA" if not issued.token.endswith("AAAA") else "BBBB")
+    assert verify_token(forged, key=TEST_JWT_KEY) is None
+
+
 @pytest.mark.parametrize("kind", BAD_TOKENS)
 def test_verify_token_returns_none_when_token_is_bad(kind: str) -> None:
     assert verify_token(BAD_TOKENS[kind](USER_ID, EMAIL), key=TEST_JWT_KEY) is None
