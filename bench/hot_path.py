@@ -146,14 +146,9 @@ async def profiled(call: Call, count: int, *, start: int, concurrent: bool, out:
     pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(30)
 
 
-async def write_card(redis: Redis, key: str, card: dict[str, str | int]) -> None:
-    """A ticket's card as the orders service's ticket handlers write it."""
-    written: Any = redis.hset(key, mapping=card)
-    await written
-
-
 async def run(env: dict[str, str], args: argparse.Namespace) -> int:
     from backend.orders.app import create_app
+    from backend.orders.cards import Terms, TicketCards
     from backend.orders.models import TicketReplica
     from bench.flash_sale import baseline_app
     from wire.values import Event, Money, TicketStatus
@@ -174,13 +169,21 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
         )
         # Lost races: one ticket, held by an order; a buyer per round of attempts.
         held = str(ObjectId())
-        card: dict[str, str | int] = {"v": 0, "owner": seller, "status": "available"}
-        await write_card(redis, keys.ticket_card(held), card)
+        price = Money(amount=5_000, currency="usd")
+        terms = Terms(seller_id=seller, title="Front row", event=event, price=price)
+        cards = TicketCards(redis, keys)  # as the orders service's ticket handlers write them
+
+        async def card(ticket_id: str) -> None:
+            available = TicketStatus.AVAILABLE.value
+            await cards.put(
+                ticket_id, None, version=0, owner_id=seller, status=available, terms=terms
+            )
+
+        await card(held)
         await redis.set(keys.ticket_lock(held), f"order:{ObjectId()}")
         # Won races: a ticket per winner, known to the orders service.
         won = args.winners * (ROUNDS + 2)
         tickets = [str(ObjectId()) for _ in range(won)]
-        price = Money(amount=5_000, currency="usd")
         for ticket_id in tickets:
             replica = TicketReplica(
                 id=ticket_id,
@@ -193,7 +196,7 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
                 price=price,
             )
             await replica.insert()
-            await write_card(redis, keys.ticket_card(ticket_id), card)
+            await card(ticket_id)
         sessions = Revocations(redis, keys)
         tokens = []
         for _ in range(won + 1):

@@ -8,6 +8,11 @@ someone else from Redis alone, in the one round trip that also counts their budg
 (``fairness.py``). It only ever refuses: an attempt that may win still goes through the
 hold, the lock and the replica, which decide. A ticket without a card (listed before
 cards existed, or Redis lost it) is read from the replica instead.
+
+The card also keeps the ticket's ``terms`` at its version (seller, title, event, price and
+breakdown: what an order copies). A buyer who wins the lock prices the order from them
+when the card is at least at the ticket's committed version, in the same round trip that
+reads that version (``priced``) — no MongoDB read; otherwise from the replica, as before.
 """
 
 from __future__ import annotations
@@ -18,13 +23,13 @@ from typing import Any
 from redis.asyncio import Redis
 
 from backend.common.keys import RedisKeys
-from wire.values import TicketStatus
+from wire.values import Event, Priced, TicketStatus
 
-# KEYS: card. ARGV: version, owner, status. Only a later version is written.
+# KEYS: card. ARGV: version, owner, status, terms. Only a later version is written.
 _PUT = """
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '-1')
 if tonumber(ARGV[1]) <= v then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'owner', ARGV[2], 'status', ARGV[3])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'owner', ARGV[2], 'status', ARGV[3], 'terms', ARGV[4])
 return 1
 """
 CARD_FIELDS = ("owner", "status")  # what a read returns, in ``TicketCard.read``'s order
@@ -43,6 +48,27 @@ class TicketCard:
         return cls(str(owner), TicketStatus(str(status)))
 
 
+class Terms(Priced):
+    """What an order of the ticket copies, as of the card's version."""
+
+    seller_id: str
+    title: str
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class PricedCard:
+    """The ticket as its card tells it at ``version``: enough to record an order."""
+
+    version: int
+    card: TicketCard
+    terms: Terms
+
+
+def _version(raw: Any) -> int:
+    return -1 if raw is None else int(raw)
+
+
 class TicketCards:
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.keys = keys
@@ -50,10 +76,30 @@ class TicketCards:
         self._put = redis.register_script(_PUT)
 
     async def put(
-        self, ticket_id: str, listing_id: str | None, *, version: int, owner_id: str, status: str
+        self,
+        ticket_id: str,
+        listing_id: str | None,
+        *,
+        version: int,
+        owner_id: str,
+        status: str,
+        terms: Terms,
     ) -> None:
         key = self.keys.ticket_card(ticket_id, listing_id)
-        await self._put(keys=[key], args=[version, owner_id, status])
+        await self._put(keys=[key], args=[version, owner_id, status, terms.model_dump_json()])
+
+    async def priced(self, ticket_id: str) -> tuple[int, PricedCard | None]:
+        """The ticket's committed version (-1: never edited) and its card, with its terms,
+        in one round trip (both keys are in the ticket's slot). None: no card, or one
+        written before cards kept terms."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(self.keys.ticket_version(ticket_id))
+            pipe.hmget(self.keys.ticket_card(ticket_id), ["v", *CARD_FIELDS, "terms"])
+            committed, (version, owner, status, terms) = await pipe.execute()
+        card = TicketCard.read((owner, status))
+        if version is None or card is None or terms is None:
+            return _version(committed), None
+        return _version(committed), PricedCard(int(version), card, Terms.model_validate_json(terms))
 
     async def read(self, ticket_id: str) -> Any:
         """The card's raw fields (``TicketCard.read`` makes the card)."""

@@ -18,7 +18,7 @@ from backend.common.ids import object_id_or_none
 from backend.common.ticket_locks import TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.common.user_replica import on_user_fact
-from backend.orders.cards import TicketCards
+from backend.orders.cards import Terms, TicketCards
 from backend.orders.models import Order, TicketReplica
 from backend.orders.service import end_hold, transition
 from wire.values import CancelReason, OrderStatus, TicketStatus
@@ -74,12 +74,20 @@ class OrderHandlers:
         """The replica first (in version order), then the card: a card is never ahead of
         the replica, and a redelivered fact writes a card that failed to be written."""
         await apply_to_replica(fact)
+        terms = Terms(
+            seller_id=fact.seller_id,
+            title=fact.title,
+            event=fact.event,
+            price=fact.price,
+            breakdown=fact.breakdown,
+        )
         await self.cards.put(
             fact.ticket_id,
             fact.listing_id,
             version=fact.version,
             owner_id=fact.owner_id,
             status=fact.status.value,
+            terms=terms,
         )
         if fact.status is TicketStatus.VOID:
             await self._cancel_holds_on(fact.ticket_id)

@@ -21,7 +21,7 @@ from backend.common.ids import object_id
 from backend.common.replicas import caught_up
 from backend.common.ticket_locks import Holder, HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
-from backend.orders.cards import TicketCard, TicketCards
+from backend.orders.cards import Terms, TicketCard, TicketCards
 from backend.orders.fairness import FirstLook
 from backend.orders.models import Order, TicketReplica
 from wire.values import CancelReason, OrderStatus, TicketStatus
@@ -151,38 +151,29 @@ async def create_order(
         await hold.cancel(locks)
         raise lost(await locks.holder(ticket_id))
     try:
-        # The lock is ours: no edit can commit now. Price the order from the latest
-        # committed state, which the last edit stamped before letting go of the lock.
-        committed = await locks.committed_version(ticket_id)
-        current = await caught_up(
-            lambda: TicketReplica.get(ticket_id), lambda replica: replica.version >= committed
-        )
-        if current is None:
-            raise Conflict("The price changed; reload the ticket and try again", field="ticketId")
-        if current.status in _NOT_FOR_SALE or current.owner_id == buyer_id:
-            raise Conflict("The ticket is no longer for sale", field="ticketId")
+        terms = await committed_terms(ticket_id, buyer_id, cards)
         fact = OrderCreated(
             order_id=str(order_id),
             version=0,
             ticket_id=ticket_id,
             buyer_id=buyer_id,
-            seller_id=current.seller_id,
-            price=current.price,
-            breakdown=current.breakdown,
-            event=current.event,
-            title=current.title,
+            seller_id=terms.seller_id,
+            price=terms.price,
+            breakdown=terms.breakdown,
+            event=terms.event,
+            title=terms.title,
             expires_at=expires_at,
         )
         order = Order(
             id=order_id,
             ticket_id=ticket_id,
             buyer_id=buyer_id,
-            seller_id=current.seller_id,
-            price=current.price,
-            breakdown=current.breakdown,
+            seller_id=terms.seller_id,
+            price=terms.price,
+            breakdown=terms.breakdown,
             expires_at=expires_at,
-            ticket_title=current.title,
-            event=current.event,
+            ticket_title=terms.title,
+            event=terms.event,
         )
         await uow.add(order, fact)
     except BaseException:
@@ -191,6 +182,33 @@ async def create_order(
         raise
     await unless_cancelled(order, cards=cards, locks=locks, uow=uow)
     return order
+
+
+async def committed_terms(ticket_id: str, buyer_id: str, cards: TicketCards) -> Terms:
+    """Once the buyer holds the lock, no edit can commit: the order is priced from the
+    ticket's latest committed version, which the last edit stamped before letting go of
+    the lock. The card has it (one Redis round trip) unless it is behind; then the
+    replica, once it has caught up."""
+    committed, priced = await cards.priced(ticket_id)
+    if priced is not None and priced.version >= committed:
+        status, owner_id, terms = priced.card.status, priced.card.owner_id, priced.terms
+    else:
+        current = await caught_up(
+            lambda: TicketReplica.get(ticket_id), lambda replica: replica.version >= committed
+        )
+        if current is None:
+            raise Conflict("The price changed; reload the ticket and try again", field="ticketId")
+        status, owner_id = current.status, current.owner_id
+        terms = Terms(
+            seller_id=current.seller_id,
+            title=current.title,
+            event=current.event,
+            price=current.price,
+            breakdown=current.breakdown,
+        )
+    if status in _NOT_FOR_SALE or owner_id == buyer_id:
+        raise Conflict("The ticket is no longer for sale", field="ticketId")
+    return terms
 
 
 async def unless_cancelled(

@@ -7,7 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
 
+from backend.common.keys import RedisKeys
+from backend.common.settings import Settings
 from tests.support.api import User, eventually
 from tests.support.market import buy_outright, error_fields, order_when_seen, place_order
 from tests.support.stack import Stack
@@ -318,3 +322,51 @@ async def test_unpaid_order_expires_at_its_deadline_and_unlocks_the_ticket(
         await eventually(lambda: seller.ticket(ticket["id"]), lambda t: t["status"] == "available")
         retry = await next_buyer.buy(ticket["id"])
         assert retry.status_code == 201, retry.text
+
+
+# -- pricing a winner --------------------------------------------------------------------
+
+
+async def card_field(redis: Redis, card: str, name: str) -> object:
+    return await redis.hget(card, name)  # type: ignore[misc]  # redis-py 7 stubs: sync|async union
+
+
+async def card_terms(redis: Redis, keys: RedisKeys, ticket_id: str) -> object:
+    return await card_field(redis, keys.ticket_card(ticket_id), "terms")
+
+
+async def test_a_winner_is_priced_from_the_tickets_card_without_reading_the_replica(
+    seller: User,
+    buyer: User,
+    market_settings: Settings,
+    redis: Redis,
+    keys: RedisKeys,
+    mongo: AsyncMongoClient[dict[str, object]],
+) -> None:
+    ticket = await seller.sell(6_400)
+    await eventually(lambda: card_terms(redis, keys, ticket["id"]), bool)
+    replicas = mongo[market_settings.database_name("orders")]["ticket_replicas"]
+    assert (await replicas.delete_one({"_id": ticket["id"]})).deleted_count == 1
+
+    order = await place_order(buyer, ticket["id"])
+
+    assert (order["price"], order["breakdown"]) == (ticket["price"], ticket["breakdown"])
+    assert (order["ticket"]["title"], order["sellerId"]) == (ticket["title"], seller.id)
+
+
+async def test_a_winner_whose_card_is_behind_the_committed_price_is_priced_from_the_replica(
+    seller: User, buyer: User, redis: Redis, keys: RedisKeys
+) -> None:
+    ticket = await seller.sell(6_400)
+    stale = await eventually(lambda: card_terms(redis, keys, ticket["id"]), bool)
+    edited = await seller.edit(ticket["id"], price={"amount": 7_100, "currency": "usd"})
+    assert edited.status_code == 200, edited.text
+    card = keys.ticket_card(ticket["id"])
+    await eventually(lambda: card_field(redis, card, "v"), lambda v: v == "1")
+    # The card as it was before the edit (a card write that has not happened yet).
+    await redis.hset(card, mapping={"v": 0, "terms": str(stale)})  # type: ignore[misc]
+
+    order = await place_order(buyer, ticket["id"])
+
+    assert order["breakdown"]["listPrice"]["amount"] == 7_100
+    assert order["price"] == edited.json()["price"]

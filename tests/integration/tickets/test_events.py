@@ -294,15 +294,15 @@ async def test_an_order_made_while_its_event_is_cancelled_ends_at_once(
     ticket = await list_ticket(seller, listing(rock["id"], 3_000))
     await eventually(lambda: redis.exists(keys.ticket_card(ticket["id"])), bool)
     paused, resume = asyncio.Event(), asyncio.Event()
-    real_caught_up = order_service.caught_up  # type: ignore[attr-defined]
+    real_terms = order_service.committed_terms
 
-    async def held_back(*args: Any, **kwargs: Any) -> Any:  # read, then held back
-        read = await real_caught_up(*args, **kwargs)
+    async def held_back(*args: Any, **kwargs: Any) -> Any:  # priced, then held back
+        read = await real_terms(*args, **kwargs)
         paused.set()
         await resume.wait()
         return read
 
-    monkeypatch.setattr(order_service, "caught_up", held_back)
+    monkeypatch.setattr(order_service, "committed_terms", held_back)
     attempt = asyncio.create_task(buyer.buy(ticket["id"]))
     await asyncio.wait_for(paused.wait(), 10)
     cancelled = await operator.http.post(
