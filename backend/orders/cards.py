@@ -55,6 +55,11 @@ class Terms(Priced):
     title: str
     event: Event
 
+    @classmethod
+    def of(cls, ticket: object) -> Terms:
+        """The terms of a ticket fact or replica (read from its attributes)."""
+        return cls.model_validate(ticket, from_attributes=True)
+
 
 @dataclass(frozen=True, slots=True)
 class PricedCard:

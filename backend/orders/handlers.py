@@ -74,20 +74,13 @@ class OrderHandlers:
         """The replica first (in version order), then the card: a card is never ahead of
         the replica, and a redelivered fact writes a card that failed to be written."""
         await apply_to_replica(fact)
-        terms = Terms(
-            seller_id=fact.seller_id,
-            title=fact.title,
-            event=fact.event,
-            price=fact.price,
-            breakdown=fact.breakdown,
-        )
         await self.cards.put(
             fact.ticket_id,
             fact.listing_id,
             version=fact.version,
             owner_id=fact.owner_id,
             status=fact.status.value,
-            terms=terms,
+            terms=Terms.of(fact),
         )
         if fact.status is TicketStatus.VOID:
             await self._cancel_holds_on(fact.ticket_id)

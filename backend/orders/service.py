@@ -199,13 +199,7 @@ async def committed_terms(ticket_id: str, buyer_id: str, cards: TicketCards) -> 
         if current is None:
             raise Conflict("The price changed; reload the ticket and try again", field="ticketId")
         status, owner_id = current.status, current.owner_id
-        terms = Terms(
-            seller_id=current.seller_id,
-            title=current.title,
-            event=current.event,
-            price=current.price,
-            breakdown=current.breakdown,
-        )
+        terms = Terms.of(current)
     if status in _NOT_FOR_SALE or owner_id == buyer_id:
         raise Conflict("The ticket is no longer for sale", field="ticketId")
     return terms
