@@ -107,8 +107,8 @@ class OutboxRelay:
                     )
                     for doc_id, entries in pending
                 ]
-                await collection.bulk_write(pulls, ordered=False)
+                pulled = await collection.bulk_write(pulls, ordered=False)
                 published += sum(len(entries) for _, entries in pending)
-                if len(pending) < BATCH:
-                    break
+                if len(pending) < BATCH or pulled.modified_count == 0:
+                    break  # the rest waits for the next wake (never a busy loop)
         return published
