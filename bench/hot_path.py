@@ -40,8 +40,13 @@ from starlette.types import ASGIApp, Message
 from backend.common.auth import Revocations, issue_token
 from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
+from backend.orders.app import create_app
+from backend.orders.cards import Terms, TicketCards
+from backend.orders.models import TicketReplica
 from bench.common import log
+from bench.flash_sale import baseline_app
 from tools.devstack.processes import Child, start_stand_ins
+from wire.values import Event, Money, TicketStatus
 
 NAMESPACE = "hotpath"
 JWT_KEY = "hot-path-bench-jwt-key-0123456789abcdef0123456789abcdef"
@@ -147,12 +152,6 @@ async def profiled(call: Call, count: int, *, start: int, concurrent: bool, out:
 
 
 async def run(env: dict[str, str], args: argparse.Namespace) -> int:
-    from backend.orders.app import create_app
-    from backend.orders.cards import Terms, TicketCards
-    from backend.orders.models import TicketReplica
-    from bench.flash_sale import baseline_app
-    from wire.values import Event, Money, TicketStatus
-
     ours, bare = Asgi(create_app(Settings())), Asgi(baseline_app())
     await ours.start()
     await bare.start()
@@ -167,7 +166,7 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
             starts_at=datetime.now(UTC) + timedelta(days=30),
             id=str(ObjectId()),
         )
-        # Lost races: one ticket, held by an order; a buyer per round of attempts.
+        # Lost races: one ticket, held by an order, tried again and again by one buyer.
         held = str(ObjectId())
         price = Money(amount=5_000, currency="usd")
         terms = Terms(seller_id=seller, title="Front row", event=event, price=price)
