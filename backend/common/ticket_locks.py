@@ -232,6 +232,12 @@ def sold_token(order_id: str) -> str:
     return Holder(HolderKind.SOLD, order_id).token()
 
 
+def committed(raw: object) -> int:
+    """A ticket's committed version as ``RedisKeys.ticket_version`` holds it (-1: never
+    edited)."""
+    return -1 if raw is None else int(str(raw))
+
+
 class TicketLocks:
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.redis = redis
@@ -381,5 +387,4 @@ class TicketLocks:
         await self._end_edit(keys=keys, args=[token, committed_version])
 
     async def committed_version(self, ticket_id: str, listing_id: str | None = None) -> int:
-        value = await self.redis.get(self.keys.ticket_version(ticket_id, listing_id))
-        return -1 if value is None else int(value)
+        return committed(await self.redis.get(self.keys.ticket_version(ticket_id, listing_id)))

@@ -23,6 +23,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from backend.common.keys import RedisKeys
+from backend.common.ticket_locks import committed
 from wire.values import Event, Priced, TicketStatus
 
 # KEYS: card. ARGV: version, owner, status, terms. Only a later version is written.
@@ -70,10 +71,6 @@ class PricedCard:
     terms: Terms
 
 
-def _version(raw: Any) -> int:
-    return -1 if raw is None else int(raw)
-
-
 class TicketCards:
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.keys = keys
@@ -100,11 +97,12 @@ class TicketCards:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.get(self.keys.ticket_version(ticket_id))
             pipe.hmget(self.keys.ticket_card(ticket_id), ["v", *CARD_FIELDS, "terms"])
-            committed, (version, owner, status, terms) = await pipe.execute()
+            raw_committed, (version, owner, status, terms) = await pipe.execute()
         card = TicketCard.read((owner, status))
         if version is None or card is None or terms is None:
-            return _version(committed), None
-        return _version(committed), PricedCard(int(version), card, Terms.model_validate_json(terms))
+            return committed(raw_committed), None
+        parsed = Terms.model_validate_json(terms)
+        return committed(raw_committed), PricedCard(int(version), card, parsed)
 
     async def read(self, ticket_id: str) -> Any:
         """The card's raw fields (``TicketCard.read`` makes the card)."""
