@@ -13,7 +13,8 @@ nobody holds (its replica and card written beforehand, as the ticket facts would
 Printed: µs of this process's CPU per request (the best of five rounds; this machine's
 speed varies between runs, so compare within one run), the baseline's, and the ratio.
 ``--profile`` adds the cProfile table of one more round (lost or won), by own time.
-Exit status: 0 when every lost race got 409 and every won race 201, 1 otherwise.
+Exit status: 0 when every lost race got 409 and every won race 201, 1 otherwise, 2 at
+the time limit (``--time-limit``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from backend.common.settings import Settings
 from backend.orders.app import create_app
 from backend.orders.cards import Terms, TicketCards
 from backend.orders.models import TicketReplica
-from bench.common import log
+from bench.common import TimeLimitReached, log, time_limit
 from bench.flash_sale import baseline_app
 from tools.devstack.processes import Child, start_stand_ins
 from wire.values import Event, Money, TicketStatus
@@ -262,6 +263,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--losers", type=int, default=3000, help="lost races, in all")
     parser.add_argument("--winners", type=int, default=300, help="won races per round")
     parser.add_argument("--profile", choices=("lost", "won"), help="cProfile one more round")
+    parser.add_argument("--time-limit", type=float, default=600.0, help="seconds, whole run")
     args = parser.parse_args(argv)
     if args.losers < ROUNDS or args.winners < 1:
         parser.error(f"need --losers >= {ROUNDS} and --winners >= 1")
@@ -294,7 +296,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 }
             )
             log("measuring …")
-            return asyncio.run(run(env, args))
+            with time_limit(args.time_limit):
+                return asyncio.run(run(env, args))
+        except TimeLimitReached:
+            log(f"time limit of {args.time_limit:.0f}s reached; stopping")
+            return 2
         finally:
             for child in reversed(children):
                 child.stop()
