@@ -135,6 +135,12 @@ class Servers:
         root = self.processes.children[name].process.pid
         return [root, *_children_of(root)]
 
+    def every_pid(self) -> dict[str, list[int]]:
+        """Every process this run started, by name: the stand-ins and the services."""
+        assert self.processes is not None
+        named = {child.name: [child.process.pid] for child in self.children}
+        return named | {name: self.pids(name) for name in self.processes.children}
+
     def stop(self) -> None:
         if self.processes is not None:
             for child in reversed(self.processes.children.values()):
@@ -247,6 +253,7 @@ class Race:
     wall_s: float
     server_cpu_s: float
     client_cpu_s: float
+    cpu_by_process: dict[str, float]  # during the race, every process the run started
     winners: dict[str, list[tuple[int, str]]]  # ticket -> (buyer index, order id)
 
     @property
@@ -264,6 +271,7 @@ async def race(
     tickets: list[str],
     connections: int,
     server_pids: list[int],
+    every_pid: dict[str, list[int]],
 ) -> Race:
     connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
     timeout = aiohttp.ClientTimeout(total=300)
@@ -298,11 +306,15 @@ async def race(
         tasks = [asyncio.create_task(attempt(i)) for i in range(len(buyers))]
         await asyncio.sleep(0.5)  # every task is waiting at the gate
         cpu_before, client_before = cpu_seconds(server_pids), time.process_time()
+        every_before = {name: cpu_seconds(pids) for name, pids in every_pid.items()}
         released = time.perf_counter()
         go.set()
         await asyncio.gather(*tasks)
         client_cpu = time.process_time() - client_before
         server_cpu = cpu_seconds(server_pids) - cpu_before
+        by_process = {
+            name: cpu_seconds(pids) - every_before[name] for name, pids in every_pid.items()
+        }
     last = max(at for _, at, _ in answers)
     winners: dict[str, list[tuple[int, str]]] = {}
     for i, (status, _, order_id) in enumerate(answers):
@@ -316,6 +328,7 @@ async def race(
         wall_s=last - released,
         server_cpu_s=server_cpu,
         client_cpu_s=client_cpu,
+        cpu_by_process=by_process,
         winners=winners,
     )
 
@@ -376,6 +389,10 @@ def report(ours: Race, bare: Race, workers: int, connections: int) -> str:
         f"{ours.server_cpu_s / ours.attempts * 1e3:.2f} ms vs "
         f"{bare.server_cpu_s / bare.attempts * 1e3:.2f} ms"
     )
+    for r in (bare, ours):  # where the cores went: what else ran during the race
+        spent = sorted(r.cpu_by_process.items(), key=lambda item: -item[1])
+        busy = ", ".join(f"{name} {cpu:.2f}" for name, cpu in spent if cpu >= 0.005)
+        lines.append(f"CPU s during the {r.system} race, by process: {busy}")
     return "\n".join(lines)
 
 
@@ -390,12 +407,13 @@ async def benchmark(servers: Servers, args: argparse.Namespace) -> int:
     log("baseline race …")
     bare = await race(
         "baseline", servers.url("baseline"), buyers, tickets, args.connections,
-        servers.pids("baseline"),
+        servers.pids("baseline"), servers.every_pid(),
     )  # fmt: skip
     log("our race …")
     ours = await race(
-        "ours", servers.url("orders"), buyers, tickets, args.connections, servers.pids("orders")
-    )
+        "ours", servers.url("orders"), buyers, tickets, args.connections,
+        servers.pids("orders"), servers.every_pid(),
+    )  # fmt: skip
     problems = check_baseline(bare, args.buyers, tickets)
     problems += await check_ours(ours, buyers, tickets, env["MONGO_URL"])
     print(report(ours, bare, args.workers, args.connections))
