@@ -32,6 +32,22 @@ class RequestContextMiddleware:
             ["method", "route"],
             registry=registry,
         )
+        # Each label set's children, looked up once (``labels`` costs a lock and a
+        # dict lookup on every call): one entry per method, route and status.
+        self._counted: dict[tuple[str, str, int], Counter] = {}
+        self._timed: dict[tuple[str, str], Histogram] = {}
+
+    def _record(self, method: str, route: str, status: int, elapsed: float) -> None:
+        counted = self._counted.get((method, route, status))
+        if counted is None:
+            counted = self._counted[method, route, status] = self.requests.labels(
+                method, route, str(status)
+            )
+        timed = self._timed.get((method, route))
+        if timed is None:
+            timed = self._timed[method, route] = self.latency.labels(method, route)
+        counted.inc()
+        timed.observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -58,8 +74,7 @@ class RequestContextMiddleware:
                 if scope["type"] == "http":
                     route = _route_template(scope)
                     elapsed = time.perf_counter() - started
-                    self.requests.labels(scope["method"], route, str(status)).inc()
-                    self.latency.labels(scope["method"], route).observe(elapsed)
+                    self._record(scope["method"], route, status, elapsed)
                     log.info(
                         "request",
                         method=scope["method"],
