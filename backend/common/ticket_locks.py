@@ -32,6 +32,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from backend.common.holds import Holds
 from backend.common.keys import RedisKeys
@@ -238,6 +239,11 @@ def committed(raw: object) -> int:
     return -1 if raw is None else int(str(raw))
 
 
+def holder_of(raw: object) -> Holder | None:
+    """The holder a lock's value names (None: nobody holds it)."""
+    return None if raw is None else Holder.parse(str(raw))
+
+
 class TicketLocks:
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.redis = redis
@@ -265,8 +271,7 @@ class TicketLocks:
         return self._key(held) if isinstance(held, str) else self._key(held.ticket_ids[0])
 
     async def holder(self, ticket_id: str, listing_id: str | None = None) -> Holder | None:
-        value = await self.locks.owner(self._key(ticket_id, listing_id))
-        return None if value is None else Holder.parse(value)
+        return holder_of(await self.locks.owner(self._key(ticket_id, listing_id)))
 
     async def remaining_ms(self, ticket_id: str) -> int | None:
         return await self.locks.remaining_ms(self._key(ticket_id))
@@ -282,6 +287,16 @@ class TicketLocks:
         if keys is None:
             return bool(await self.redis.set(self._one(held), token, nx=True, pxat=deadline_ms))
         return bool(await self._take_all(keys=keys, args=[token, deadline_ms]))
+
+    def queue_lock_order(
+        self, pipe: Pipeline, ticket_id: str, order_id: str, deadline_ms: int
+    ) -> None:
+        """``lock_order_until`` for one ticket, queued on a pipeline that reads more of the
+        ticket's slot after it: two replies, whether the lock was won (``SET NX PXAT``)
+        and who holds it now (``holder_of``)."""
+        key = self._key(ticket_id)
+        pipe.set(key, order_token(order_id), nx=True, pxat=deadline_ms)
+        pipe.get(key)
 
     async def hold_seats(
         self,

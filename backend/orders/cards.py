@@ -11,8 +11,8 @@ cards existed, or Redis lost it) is read from the replica instead.
 
 The card also keeps the ticket's ``terms`` at its version (seller, title, event, price and
 breakdown: what an order copies). A buyer who wins the lock prices the order from them
-when the card is at least at the ticket's committed version, in the same round trip that
-reads that version (``priced``) — no MongoDB read; otherwise from the replica, as before.
+when the card is at least at the ticket's committed version, read in the round trip that
+takes the lock (``lock_priced``) — no MongoDB read; otherwise from the replica, as before.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from backend.common.keys import RedisKeys
-from backend.common.ticket_locks import committed
+from backend.common.ticket_locks import Holder, TicketLocks, committed, holder_of
 from wire.values import Event, Priced, TicketStatus
 
 # KEYS: card. ARGV: version, owner, status, terms. Only a later version is written.
@@ -71,6 +71,16 @@ class PricedCard:
     terms: Terms
 
 
+@dataclass(frozen=True, slots=True)
+class Locked:
+    """What taking a ticket's lock for an order found, in one round trip."""
+
+    won: bool
+    holder: Holder | None  # who holds the lock now (the order itself when won)
+    committed: int  # the version the last edit committed (-1: never edited)
+    priced: PricedCard | None  # None: no card, or one written before cards kept terms
+
+
 class TicketCards:
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.keys = keys
@@ -90,19 +100,25 @@ class TicketCards:
         key = self.keys.ticket_card(ticket_id, listing_id)
         await self._put(keys=[key], args=[version, owner_id, status, terms.model_dump_json()])
 
-    async def priced(self, ticket_id: str) -> tuple[int, PricedCard | None]:
-        """The ticket's committed version (-1: never edited) and its card, with its terms,
-        in one round trip (both keys are in the ticket's slot). None: no card, or one
-        written before cards kept terms."""
+    async def lock_priced(
+        self, locks: TicketLocks, ticket_id: str, order_id: str, deadline_ms: int
+    ) -> Locked:
+        """Take the ticket's lock for an order (``TicketLocks.queue_lock_order``) and read,
+        behind it in the same round trip (every key in the ticket's slot), the version
+        the last edit committed and the card with its terms. Once the lock is won no edit
+        can commit, so what is read is what the order is priced at."""
         async with self._redis.pipeline(transaction=False) as pipe:
+            locks.queue_lock_order(pipe, ticket_id, order_id, deadline_ms)
             pipe.get(self.keys.ticket_version(ticket_id))
             pipe.hmget(self.keys.ticket_card(ticket_id), ["v", *CARD_FIELDS, "terms"])
-            raw_committed, (version, owner, status, terms) = await pipe.execute()
+            won, holder, raw_committed, (version, owner, status, terms) = await pipe.execute()
         card = TicketCard.read((owner, status))
-        if version is None or card is None or terms is None:
-            return committed(raw_committed), None
-        parsed = Terms.model_validate_json(terms)
-        return committed(raw_committed), PricedCard(int(version), card, parsed)
+        priced = (
+            None
+            if version is None or card is None or terms is None
+            else PricedCard(int(version), card, Terms.model_validate_json(terms))
+        )
+        return Locked(bool(won), holder_of(holder), committed(raw_committed), priced)
 
     async def read(self, ticket_id: str) -> Any:
         """The card's raw fields (``TicketCard.read`` makes the card)."""

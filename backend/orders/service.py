@@ -21,7 +21,7 @@ from backend.common.ids import object_id
 from backend.common.replicas import caught_up
 from backend.common.ticket_locks import Holder, HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
-from backend.orders.cards import Terms, TicketCard, TicketCards
+from backend.orders.cards import Locked, Terms, TicketCard, TicketCards
 from backend.orders.fairness import FirstLook
 from backend.orders.models import Order, TicketReplica
 from wire.values import CancelReason, OrderStatus, TicketStatus
@@ -116,7 +116,7 @@ async def create_order(
 ) -> Order:
     """Decide from the first look (Redis alone) whether the buyer may try; a lost race
     ends there. Otherwise reserve the buyer's hold, take the ticket's lock
-    (``SET NX PXAT``) and record the order at the locked price, read from the replica."""
+    (``SET NX PXAT``) and record the order at the locked price, read with the lock."""
     card = look.card
     if card is None:  # no card yet: the replica says
         replica = await TicketReplica.get(ticket_id)
@@ -147,11 +147,12 @@ async def create_order(
     hold = Hold(buyer_id, ticket_id, 1, str(order_id))
     reservation = await hold.reserve(locks, ttl_s=ttl_s, policy=policy)
     expires_at = datetime.fromtimestamp(reservation.deadline_ms / 1000, UTC)
-    if not await locks.lock_order_until(ticket_id, str(order_id), reservation.deadline_ms):
+    locked = await cards.lock_priced(locks, ticket_id, str(order_id), reservation.deadline_ms)
+    if not locked.won:
         await hold.cancel(locks)
-        raise lost(await locks.holder(ticket_id))
+        raise lost(locked.holder)
     try:
-        terms = await committed_terms(ticket_id, buyer_id, cards)
+        terms = await committed_terms(ticket_id, buyer_id, locked)
         fact = OrderCreated(
             order_id=str(order_id),
             version=0,
@@ -184,12 +185,12 @@ async def create_order(
     return order
 
 
-async def committed_terms(ticket_id: str, buyer_id: str, cards: TicketCards) -> Terms:
+async def committed_terms(ticket_id: str, buyer_id: str, locked: Locked) -> Terms:
     """Once the buyer holds the lock, no edit can commit: the order is priced from the
     ticket's latest committed version, which the last edit stamped before letting go of
-    the lock. The card has it (one Redis round trip) unless it is behind; then the
-    replica, once it has caught up."""
-    committed, priced = await cards.priced(ticket_id)
+    the lock. The card read with the lock has it unless it is behind; then the replica,
+    once it has caught up."""
+    committed, priced = locked.committed, locked.priced
     if priced is not None and priced.version >= committed:
         status, owner_id, terms = priced.card.status, priced.card.owner_id, priced.terms
     else:
