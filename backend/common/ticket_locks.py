@@ -71,15 +71,6 @@ return 0
 
 
 # The all-or-none changes of several seats' keys (one listing's). KEYS: the seats' locks.
-# Take them all: none may be held. ARGV: token, deadline (epoch ms).
-_TAKE_ALL = """
-for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then return 0 end
-end
-for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PXAT', ARGV[2]) end
-return 1
-"""
-
 # Set them all to ARGV[1] (with PXAT ARGV[2] > 0, PX -ARGV[2] < 0, or no TTL when 0) when
 # each holds one of ARGV[3..] ('' standing for none).
 _MOVE_ALL = """
@@ -253,7 +244,6 @@ class TicketLocks:
         self._pay_until = redis.register_script(_PAY_UNTIL)
         self._end_edit = redis.register_script(_END_EDIT)
         self._mark_sold = redis.register_script(_MARK_SOLD)
-        self._take_all = redis.register_script(_TAKE_ALL)
         self._move_all = redis.register_script(_MOVE_ALL)
         self._release_all = redis.register_script(_RELEASE_ALL)
         self._hold_seats = redis.register_script(_HOLD_SEATS)
@@ -280,20 +270,20 @@ class TicketLocks:
     async def lock_for_order(self, ticket_id: str, order_id: str, ttl_ms: int) -> bool:
         return await self.locks.acquire(self._key(ticket_id), order_token(order_id), ttl_ms)
 
-    async def lock_order_until(self, held: Held, order_id: str, deadline_ms: int) -> bool:
+    async def lock_order_until(self, ticket_id: str, order_id: str, deadline_ms: int) -> bool:
         """``SET NX PXAT``: the lock ends exactly at the deadline its reservation counted.
-        Seats: all of them, or none when one is held."""
-        token, keys = order_token(order_id), self._seat_keys(held)
-        if keys is None:
-            return bool(await self.redis.set(self._one(held), token, nx=True, pxat=deadline_ms))
-        return bool(await self._take_all(keys=keys, args=[token, deadline_ms]))
+        (A listing's seats are locked by ``hold_seats``.)"""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.queue_lock_order(pipe, ticket_id, order_id, deadline_ms)
+            won, _ = await pipe.execute()
+        return bool(won)
 
     def queue_lock_order(
         self, pipe: Pipeline, ticket_id: str, order_id: str, deadline_ms: int
     ) -> None:
-        """``lock_order_until`` for one ticket, queued on a pipeline that reads more of the
-        ticket's slot after it: two replies, whether the lock was won (``SET NX PXAT``)
-        and who holds it now (``holder_of``)."""
+        """``lock_order_until``, queued on a pipeline that reads more of the ticket's slot
+        after it (``TicketCards.lock_priced``): two replies, whether the lock was won and
+        who holds it now (``holder_of``)."""
         key = self._key(ticket_id)
         pipe.set(key, order_token(order_id), nx=True, pxat=deadline_ms)
         pipe.get(key)
