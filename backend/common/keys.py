@@ -83,6 +83,11 @@ class RedisKeys:
         """Sorted set of pending order deadlines (score: epoch ms)."""
         return self._key("{events}", "expiration", "deadlines")
 
+    def availability_recounts(self) -> str:
+        """Hash of events whose availability is to be counted again (event id → how many
+        changes marked it): ``backend/tickets/recounts.py``."""
+        return self._key("availability-recounts")
+
     def expiration_index(self) -> str:
         """Order id -> its member in the deadlines set."""
         return self._key("{events}", "expiration", "index")

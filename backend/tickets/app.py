@@ -14,6 +14,7 @@ from backend.tickets import door_routes, routes
 from backend.tickets.codes import EventKey
 from backend.tickets.handlers import TicketHandlers
 from backend.tickets.models import CheckIn, EventRecord, Ticket
+from backend.tickets.recounts import Recounts
 from backend.tickets.schemas import (
     CheckInRequest,
     CreateListingRequest,
@@ -101,7 +102,11 @@ ENDPOINTS = [
 
 
 def wire(runtime: Runtime) -> Wiring:
-    return Wiring(subscriptions=TicketHandlers(runtime.ticket_locks, runtime.uow).subscriptions())
+    recounts = Recounts(runtime.redis, runtime.keys)
+    handlers = TicketHandlers(runtime.ticket_locks, runtime.uow, recounts)
+    return Wiring(
+        subscriptions=handlers.subscriptions(), workers={"availability-recounts": recounts.run}
+    )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

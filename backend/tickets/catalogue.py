@@ -10,10 +10,11 @@ one service's writes to its own database, with no fact travelling between the tw
 - A ticket carries a copy of its event (``wire.values.Event``, with the event's ``id``);
   ``handlers.TicketHandlers.reconcile`` brings every ticket of an event up to date with
   it (its name, time, status), voids the unsold tickets of a cancelled event, and
-  ``recount`` counts its availability. That runs after each change of the event
-  (``EventUpdated``) and of any of its tickets (``TicketCreated``/``TicketUpdated``), from
-  the tickets service's own stream: at least once, idempotent, so a crash in between is
-  made good by the redelivery.
+  ``recount`` counts its availability. Each change of the event (``EventUpdated``) and
+  of any of its tickets (``TicketCreated``/``TicketUpdated``), from the tickets service's
+  own stream, marks the event, and ``recounts.py`` counts it once per burst of changes:
+  at least once, idempotent, so a crash in between is made good by the redelivery or the
+  mark left behind.
 """
 
 from __future__ import annotations

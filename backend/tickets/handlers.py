@@ -24,6 +24,7 @@ from backend.common.unit_of_work import UnitOfWork
 from backend.common.user_replica import on_user_fact
 from backend.tickets import catalogue, codes
 from backend.tickets.models import Ticket
+from backend.tickets.recounts import Recounts
 from backend.tickets.service import commit
 from wire.values import Event, EventStatus, TicketStatus
 
@@ -64,9 +65,10 @@ async def _apply(ticket_id: str, change: Change, uow: UnitOfWork) -> None:
 
 
 class TicketHandlers:
-    def __init__(self, locks: TicketLocks, uow: UnitOfWork) -> None:
+    def __init__(self, locks: TicketLocks, uow: UnitOfWork, recounts: Recounts) -> None:
         self.locks = locks
         self.uow = uow
+        self.recounts = recounts
 
     async def on_order_created(self, fact: OrderCreated) -> None:
         async def lock(ticket: Ticket) -> dict[str, Any] | None:
@@ -109,7 +111,8 @@ class TicketHandlers:
             await _apply(ticket_id, sell, self.uow)
 
     async def reconcile(self, event_id: str | None) -> None:
-        """Bring the event's tickets up to date with it, then recount its availability.
+        """Bring the event's tickets up to date with it, then mark its availability to be
+        counted again (``recounts.py``).
         A ticket that changes meanwhile is left: its own fact brings us back here."""
         record = await catalogue.find_event(event_id)
         if record is None:
@@ -119,14 +122,14 @@ class TicketHandlers:
             changes = _follows(ticket, event)
             if changes is not None:
                 await commit(ticket, changes, self.uow)
-        await catalogue.recount(str(record.id))
+        await self.recounts.mark(str(record.id))
 
     async def on_event_updated(self, fact: EventUpdated) -> None:
         await self.reconcile(fact.event_id)
 
     async def on_ticket_fact(self, fact: TicketCreated) -> None:
         """A ticket changed: it follows its event (listed as the event changed), and the
-        event's availability is counted again."""
+        event's availability is marked to be counted again."""
         record = await catalogue.find_event(fact.event.id)
         if record is None:
             return
@@ -136,7 +139,7 @@ class TicketHandlers:
             return _follows(ticket, event)
 
         await _apply(fact.ticket_id, follow, self.uow)
-        await catalogue.recount(str(record.id))
+        await self.recounts.mark(str(record.id))
 
     def subscriptions(self) -> Subscriptions:
         """Every subscription of the tickets service."""
