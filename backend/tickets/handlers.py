@@ -112,8 +112,8 @@ class TicketHandlers:
 
     async def reconcile(self, event_id: str | None) -> None:
         """Bring the event's tickets up to date with it, then mark its availability to be
-        counted again (``recounts.py``).
-        A ticket that changes meanwhile is left: its own fact brings us back here."""
+        counted again (``recounts.py``). A ticket that changes meanwhile is left: its own
+        fact brings us back here."""
         record = await catalogue.find_event(event_id)
         if record is None:
             return
