@@ -1,7 +1,7 @@
 """Flash-sale benchmark: N buyers released at once on M tickets, against a bare lock.
 
     uv run python -m bench.flash_sale [--buyers 1000] [--tickets 100] [--workers 1]
-                                      [--connections 500] [--time-limit 900]
+                                      [--connections 500] [--rounds 1] [--time-limit 900]
 
 Starts its own infrastructure on loopback (redis-server, the mongoeco wire server,
 localstripe) and the services auth, tickets, orders and expiration as separate uvicorn
@@ -22,6 +22,10 @@ password hashing is measured by ``bench/signin.py``). All buyers come from 127.0
 the per-address order limit is lifted for the run; the per-user limit, the hold cap and
 the cooldown stay on.
 
+With ``--rounds R`` the whole of it (new tickets, new buyers, both races) runs R times and
+the medians of the R ratios are printed too: this machine's speed drifts by up to half
+between minutes, so one pair of races is a noisy figure.
+
 Printed per system: winners, answers by status, attempts/s (N over the time from release
 to the last answer), p50/p90/p99/max latency from release, CPU seconds spent by the
 server processes and by this client during the race (the client must not be the
@@ -40,6 +44,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import statistics
 import sys
 import time
 import traceback
@@ -396,7 +401,8 @@ def report(ours: Race, bare: Race, workers: int, connections: int) -> str:
     return "\n".join(lines)
 
 
-async def benchmark(servers: Servers, args: argparse.Namespace) -> int:
+async def one_round(servers: Servers, args: argparse.Namespace) -> tuple[Race, Race, list[str]]:
+    """New tickets and new buyers, the baseline's race, then ours; what failed its checks."""
     env = servers.env
     log(f"listing {args.tickets} tickets …")
     routes = {"/api/users": servers.url("auth"), "/api/tickets": servers.url("tickets")}
@@ -416,7 +422,33 @@ async def benchmark(servers: Servers, args: argparse.Namespace) -> int:
     )  # fmt: skip
     problems = check_baseline(bare, args.buyers, tickets)
     problems += await check_ours(ours, buyers, tickets, env["MONGO_URL"])
-    print(report(ours, bare, args.workers, args.connections))
+    return bare, ours, problems
+
+
+def summary(pairs: Sequence[tuple[Race, Race]]) -> str:
+    """The ratios over several rounds: this machine's speed varies from one minute to the
+    next, so one pair of races says less than the median of several."""
+    shares = sorted(ours.rate / bare.rate for bare, ours in pairs)
+    p99s = sorted(ours.p(99) / bare.p(99) for bare, ours in pairs)
+    return (
+        f"over {len(pairs)} rounds, ours/baseline: throughput median "
+        f"{statistics.median(shares):.2f}x ({shares[0]:.2f}-{shares[-1]:.2f}), p99 median "
+        f"{statistics.median(p99s):.2f}x ({p99s[0]:.2f}-{p99s[-1]:.2f})"
+    )
+
+
+async def benchmark(servers: Servers, args: argparse.Namespace) -> int:
+    pairs: list[tuple[Race, Race]] = []
+    problems: list[str] = []
+    for number in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            log(f"round {number} of {args.rounds}")
+        bare, ours, failed = await one_round(servers, args)
+        pairs.append((bare, ours))
+        problems += failed
+        print(report(ours, bare, args.workers, args.connections), flush=True)
+    if len(pairs) > 1:
+        print(summary(pairs))
     print("checks: " + ("all held" if not problems else f"{len(problems)} FAILED"))
     for problem in problems[:20]:
         print(f"  {problem}")
@@ -432,8 +464,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tickets", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per server")
     parser.add_argument("--connections", type=int, default=500, help="client keep-alive pool")
+    parser.add_argument("--rounds", type=int, default=1, help="races of each, alternated")
     parser.add_argument("--time-limit", type=float, default=900.0, help="seconds, whole run")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("need --rounds >= 1")
     if not 0 < args.tickets <= args.buyers:
         parser.error("need 0 < --tickets <= --buyers")
     return args
