@@ -22,7 +22,8 @@ password hashing is measured by ``bench/signin.py``). All buyers come from 127.0
 the per-address order limit is lifted for the run; the per-user limit, the hold cap and
 the cooldown stay on.
 
-With ``--rounds R`` the whole of it (new tickets, new buyers, both races) runs R times and
+Each race starts once every process the run started is idle (``settle``). With
+``--rounds R`` the whole of it (new tickets, new buyers, both races) runs R times and
 the medians of the R ratios are printed too: this machine's speed drifts by up to half
 between minutes, so one pair of races is a noisy figure.
 
@@ -410,11 +411,13 @@ async def one_round(servers: Servers, args: argparse.Namespace) -> tuple[Race, R
     await wait_known(env["MONGO_URL"], tickets, within_s=120)
     log(f"minting {args.buyers} buyers …")
     buyers = await mint_buyers(env["REDIS_URL"], args.buyers)
+    await settle(servers)
     log("baseline race …")
     bare = await race(
         "baseline", servers.url("baseline"), buyers, tickets, args.connections,
         servers.pids("baseline"), servers.every_pid(),
     )  # fmt: skip
+    await settle(servers)
     log("our race …")
     ours = await race(
         "ours", servers.url("orders"), buyers, tickets, args.connections,
@@ -423,6 +426,20 @@ async def one_round(servers: Servers, args: argparse.Namespace) -> tuple[Race, R
     problems = check_baseline(bare, args.buyers, tickets)
     problems += await check_ours(ours, buyers, tickets, env["MONGO_URL"])
     return bare, ours, problems
+
+
+async def settle(servers: Servers, *, idle_cpu_s: float = 0.05, within_s: float = 60.0) -> None:
+    """Until every process the run started is (nearly) idle, half a second at a time: the
+    facts of the tickets just listed, or of the race before, are digested before a race
+    starts, not during it (a race shares the two cores with whatever is still running)."""
+    pids = servers.every_pid()
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        before = {name: cpu_seconds(p) for name, p in pids.items()}
+        await asyncio.sleep(0.5)
+        if sum(cpu_seconds(p) - before[name] for name, p in pids.items()) < idle_cpu_s:
+            return
+    log(f"the servers were still busy after {within_s:.0f} s; racing anyway")
 
 
 def summary(pairs: Sequence[tuple[Race, Race]]) -> str:
