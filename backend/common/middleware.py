@@ -34,18 +34,16 @@ class RequestContextMiddleware:
         )
         # Each label set's children, looked up once (``labels`` costs a lock and a
         # dict lookup on every call): one entry per method, route and status.
-        self._counted: dict[tuple[str, str, int], Counter] = {}
-        self._timed: dict[tuple[str, str], Histogram] = {}
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def _record(self, method: str, route: str, status: int, elapsed: float) -> None:
-        counted = self._counted.get((method, route, status))
-        if counted is None:
-            counted = self._counted[method, route, status] = self.requests.labels(
-                method, route, str(status)
+        children = self._children.get((method, route, status))
+        if children is None:
+            children = self._children[method, route, status] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
             )
-        timed = self._timed.get((method, route))
-        if timed is None:
-            timed = self._timed[method, route] = self.latency.labels(method, route)
+        counted, timed = children
         counted.inc()
         timed.observe(elapsed)
 
