@@ -20,7 +20,7 @@ holder of one is the holder of all.
 A buyer's order and paying holds are also counted per buyer (``holds``, the fair-holds cap
 and cooldown of ``backend/common/holds.py``): those keys live in the buyer's Redis Cluster
 slot, so the lock of an order is taken at the deadline its reservation returned
-(``lock_order_until``, ``PXAT``) and a payment's hold likewise (``start_paying``).
+(``queue_lock_order``, ``PXAT``) and a payment's hold likewise (``start_paying``).
 """
 
 from __future__ import annotations
@@ -270,20 +270,13 @@ class TicketLocks:
     async def lock_for_order(self, ticket_id: str, order_id: str, ttl_ms: int) -> bool:
         return await self.locks.acquire(self._key(ticket_id), order_token(order_id), ttl_ms)
 
-    async def lock_order_until(self, ticket_id: str, order_id: str, deadline_ms: int) -> bool:
-        """``SET NX PXAT``: the lock ends exactly at the deadline its reservation counted.
-        (A listing's seats are locked by ``hold_seats``.)"""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            self.queue_lock_order(pipe, ticket_id, order_id, deadline_ms)
-            won, _ = await pipe.execute()
-        return bool(won)
-
     def queue_lock_order(
         self, pipe: Pipeline, ticket_id: str, order_id: str, deadline_ms: int
     ) -> None:
-        """``lock_order_until``, queued on a pipeline that reads more of the ticket's slot
-        after it (``TicketCards.lock_priced``): two replies, whether the lock was won and
-        who holds it now (``holder_of``)."""
+        """``SET NX PXAT``: the order's lock ends exactly at the deadline its reservation
+        counted (a listing's seats are locked by ``hold_seats``). Queued on a pipeline that
+        reads more of the ticket's slot after it (``TicketCards.lock_priced``): two
+        replies, whether the lock was won and who holds it now (``holder_of``)."""
         key = self._key(ticket_id)
         pipe.set(key, order_token(order_id), nx=True, pxat=deadline_ms)
         pipe.get(key)

@@ -30,6 +30,14 @@ def holds(locks: TicketLocks) -> Holds:
     return locks.holds
 
 
+async def lock_order_until(locks: TicketLocks, ticket: str, order: str, deadline_ms: int) -> bool:
+    """Take the ticket's lock for an order as ``POST /api/orders`` does (its pipeline)."""
+    async with locks.redis.pipeline(transaction=False) as pipe:
+        locks.queue_lock_order(pipe, ticket, order, deadline_ms)
+        won, _ = await pipe.execute()
+    return bool(won)
+
+
 async def deadline_of(redis: Redis, key: str) -> int:
     """When the key expires (epoch ms, Redis' clock)."""
     seconds, micros = await redis.time()
@@ -131,7 +139,7 @@ async def test_the_lock_ends_at_the_holds_deadline_and_a_payment_extends_both(
 ) -> None:
     hold: dict[str, Any] = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
     reservation = await locks.holds.reserve(**hold, ttl_ms=LONG_MS, policy=POLICY)
-    assert await locks.lock_order_until("t1", "o1", reservation.deadline_ms)
+    assert await lock_order_until(locks, "t1", "o1", reservation.deadline_ms)
     lock_deadline = await deadline_of(redis, keys.ticket_lock("t1"))
     score = await redis.zscore(keys.holds_open("b"), "t1:o1")
     assert abs(lock_deadline - reservation.deadline_ms) <= 2
@@ -150,7 +158,7 @@ async def test_a_payment_cannot_revive_a_hold_whose_deadline_passed(
 ) -> None:
     hold: dict[str, Any] = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
     reservation = await locks.holds.reserve(**hold, ttl_ms=200, policy=POLICY)
-    assert await locks.lock_order_until("t1", "o1", reservation.deadline_ms)
+    assert await lock_order_until(locks, "t1", "o1", reservation.deadline_ms)
     await asyncio.sleep(0.3)  # the lock is gone; the member lingers for SKEW_MS
 
     assert await locks.start_paying("t1", "o1", LONG_MS, buyer_id="b") is False
