@@ -5,9 +5,9 @@ its ``owner`` and ``status`` at version ``v``, written from the ticket facts tha
 keep the MongoDB replica (``handlers.py``), never moved back to an older version. With
 it, ``POST /api/orders`` tells a buyer that a ticket is their own, sold or held by
 someone else from Redis alone, in the one round trip that also counts their budgets
-(``fairness.py``). It only ever refuses: an attempt that may win still goes through the
-hold, the lock and the replica, which decide. A ticket without a card (listed before
-cards existed, or Redis lost it) is read from the replica instead.
+(``fairness.py``). That first look only ever refuses: an attempt that may win still goes
+through the hold and the lock, which decide. A ticket without a card (listed before cards
+existed, or Redis lost it) is read from the replica instead.
 
 The card also keeps the ticket's ``terms`` at its version (seller, title, event, price and
 breakdown: what an order copies). A buyer who wins the lock prices the order from them
