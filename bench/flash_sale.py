@@ -276,7 +276,7 @@ async def race(
     buyers: list[tuple[str, str]],
     tickets: list[str],
     connections: int,
-    server_pids: list[int],
+    server: str,
     every_pid: dict[str, list[int]],
 ) -> Race:
     connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
@@ -311,13 +311,12 @@ async def race(
 
         tasks = [asyncio.create_task(attempt(i)) for i in range(len(buyers))]
         await asyncio.sleep(0.5)  # every task is waiting at the gate
-        cpu_before, client_before = cpu_seconds(server_pids), time.process_time()
         every_before = {name: cpu_seconds(pids) for name, pids in every_pid.items()}
+        client_before = time.process_time()
         released = time.perf_counter()
         go.set()
         await asyncio.gather(*tasks)
         client_cpu = time.process_time() - client_before
-        server_cpu = cpu_seconds(server_pids) - cpu_before
         by_process = {
             name: cpu_seconds(pids) - every_before[name] for name, pids in every_pid.items()
         }
@@ -332,7 +331,7 @@ async def race(
         statuses=Counter(status for status, _, _ in answers),
         latencies_ms=sorted((at - released) * 1000 for _, at, _ in answers),
         wall_s=last - released,
-        server_cpu_s=server_cpu,
+        server_cpu_s=by_process[server],
         client_cpu_s=client_cpu,
         cpu_by_process=by_process,
         winners=winners,
@@ -415,13 +414,13 @@ async def one_round(servers: Servers, args: argparse.Namespace) -> tuple[Race, R
     log("baseline race …")
     bare = await race(
         "baseline", servers.url("baseline"), buyers, tickets, args.connections,
-        servers.pids("baseline"), servers.every_pid(),
+        "baseline", servers.every_pid(),
     )  # fmt: skip
     await settle(servers)
     log("our race …")
     ours = await race(
         "ours", servers.url("orders"), buyers, tickets, args.connections,
-        servers.pids("orders"), servers.every_pid(),
+        "orders", servers.every_pid(),
     )  # fmt: skip
     problems = check_baseline(bare, args.buyers, tickets)
     problems += await check_ours(ours, buyers, tickets, env["MONGO_URL"])
