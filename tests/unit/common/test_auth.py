@@ -92,3 +92,28 @@ def test_a_user_whose_session_is_not_checked_yet_is_refused_by_every_route_but_i
     with pytest.raises(NotAuthorized):
         require_user(request)
     assert pending_user(request) is pending
+
+
+PEM_SHAPED_KEY = (
+    "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"
+)
+
+
+@pytest.mark.parametrize("key", ["", PEM_SHAPED_KEY, '{"kty": "oct", "k": "c2VjcmV0"}'])
+def test_a_key_pyjwt_refuses_as_an_hmac_secret_is_refused_every_time(key: str) -> None:
+    # HS256 keys are checked once and kept; a key that fails the check is never kept.
+    for _ in range(3):
+        with pytest.raises(jwt.InvalidKeyError):
+            jwt.encode({"sub": USER_ID}, key, algorithm="HS256")
+        assert verify_token(good_token(USER_ID, EMAIL), key=key) is None
+
+
+def test_tokens_of_two_keys_in_turn_each_verify_only_with_their_own() -> None:
+    # Keys kept side by side (as during a rotation) do not stand in for each other.
+    ours = issue_token(user_id=USER_ID, email=EMAIL, key=TEST_JWT_KEY, ttl_seconds=60)
+    theirs = issue_token(user_id=USER_ID, email=EMAIL, key=OTHER_KEY, ttl_seconds=60)
+    for _ in range(2):
+        assert verify_token(ours.token, key=TEST_JWT_KEY) is not None
+        assert verify_token(theirs.token, key=OTHER_KEY) is not None
+        assert verify_token(ours.token, key=OTHER_KEY) is None
+        assert verify_token(theirs.token, key=TEST_JWT_KEY) is None
