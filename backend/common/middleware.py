@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
 import time
-import uuid
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -52,7 +52,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
+        request_id = incoming if 0 < len(incoming) <= 64 else secrets.token_hex(16)
         scope["request_id"] = request_id
         started = time.perf_counter()
         status = 500
