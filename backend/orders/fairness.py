@@ -37,6 +37,7 @@ from backend.common.rate_limits import (
     tighter,
 )
 from backend.common.runtime import runtime_of
+from backend.common.script_batches import ScriptBatches
 from backend.common.settings import Settings
 from backend.common.ticket_locks import Holder
 from backend.orders.cards import CARD_FIELDS, TicketCard, TicketCards
@@ -83,7 +84,7 @@ class FirstLooks:
 
     def __init__(self, redis: Redis, cards: TicketCards) -> None:
         self.cards = cards
-        self.script = redis.register_script(_FIRST_LOOK)
+        self.script = ScriptBatches(redis, _FIRST_LOOK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,7 @@ class OrderLimits:
                 self._limiter.redis.get(cards.keys.ticket_lock(ticket_id)),
                 cards.read(ticket_id),
             )
-        else:  # one script (redis-py loads it again if Redis lost it)
+        else:  # one script, batched with the first looks of the same moment
             per_ip = self._limiter.pending(self._per_ip, self._address)
             per_user = self._limiter.pending(self._per_user, self._buyer.id)
             keys = [
