@@ -10,7 +10,8 @@ them as uvicorn would, without sockets or HTTP parsing (what both pay alike). A 
 is a buyer ordering a ticket another order holds; a won race is a buyer ordering a ticket
 nobody holds (its replica and card written beforehand, as the ticket facts would).
 
-Printed: µs of this process's CPU per request (the best of five rounds; this machine's
+Printed: µs of this process's CPU per request, lost one at a time and all of a round at
+once (as in a sale), and won at once (the best of five rounds; this machine's
 speed varies between runs, so compare within one run), the baseline's, and the ratio.
 ``--profile`` adds the cProfile table of one more round (lost or won), by own time.
 Exit status: 0 when every lost race got 409 and every won race 201, 1 otherwise, 2 at
@@ -227,13 +228,20 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
             await lose_bare(0)
         lost_ours = await best_of(lose, args.losers)
         lost_bare = await best_of(lose_bare, args.losers)
+        # As in a sale: many lost races at once (what one turn of the event loop shares).
+        crowd_ours = await best_of(lose, args.losers, concurrent=True)
+        crowd_bare = await best_of(lose_bare, args.losers, concurrent=True)
         # Winners race at once, as in a sale; each ticket is won once, by ours and by bare.
         won_ours = await best_of(win, args.winners * ROUNDS, concurrent=True)
         won_bare = await best_of(win_bare, args.winners * ROUNDS, concurrent=True)
         out = args.out
         header = f"{'POST /api/orders':<18} {'ours µs CPU':>12} {'bare µs CPU':>12}"
         print(f"{header} {'bare/ours':>10}", file=out)
-        rows = (("lost race", lost_ours, lost_bare), ("won race", won_ours, won_bare))
+        rows = (
+            ("lost race", lost_ours, lost_bare),
+            ("lost, at once", crowd_ours, crowd_bare),
+            ("won race", won_ours, won_bare),
+        )
         for name, mine, theirs in rows:
             print(f"{name:<18} {mine:>12.0f} {theirs:>12.0f} {theirs / mine:>10.2f}", file=out)
         if args.profile == "lost":
