@@ -15,8 +15,8 @@ sent 50 to a pipeline.
 The script's own atomicity is unchanged: each ``EVALSHA`` runs alone on the server, a
 pipeline only shares the round trip. A Redis that lost the script (restart, ``SCRIPT
 FLUSH``) answers ``NOSCRIPT`` for those calls; they are loaded and sent again once.
-Not for a Redis Cluster, whose pipelines would span nodes: callers there use their own
-path.
+On a Redis Cluster, whose pipelines would span nodes, each call goes out alone, as the
+script it is (its keys share one slot, as every script's must there).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import NoScriptError
 from redis.typing import EncodableT, KeyT
 
@@ -33,17 +33,21 @@ type _Call = tuple[Sequence[KeyT], Sequence[EncodableT], asyncio.Future[Any]]
 
 
 class ScriptBatches:
-    """``await batches(keys, args)``: one call of the script, batched with its neighbours."""
+    """``await batches(keys=…, args=…)``: one call of the script (as redis-py's
+    ``register_script`` would make it), batched with its neighbours."""
 
     def __init__(self, redis: Redis, source: str, *, most: int = 256) -> None:
         self._redis = redis
         self._script = redis.register_script(source)
+        self._alone = isinstance(redis, RedisCluster)
         self._most = most  # calls per pipeline at most
         self._pending: list[_Call] = []
         self._sending: set[asyncio.Task[None]] = set()
         self.pipelines = 0  # sent so far (figures and tests)
 
-    async def __call__(self, keys: Sequence[KeyT], args: Sequence[EncodableT]) -> Any:
+    async def __call__(self, keys: Sequence[KeyT] = (), args: Sequence[EncodableT] = ()) -> Any:
+        if self._alone:
+            return await self._script(keys=list(keys), args=list(args))
         loop = asyncio.get_running_loop()
         reply: asyncio.Future[Any] = loop.create_future()
         self._pending.append((keys, args, reply))
