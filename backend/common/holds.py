@@ -46,6 +46,7 @@ from enum import StrEnum
 from redis.asyncio import Redis
 
 from backend.common.keys import RedisKeys
+from backend.common.script_batches import ScriptBatches
 
 # Two cluster nodes' clocks may differ a little: a member outlives its lock by this much.
 SKEW_MS = 1_000
@@ -175,7 +176,7 @@ class Holds:
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.redis = redis
         self.keys = keys
-        self._reserve = redis.register_script(_RESERVE)
+        self._reserve = ScriptBatches(redis, _RESERVE)  # every winner of a sale at once
         self._extend = redis.register_script(_EXTEND)
         self._end = redis.register_script(_END)
 

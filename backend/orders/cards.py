@@ -23,6 +23,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from backend.common.keys import RedisKeys
+from backend.common.script_batches import ScriptBatches
 from backend.common.ticket_locks import Holder, TicketLocks, committed, holder_of
 from wire.values import Event, Priced, TicketStatus
 
@@ -32,6 +33,13 @@ local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '-1')
 if tonumber(ARGV[1]) <= v then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'owner', ARGV[2], 'status', ARGV[3], 'terms', ARGV[4])
 return 1
+"""
+# KEYS: cards. ARGV: the void status. 1 when one of the tickets is void.
+_ANY_VOID = """
+for _, key in ipairs(KEYS) do
+  if redis.call('HGET', key, 'status') == ARGV[1] then return 1 end
+end
+return 0
 """
 CARD_FIELDS = ("owner", "status")  # what a read returns, in ``TicketCard.read``'s order
 
@@ -86,6 +94,7 @@ class TicketCards:
         self.keys = keys
         self._redis = redis
         self._put = redis.register_script(_PUT)
+        self._any_void = ScriptBatches(redis, _ANY_VOID)  # every winner of a sale at once
 
     async def put(
         self,
@@ -126,9 +135,7 @@ class TicketCards:
         return await reply
 
     async def any_void(self, ticket_ids: tuple[str, ...], listing_id: str | None) -> bool:
-        """Whether one of these tickets is void (its event was cancelled)."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for ticket_id in ticket_ids:
-                pipe.hget(self.keys.ticket_card(ticket_id, listing_id), "status")
-            statuses = await pipe.execute()
-        return TicketStatus.VOID.value in statuses
+        """Whether one of these tickets is void (its event was cancelled); a listing's
+        cards share its slot."""
+        keys = [self.keys.ticket_card(ticket_id, listing_id) for ticket_id in ticket_ids]
+        return bool(await self._any_void(keys=keys, args=[TicketStatus.VOID.value]))
