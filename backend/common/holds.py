@@ -45,8 +45,8 @@ from enum import StrEnum
 
 from redis.asyncio import Redis
 
+from backend.common.batches import ScriptBatches
 from backend.common.keys import RedisKeys
-from backend.common.script_batches import ScriptBatches
 
 # Two cluster nodes' clocks may differ a little: a member outlives its lock by this much.
 SKEW_MS = 1_000

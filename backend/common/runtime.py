@@ -109,7 +109,7 @@ async def open_runtime(
         # The slot map is read now, not by the first requests at once: a lazy client
         # sent some of them to the wrong node, and the commands that had run before
         # its reconnection were sent again (a script counted twice, seen on a real
-        # 3-master cluster: ``tests/integration/common/test_script_batches.py``).
+        # 3-master cluster: ``tests/integration/common/test_batches.py``).
         await cast(RedisCluster, redis).initialize()
     mongo = await open_database(settings.mongo_url, settings.database_name(service), documents)
     keys = RedisKeys(settings.namespace)

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
+from backend.common.batches import PipelineBatches, ScriptBatches
 from backend.common.keys import RedisKeys
-from backend.common.script_batches import ScriptBatches
 from backend.common.ticket_locks import Holder, TicketLocks, committed, holder_of
 from wire.values import Event, Priced, TicketStatus
 
@@ -94,7 +95,9 @@ class TicketCards:
         self.keys = keys
         self._redis = redis
         self._put = redis.register_script(_PUT)
-        self._any_void = ScriptBatches(redis, _ANY_VOID)  # every winner of a sale at once
+        # Every winner of a sale at once: their locks and void checks go out together.
+        self._locks = PipelineBatches(redis)
+        self._any_void = ScriptBatches(redis, _ANY_VOID)
 
     async def put(
         self,
@@ -116,11 +119,13 @@ class TicketCards:
         behind it in the same round trip (every key in the ticket's slot), the version
         the last edit committed and the card with its terms. Once the lock is won no edit
         can commit, so what is read is what the order is priced at."""
-        async with self._redis.pipeline(transaction=False) as pipe:
+
+        def queue(pipe: Pipeline) -> None:
             locks.queue_lock_order(pipe, ticket_id, order_id, deadline_ms)
             pipe.get(self.keys.ticket_version(ticket_id))
             pipe.hmget(self.keys.ticket_card(ticket_id), ["v", *CARD_FIELDS, "terms"])
-            won, holder, raw_committed, (version, owner, status, terms) = await pipe.execute()
+
+        won, holder, raw_committed, (version, owner, status, terms) = await self._locks(queue)
         card = TicketCard.read((owner, status))
         priced = (
             None

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.common.auth import CurrentUser, Revocations
+from backend.common.batches import ScriptBatches
 from backend.common.errors import NotAuthorized
 from backend.common.holds import HoldPolicy
 from backend.common.rate_limits import (
@@ -37,7 +38,6 @@ from backend.common.rate_limits import (
     tighter,
 )
 from backend.common.runtime import runtime_of
-from backend.common.script_batches import ScriptBatches
 from backend.common.settings import Settings
 from backend.common.ticket_locks import Holder
 from backend.orders.cards import CARD_FIELDS, TicketCard, TicketCards

@@ -1,20 +1,22 @@
-"""Script calls batched per turn of the event loop, against the real redis-server: each
+"""Redis calls batched per turn of the event loop, against the real redis-server: each
 caller gets its own reply or its own error, and nothing is lost, doubled or left waiting."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from backend.common.batches import PipelineBatches, ScriptBatches
 from backend.common.runtime import open_runtime
-from backend.common.script_batches import ScriptBatches
 from backend.common.settings import Settings
 from tools.devstack.processes import free_port
 
@@ -104,6 +106,50 @@ async def test_a_redis_out_of_reach_fails_every_caller_and_none_is_left_waiting(
         assert isinstance(again[0], RedisConnectionError)
     finally:
         await gone.aclose()
+
+
+async def test_a_callers_commands_stay_together_and_one_wins_the_lock_they_race_for(
+    redis: Redis,
+) -> None:
+    batches = PipelineBatches(redis)
+
+    def take(i: int) -> Callable[[Pipeline], None]:
+        def queue(pipe: Pipeline) -> None:  # as TicketCards.lock_priced queues its four
+            pipe.set("lock", f"caller-{i}", nx=True)
+            pipe.get("lock")
+            pipe.incr(f"tries:{i}")
+            pipe.hmget("card", ["owner", "status"])
+
+        return queue
+
+    await redis.hset("card", mapping={"owner": "seller", "status": "available"})  # type: ignore[misc]  # redis-py 7 stubs: sync|async union
+    replies = await asyncio.gather(*(batches(take(i)) for i in range(300)))
+    winners = [i for i, (won, *_) in enumerate(replies) if won]
+    assert len(winners) == 1
+    holder = f"caller-{winners[0]}"
+    assert all(reply[1:] == [holder, 1, ["seller", "available"]] for reply in replies)
+    assert batches.pipelines == 2  # 256 and 44 callers
+
+
+async def test_a_callers_failed_command_fails_that_caller_alone(redis: Redis) -> None:
+    await redis.set("not-a-number", "x")
+    batches = PipelineBatches(redis)
+
+    def count(key: str) -> Callable[[Pipeline], None]:
+        def queue(pipe: Pipeline) -> None:
+            pipe.incr(key)
+            pipe.get(key)
+
+        return queue
+
+    replies = await asyncio.gather(
+        batches(count("a")), batches(count("not-a-number")), batches(count("b")),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert replies[0] == [1, "1"]
+    assert isinstance(replies[1], ResponseError)
+    assert replies[2] == [1, "1"]
+    assert batches.pipelines == 1
 
 
 async def test_on_a_redis_cluster_each_call_goes_out_alone_to_its_slot(

@@ -1,0 +1,166 @@
+"""Redis calls that many requests make at once, sent as one pipeline per turn of the event
+loop (what ioredis calls auto-pipelining; redis-py has no such mode).
+
+Every call waits on a future of its own; the calls that arrive before the event loop
+comes round again go out together, in arrival order, in one pipeline without a
+transaction, on one connection, and each caller gets its own replies or its own error.
+Nothing waits on purpose: a lone call goes out on the next turn, alone.
+
+- ``ScriptBatches``: one Lua script's calls, each an ``EVALSHA``. A Redis that lost the
+  script (restart, ``SCRIPT FLUSH``) answers ``NOSCRIPT`` for those calls; they are
+  loaded and sent again once.
+- ``PipelineBatches``: a few commands per call (queued by the caller on the shared
+  pipeline, kept together and in order), as one caller's own pipeline would send them.
+
+Why: redis-py 7 spends most of a command's client CPU around it, not in it (taking a
+connection from the blocking pool, checking it, giving it back: 7 to 11 % of the orders
+worker's CPU in a flash sale, py-spy). Measured in a scratch script with 500 calls at
+once on a real redis-server: 55 µs of client CPU per call sent alone, 18.5 µs per call
+sent 50 to a pipeline.
+
+A script's atomicity is unchanged: each ``EVALSHA`` runs alone on the server, a pipeline
+only shares the round trip, as a caller's own non-transactional pipeline did. On a Redis
+Cluster, whose pipelines would span nodes, each call goes out alone, as before (a
+script's keys share one slot, as every script's must there; so do a call's commands).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
+from redis.typing import EncodableT, KeyT
+
+
+class _Batches[C]:
+    """The batching: calls of kind ``C`` collected per turn of the loop, sent by ``_send``
+    (one pipeline per at most ``most`` calls), answered one future each."""
+
+    def __init__(self, redis: Redis, most: int) -> None:
+        self._redis = redis
+        self._alone = isinstance(redis, RedisCluster)
+        self._most = most
+        self._pending: list[tuple[C, asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
+        self.pipelines = 0  # sent so far (figures and tests)
+
+    async def _call(self, call: C) -> Any:
+        loop = asyncio.get_running_loop()
+        reply: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((call, reply))
+        if len(self._pending) == 1:
+            loop.call_soon(self._flush)
+        return await reply
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for start in range(0, len(pending), self._most):
+            task = asyncio.create_task(self._answer(pending[start : start + self._most]))
+            self._sending.add(task)  # the loop keeps only a weak reference
+            task.add_done_callback(self._sending.discard)
+
+    async def _answer(self, batch: list[tuple[C, asyncio.Future[Any]]]) -> None:
+        try:
+            replies = await self._send([call for call, _ in batch])
+        except BaseException as error:  # the connection failed, or the loop is closing
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        for (_, future), reply in zip(batch, replies, strict=True):
+            if future.done():  # its caller went away (cancelled)
+                continue
+            if isinstance(reply, Exception):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)
+
+    async def _send(self, calls: list[C]) -> list[Any]:
+        """One reply (or exception) per call, in order."""
+        raise NotImplementedError
+
+    async def _pipeline(self, queue: Callable[[Pipeline], None]) -> list[Any]:
+        self.pipelines += 1
+        async with self._redis.pipeline(transaction=False) as pipe:
+            queue(pipe)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        return replies
+
+
+type _ScriptCall = tuple[Sequence[KeyT], Sequence[EncodableT]]
+
+
+class ScriptBatches(_Batches[_ScriptCall]):
+    """``await batches(keys=…, args=…)``: one call of the script (as redis-py's
+    ``register_script`` would make it), batched with its neighbours."""
+
+    def __init__(self, redis: Redis, source: str, *, most: int = 256) -> None:
+        super().__init__(redis, most)
+        self._script = redis.register_script(source)
+
+    async def __call__(self, keys: Sequence[KeyT] = (), args: Sequence[EncodableT] = ()) -> Any:
+        if self._alone:
+            return await self._script(keys=list(keys), args=list(args))
+        return await self._call((keys, args))
+
+    async def _send(self, calls: list[_ScriptCall]) -> list[Any]:
+        replies = await self._evalsha(calls)
+        lost = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if lost:
+            await self._redis.script_load(self._script.script)
+            again = await self._evalsha([calls[i] for i in lost])
+            for i, reply in zip(lost, again, strict=True):
+                replies[i] = reply
+        return replies
+
+    async def _evalsha(self, calls: list[_ScriptCall]) -> list[Any]:
+        def queue(pipe: Pipeline) -> None:
+            for keys, args in calls:
+                pipe.evalsha(self._script.sha, len(keys), *keys, *args)
+
+        return await self._pipeline(queue)
+
+
+type Queue = Callable[[Pipeline], None]  # queues one call's commands on a pipeline
+
+
+class PipelineBatches(_Batches[Queue]):
+    """``await batches(queue)``: the replies of the commands ``queue`` put on the
+    pipeline, in order (the first failed command's error is raised)."""
+
+    def __init__(self, redis: Redis, *, most: int = 256) -> None:
+        super().__init__(redis, most)
+
+    async def __call__(self, queue: Queue) -> list[Any]:
+        if self._alone:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                queue(pipe)
+                alone: list[Any] = await pipe.execute()
+            return alone
+        replies: list[Any] = await self._call(queue)
+        return replies
+
+    async def _send(self, calls: list[Queue]) -> list[Any]:
+        sizes: list[int] = []
+
+        def queue_all(pipe: Pipeline) -> None:
+            for queue in calls:
+                before = len(pipe)
+                queue(pipe)
+                sizes.append(len(pipe) - before)
+
+        replies = await self._pipeline(queue_all)
+        answers: list[Any] = []
+        start = 0
+        for size in sizes:
+            own = replies[start : start + size]
+            start += size
+            failed = next((reply for reply in own if isinstance(reply, Exception)), None)
+            answers.append(own if failed is None else failed)
+        return answers
