@@ -68,6 +68,7 @@ from backend.common.auth import Revocations, issue_token
 from backend.common.keys import RedisKeys
 from bench.common import (
     TimeLimitReached,
+    cpu_seconds,
     expect,
     log,
     percentile,
@@ -163,19 +164,6 @@ def _children_of(pid: int) -> list[int]:
         return [int(p) for p in path.read_text().split()]
     except OSError:
         return []
-
-
-def cpu_seconds(pids: Sequence[int]) -> float:
-    """User + system CPU time of the processes (``/proc/<pid>/stat``)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
 
 
 def start_servers(servers: Servers, workers: int) -> None:

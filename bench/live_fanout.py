@@ -21,8 +21,11 @@ messages of the same shape and size are POSTed, timed from the moment the POST r
 
 Printed: p50/p99/max latency, messages/s (messages delivered / time from the first
 change's request to the last receipt), missing messages (C*K minus those received),
-sockets the server closed, and ours/baseline ratios. Targets (information only, not
-asserted): p99 ≤ 250 ms at 1,000 clients, and ≥ 70% of the baseline's messages/s.
+sockets the server closed, ours/baseline ratios, and the CPU each server process spent
+from the first change to the last receipt (with the gateways' CPU per message delivered:
+the live service's also journals and consumes, the bare broadcaster's only sends).
+Targets (information only, not asserted): p99 ≤ 250 ms at 1,000 clients, and ≥ 70% of
+the baseline's messages/s.
 
 The measuring clients all run in this process (with uvloop when installed); the servers
 are child processes, stopped at the end, on error, on Ctrl-C and at the time limit.
@@ -59,7 +62,14 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from bench.common import TimeLimitReached, expect, log, raise_fd_limit, ticket_body
+from bench.common import (
+    TimeLimitReached,
+    cpu_seconds,
+    expect,
+    log,
+    raise_fd_limit,
+    ticket_body,
+)
 from tools.devstack.client import ApiClient
 from tools.devstack.processes import Child, start_stand_ins
 from tools.devstack.services import FACTORIES, ServiceProcesses
@@ -143,6 +153,10 @@ class Servers:
                     f"see {self.logs / (child.name + '.log')}"
                 )
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds each process has spent so far, by name (``live``, ``live2``, …)."""
+        return {child.name: cpu_seconds([child.process.pid]) for child in self.children}
+
     def stop(self) -> None:
         for child in reversed(self.children):
             with contextlib.suppress(Exception):
@@ -207,6 +221,7 @@ class Result:
     unexpected: int
     dropped: int
     wall_s: float
+    cpu_s: dict[str, float]  # by process, from the first trigger to the last receipt
 
     def percentile(self, p: float) -> float:
         if not self.latencies_ms:
@@ -394,7 +409,7 @@ class Round:
             f"{len(arrivals)}/{self.n} received, last after {last} ms{note}"
         )
 
-    def result(self, started: float) -> Result:
+    def result(self, started: float, cpu_s: dict[str, float]) -> Result:
         if self.drop_reasons:
             reasons = ", ".join(f"{n} x close {r!r}" for r, n in self.drop_reasons.items())
             log(f"  {self.system:<8} C={self.n:<5} sockets closed by the server: {reasons}")
@@ -417,6 +432,7 @@ class Round:
             unexpected=self.unexpected,
             dropped=self.dropped,
             wall_s=last - started,
+            cpu_s=cpu_s,
         )
 
 
@@ -424,17 +440,25 @@ def ws_url(base: str, path: str) -> str:
     return "ws" + base.removeprefix("http") + path
 
 
+def spent(servers: Servers, before: dict[str, float]) -> dict[str, float]:
+    """CPU seconds by process since ``before``, the busy ones (a hundredth or more)."""
+    now = servers.cpu()
+    used = {name: now[name] - before.get(name, 0.0) for name in now}
+    return {name: used_s for name, used_s in used.items() if used_s >= 0.01}
+
+
 async def run_ours(
-    urls: dict[str, str], seller: ApiClient, n: int, k: int, base_price: int, opts: Options
+    servers: Servers, seller: ApiClient, n: int, k: int, base_price: int, opts: Options
 ) -> tuple[Result, dict[str, Any]]:
     """C sockets on the live service; K price changes through ``PATCH /api/tickets/{id}``."""
     round_ = Round("live", n, k, opts)
     try:
-        gateways = [u for name, u in sorted(urls.items()) if name.startswith("live")]
+        gateways = [u for name, u in sorted(servers.urls.items()) if name.startswith("live")]
         await round_.open([ws_url(u, "/api/live") for u in gateways], SUBSCRIBE_FRAME)
         ticket = expect(await seller.sell(ticket_body(base_price)), 201, "list a ticket")
         if not await round_.until(lambda: round_.listed >= n - round_.dropped, 60):
             raise TimeoutError(f"live: {round_.listed} of {n} sockets saw ticket.listed in 60s")
+        before = servers.cpu()
         started = time.perf_counter()
         for change in range(k):
             amount = base_price + 1 + change
@@ -447,7 +471,7 @@ async def run_ours(
             await round_.wait_delivered(change)
             if opts.pause:
                 await asyncio.sleep(opts.pause)
-        return round_.result(started), ticket
+        return round_.result(started, spent(servers, before)), ticket
     finally:
         await round_.close()
 
@@ -480,12 +504,14 @@ def baseline_frame(ticket: dict[str, Any], cursor: int, amount: int) -> str:
 
 
 async def run_baseline(
-    url: str, http: httpx.AsyncClient, n: int, k: int, ticket: dict[str, Any], opts: Options
+    servers: Servers, http: httpx.AsyncClient, n: int, k: int, ticket: dict[str, Any], opts: Options
 ) -> Result:
     round_ = Round("baseline", n, k, opts)
+    url = servers.urls["baseline"]
     try:
         await round_.open([ws_url(url, "/ws")], SUBSCRIBE_FRAME)
         base_price = int(ticket["price"]["amount"]) + 1000
+        before = servers.cpu()
         started = time.perf_counter()
         for change in range(k):
             amount = base_price + change
@@ -498,7 +524,7 @@ async def run_baseline(
             await round_.wait_delivered(change)
             if opts.pause:
                 await asyncio.sleep(opts.pause)
-        return round_.result(started)
+        return round_.result(started, spent(servers, before))
     finally:
         await round_.close()
 
@@ -514,12 +540,12 @@ async def benchmark(
         expect(await seller.sign_up(email, password), 201, "sign up the seller")
         for index, n in enumerate(counts):
             log(f"-- {n} clients: live service")
-            ours, ticket = await run_ours(urls, seller, n, k, 10_000 + index * 1_000, opts)
+            ours, ticket = await run_ours(servers, seller, n, k, 10_000 + index * 1_000, opts)
             results.append(ours)
             servers.check_alive()
             await asyncio.sleep(1.0)  # let the server settle after the closes
             log(f"-- {n} clients: baseline")
-            results.append(await run_baseline(urls["baseline"], poster, n, k, ticket, opts))
+            results.append(await run_baseline(servers, poster, n, k, ticket, opts))
             servers.check_alive()
             await asyncio.sleep(1.0)
 
@@ -559,6 +585,15 @@ def report(results: list[Result], deflate: bool) -> str:
                 f"{_num(_ratio(ours.p99, base.p99), 8, 2)} {'-':>8} "
                 f"{_num(_ratio(ours.rate, base.rate), 10, 2)}"
             )
+    lines.append("ratio = live / baseline (latency: lower is better; msgs/s: higher is better)")
+    for r in results:
+        gateways = sum(s for name, s in r.cpu_s.items() if name.startswith(("live", "baseline")))
+        by_process = ", ".join(f"{name} {s:.2f}" for name, s in sorted(r.cpu_s.items()))
+        per_message = gateways / r.delivered * 1e6 if r.delivered else math.nan
+        lines.append(
+            f"{r.system} at {r.clients}: {_num(per_message, 0)} µs of gateway CPU per message "
+            f"delivered; CPU s during the changes, by process: {by_process}"
+        )
     notes = []
     for n, pair in by_count.items():
         ours, base = pair.get("live"), pair.get("baseline")
@@ -581,7 +616,6 @@ def report(results: list[Result], deflate: bool) -> str:
         for r in results
         if r.latencies_ms and r.latencies_ms[0] < 0
     ]
-    lines.append("ratio = live / baseline (latency: lower is better; msgs/s: higher is better)")
     return "\n".join([*lines, "", *notes, *oddities]).rstrip() + "\n"
 
 
