@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from backend.common.auth import JWTAuthBackend
 from backend.common.bus import Subscriptions
+from backend.common.collector import settle_after_start
 from backend.common.endpoint import Endpoint, RouteHandler
 from backend.common.errors import EXCEPTION_HANDLERS, ErrorItem, error_response
 from backend.common.logs import configure_logging
@@ -109,6 +110,7 @@ def service_app(
                 runtime.start("consumer", runtime.consumer(wired.subscriptions).run)
             for name, run in wired.workers.items():
                 runtime.start(name, run)
+            settle_after_start()  # what the start built is not walked by the collector again
             try:
                 yield {**wired.state, "runtime": runtime}
             finally:
