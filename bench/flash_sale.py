@@ -6,8 +6,8 @@
 Starts its own infrastructure on loopback (redis-server, the mongoeco wire server,
 localstripe) and the services auth, tickets, orders and expiration as separate uvicorn
 processes (the one launcher, ``tools/devstack/services.py``), plus a baseline: one uvicorn
-process serving ``baseline_app`` below, whose ``POST /api/orders`` reads the same JSON body
-and answers 201 or 409 from one ``SET NX PX``: the bare lock, nothing else.
+process serving ``bench.baselines.bare_lock``, whose ``POST /api/orders`` reads the same
+JSON body and answers 201 or 409 from one ``SET NX PX``: the bare lock, nothing else.
 
 A seller lists M tickets through the REST API; once the orders service knows all of them,
 N buyers (buyer i goes for ticket i mod M) are released at once, each with one
@@ -50,7 +50,7 @@ import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,10 +59,6 @@ import aiohttp
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from backend.common.auth import Revocations, issue_token
 from backend.common.keys import RedisKeys
@@ -84,42 +80,9 @@ ROOT = Path(__file__).resolve().parents[1]
 JWT_KEY = "flash-sale-bench-jwt-key-0123456789abcdef0123456789abcdef"
 NAMESPACE = "flashbench"
 SERVICES = ("auth", "tickets", "orders", "expiration")
-BASELINE_FACTORY = "bench.flash_sale:baseline_app"
-HOLD_MS = 900_000
+BASELINE_FACTORY = "bench.baselines:bare_lock"
 TARGET_RATE_SHARE = 0.60
 TARGET_P99_RATIO = 1.5
-
-
-def baseline_app() -> Starlette:
-    """The bare lock: parse the body, ``SET NX PX``, answer."""
-    redis = Redis.from_url(os.environ["REDIS_URL"])
-
-    async def hold(request: Request) -> Response:
-        ticket_id = (await request.json())["ticketId"]
-        buyer = request.headers.get("authorization", "")[-16:]
-        won = await redis.set(f"bare:{ticket_id}", buyer, nx=True, px=HOLD_MS)
-        return JSONResponse({"ticketId": ticket_id}, status_code=201 if won else 409)
-
-    async def index(_: Request) -> Response:  # the warm-up's read
-        await redis.get("bare:none")
-        return JSONResponse({"items": []})
-
-    async def healthz(_: Request) -> Response:
-        return Response("ok")
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        await redis.aclose()
-
-    return Starlette(
-        routes=[
-            Route("/api/orders", hold, methods=["POST"]),
-            Route("/api/orders", index, methods=["GET"]),
-            Route("/healthz", healthz),
-        ],
-        lifespan=lifespan,
-    )
 
 
 # --------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ the bare lock app measured in the same run, and where the time goes (cProfile).
 
 Starts its own redis-server and Mongo-wire server on loopback, runs the orders service's
 ASGI app (``backend.orders.app.create_app``, lifespan included: its relay and consumer
-run as in production) and ``bench.flash_sale.baseline_app`` in this process, and calls
+run as in production) and ``bench.baselines.bare_lock`` in this process, and calls
 them as uvicorn would, without sockets or HTTP parsing (what both pay alike). A lost race
 is a buyer ordering a ticket another order holds; a won race is a buyer ordering a ticket
 nobody holds (its replica and card written beforehand, as the ticket facts would).
@@ -45,8 +45,8 @@ from backend.common.settings import Settings
 from backend.orders.app import create_app
 from backend.orders.cards import Terms, TicketCards
 from backend.orders.models import TicketReplica
+from bench.baselines import bare_lock
 from bench.common import TimeLimitReached, log, time_limit
-from bench.flash_sale import baseline_app
 from tools.devstack.processes import Child, start_stand_ins
 from wire.values import Event, Money, TicketStatus
 
@@ -154,7 +154,7 @@ async def profiled(call: Call, count: int, *, start: int, concurrent: bool, out:
 
 
 async def run(env: dict[str, str], args: argparse.Namespace) -> int:
-    ours, bare = Asgi(create_app(Settings())), Asgi(baseline_app())
+    ours, bare = Asgi(create_app(Settings())), Asgi(bare_lock())
     await ours.start()
     await bare.start()
     redis = Redis.from_url(env["REDIS_URL"])

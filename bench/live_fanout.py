@@ -5,8 +5,8 @@
 
 Starts its own infrastructure on loopback (redis-server, the mongoeco wire server,
 localstripe) and the services auth, tickets and live as separate uvicorn processes, plus
-a baseline: one uvicorn process serving ``baseline_app`` below (a WebSocket route and a
-POST route that sends each posted message to every connected socket in turn).
+a baseline: one uvicorn process serving ``bench.baselines.bare_broadcaster`` (a WebSocket
+route and a POST route that sends each posted message to every connected socket in turn).
 
 With ``--gateways N`` the live service runs as N processes (one more port each, sharing
 Redis, as replicas do) and client i connects to gateway i mod N.
@@ -53,12 +53,6 @@ from types import FrameType
 from typing import Any
 
 import httpx
-from starlette.applications import Starlette
-from starlette.background import BackgroundTask
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -78,62 +72,17 @@ ROOT = Path(__file__).resolve().parents[1]
 JWT_KEY = "load-bench-jwt-key-0123456789abcdef0123456789abcdef"
 NAMESPACE = "loadbench"
 SERVICES = ("auth", "tickets", "live")  # what live fan-out needs
-BASELINE_FACTORY = "bench.live_fanout:baseline_app"
+BASELINE_FACTORY = "bench.baselines:bare_broadcaster"
 
 # What the clients look for in a frame before parsing anything.
 PRICE_CHANGED = '"ticket.price_changed"'
 LISTED = '"ticket.listed"'
 SUBSCRIBED = '"type":"subscribed"'
 SUBSCRIBE_FRAME = json.dumps({"op": "subscribe", "topics": ["tickets"]}, separators=(",", ":"))
-SUBSCRIBED_FRAME = json.dumps({"type": "subscribed", "topics": ["tickets"]}, separators=(",", ":"))
 
 TARGET_CLIENTS = 1000
 TARGET_P99_MS = 250.0
 TARGET_RATE_SHARE = 0.7
-
-
-# --------------------------------------------------------------------------------------
-# The baseline server (runs in its own uvicorn process)
-# --------------------------------------------------------------------------------------
-def baseline_app() -> Starlette:
-    """A bare broadcaster: ``POST /broadcast`` sends its body to every socket of ``/ws``.
-
-    A socket joins the list with its first frame (answered with ``subscribed``), as our
-    clients subscribe. The fan-out runs after the response is sent, one ``send_text``
-    after another.
-    """
-    clients: dict[WebSocket, None] = {}  # an insertion-ordered list of connected sockets
-
-    async def fanout(text: str) -> None:
-        for websocket in list(clients):
-            try:
-                await websocket.send_text(text)
-            except Exception:  # gone in the meantime
-                clients.pop(websocket, None)
-
-    async def broadcast(request: Request) -> Response:
-        text = (await request.body()).decode()
-        return Response(status_code=202, background=BackgroundTask(fanout, text))
-
-    async def socket(websocket: WebSocket) -> None:
-        await websocket.accept()
-        try:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    return
-                if websocket not in clients:
-                    clients[websocket] = None
-                    await websocket.send_text(SUBSCRIBED_FRAME)
-        finally:
-            clients.pop(websocket, None)
-
-    return Starlette(
-        routes=[
-            Route("/broadcast", broadcast, methods=["POST"]),
-            WebSocketRoute("/ws", socket),
-        ]
-    )
 
 
 # --------------------------------------------------------------------------------------
