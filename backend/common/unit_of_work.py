@@ -14,6 +14,7 @@ from typing import Any
 from beanie import Document
 from pydantic import BaseModel, Field
 
+from backend.common.batches import InsertBatches
 from backend.common.clock import utcnow
 from backend.common.facts import Fact
 from backend.common.outbox import OutboxEntry, OutboxRelay, outbox_push
@@ -36,11 +37,12 @@ type FactsOf[A] = Callable[[A], Sequence[Fact]]
 class UnitOfWork:
     def __init__(self, relay: OutboxRelay) -> None:
         self._relay = relay
+        self._inserts = InsertBatches()  # the new documents of one moment, together
 
     async def add[A: Aggregate](self, aggregate: A, *facts: Fact) -> A:
         """Insert a new aggregate with its facts (a duplicate key raises, nothing is sent)."""
         aggregate.outbox = [OutboxEntry.of(fact) for fact in facts]
-        await _document(aggregate).insert()
+        await self._inserts.insert(_document(aggregate))
         if facts:
             self._relay.notify()
         return aggregate

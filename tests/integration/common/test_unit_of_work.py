@@ -9,8 +9,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import cast
 
+import pymongo
 import pytest
 from beanie import Document, PydanticObjectId
+from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
 
 from backend.common.bus import FactBus
@@ -27,9 +29,15 @@ pytestmark = pytest.mark.integration
 class Account(Document, Aggregate):
     display_name: str
     status: str = "open"
+    email: str | None = None  # unique where given
 
     class Settings:
         name = "accounts"
+        indexes = [
+            pymongo.IndexModel(
+                [("email", 1)], unique=True, partialFilterExpression={"email": {"$type": "string"}}
+            )
+        ]
 
 
 @pytest.fixture
@@ -146,3 +154,49 @@ async def test_an_expect_guard_replaces_the_version_check(uow: UnitOfWork) -> No
 
     assert again is None
     assert (await stored(account)).version == 1
+
+
+async def test_adds_of_one_moment_go_in_one_insert_each_stored_with_its_facts(
+    uow: UnitOfWork, redis: Redis, keys: RedisKeys
+) -> None:
+    accounts = [Account(display_name=f"Buyer {n}") for n in range(40)]  # ids given by Mongo
+    facts = [
+        UserUpdated(user_id=str(n), email=f"{n}@example.com", display_name=f"Buyer {n}", version=0)
+        for n in range(40)
+    ]
+    before = uow._inserts.commands
+
+    added = await asyncio.gather(*(uow.add(a, f) for a, f in zip(accounts, facts, strict=True)))
+
+    assert uow._inserts.commands - before == 1
+    assert all(account.id is not None for account in added)
+    assert len({account.id for account in added}) == 40
+    for account in added:
+        assert (await stored(account)).display_name == account.display_name
+    assert sorted(f.user_id for f in await published(redis, keys, 40)) == sorted(
+        f.user_id for f in facts
+    )
+
+
+async def test_a_duplicate_among_adds_of_one_moment_is_refused_alone(
+    uow: UnitOfWork, redis: Redis, keys: RedisKeys
+) -> None:
+    await uow.add(Account(id=PydanticObjectId(), display_name="First", email="taken@example.com"))
+    emails = ["a@example.com", "taken@example.com", "b@example.com", "a@example.com"]
+    accounts = [
+        Account(id=PydanticObjectId(), display_name=f"Buyer {n}", email=email)
+        for n, email in enumerate(emails)
+    ]
+
+    results = await asyncio.gather(
+        *(uow.add(a, *renamed(a)) for a in accounts), return_exceptions=True
+    )
+
+    assert results[0] is accounts[0] and results[2] is accounts[2]
+    assert isinstance(results[1], DuplicateKeyError) and isinstance(results[3], DuplicateKeyError)
+    assert [await Account.get(a.id) is not None for a in accounts] == [True, False, True, False]
+    # Only the stored ones' facts go out.
+    published_names = {f.display_name for f in await published(redis, keys, 2)}
+    await asyncio.sleep(0.2)
+    assert published_names == {"Buyer 0", "Buyer 2"}
+    assert len(await published(redis, keys, 2)) == 2
