@@ -67,7 +67,9 @@ if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2] + RETENTION) end
 
 # KEYS: open, ended. ARGV: (unused), ticket, hold ms, cap, cooldown ms, retention ms, skew ms,
 # then the hold's members (one per seat). Returns {0, deadline, held} or
-# {1 cooldown | 2 cap, wait ms, held}.
+# {1 cooldown | 2 cap, wait ms, held}. The same hold reserved again (a call sent again
+# after its reply was lost, as redis-py retries on a broken connection) is told its
+# deadline, not counted twice nor refused at the cap it now fills.
 _RESERVE = (
     _NOW
     + """
@@ -82,6 +84,8 @@ if #dead > 0 then
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[6]))
 local held = redis.call('ZCARD', KEYS[1])
+local again = redis.call('ZSCORE', KEYS[1], ARGV[8])
+if again then return {0, tonumber(again) - tonumber(ARGV[7]), held} end
 local ended = redis.call('ZSCORE', KEYS[2], ARGV[2])
 if ended then
   local wait = tonumber(ended) + tonumber(ARGV[5]) - now

@@ -25,7 +25,7 @@ from redis.asyncio.client import Pipeline
 
 from backend.common.batches import PipelineBatches, ScriptBatches
 from backend.common.keys import RedisKeys
-from backend.common.ticket_locks import Holder, TicketLocks, committed, holder_of
+from backend.common.ticket_locks import Holder, HolderKind, TicketLocks, committed, holder_of
 from wire.values import Event, Priced, TicketStatus
 
 # KEYS: card. ARGV: version, owner, status, terms. Only a later version is written.
@@ -132,7 +132,11 @@ class TicketCards:
             if version is None or card is None or terms is None
             else PricedCard(int(version), card, Terms.model_validate_json(terms))
         )
-        return Locked(bool(won), holder_of(holder), committed(raw_committed), priced)
+        # Won, or won already: the lock names this order (its SET sent again after its
+        # reply was lost, as redis-py retries on a broken connection, finds it taken).
+        holds = holder_of(holder)
+        ours = holds is not None and holds.kind is HolderKind.ORDER and holds.ref == order_id
+        return Locked(bool(won) or ours, holds, committed(raw_committed), priced)
 
     async def read(self, ticket_id: str) -> Any:
         """The card's raw fields (``TicketCard.read`` makes the card)."""

@@ -166,3 +166,21 @@ async def test_a_payment_cannot_revive_a_hold_whose_deadline_passed(
     score = await redis.zscore(keys.holds_open("b"), "t1:o1")
     assert score == reservation.deadline_ms + SKEW_MS  # not extended
     assert await locks.holder("t1") is None
+
+
+async def test_a_reservation_sent_again_is_told_its_deadline_not_counted_twice(
+    holds: Holds,
+) -> None:
+    # As redis-py sends a call again when the connection broke before its reply came.
+    policy = HoldPolicy(cap=1, cooldown_ms=60_000)
+    hold: dict[str, Any] = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
+    first = await holds.reserve(**hold, ttl_ms=LONG_MS, policy=policy)
+    again = await holds.reserve(**hold, ttl_ms=LONG_MS, policy=policy)
+
+    assert first.refusal is None and again.refusal is None  # not refused at the cap it fills
+    assert again.deadline_ms == first.deadline_ms
+    assert await holds.open_count("b") == 1
+    other = await holds.reserve(
+        buyer_id="b", ticket_id="t2", order_id="o2", ttl_ms=LONG_MS, policy=policy
+    )
+    assert other.refusal is Refusal.CAP  # another order of the buyer still is

@@ -1,0 +1,33 @@
+"""Ticket cards against the real redis-server: the lock taken with the card read behind
+it, in one pipeline."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from redis.asyncio import Redis
+
+from backend.common.keys import RedisKeys
+from backend.common.ticket_locks import Holder, HolderKind, TicketLocks
+from backend.orders.cards import TicketCards
+
+pytestmark = pytest.mark.integration
+
+LONG_MS = 60_000
+
+
+async def test_a_lock_taken_again_for_the_same_order_is_still_won(
+    redis: Redis, keys: RedisKeys
+) -> None:
+    # The lock-and-read pipeline sent again after its reply was lost finds the lock
+    # naming its own order: won, not lost (the order would be refused and the ticket
+    # left locked for nobody until the deadline).
+    cards, locks = TicketCards(redis, keys), TicketLocks(redis, keys)
+    deadline = int(time.time() * 1000) + LONG_MS
+    first = await cards.lock_priced(locks, "t1", "o1", deadline)
+    again = await cards.lock_priced(locks, "t1", "o1", deadline)
+    other = await cards.lock_priced(locks, "t1", "o2", deadline)
+
+    assert first.won and again.won
+    assert not other.won and other.holder == Holder(HolderKind.ORDER, "o1")
