@@ -25,9 +25,8 @@ worker's CPU in a flash sale once the Redis calls were batched (py-spy).
 A script's atomicity is unchanged: each ``EVALSHA`` runs alone on the server, a pipeline
 only shares the round trip, as a caller's own non-transactional pipeline did; each
 document of an ``insert_many`` is its own single-document write, as with ``insert_one``.
-On a Redis
-Cluster, whose pipelines would span nodes, each call goes out alone, as before (a
-script's keys share one slot, as every script's must there; so do a call's commands).
+On a Redis Cluster, whose pipelines would span nodes, each call goes out alone, as before
+(a script's keys share one slot, as every script's must there; so do a call's commands).
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from typing import Any
 
 from beanie import Document, PydanticObjectId
 from beanie.odm.utils.dump import get_dict
-from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError, WriteError
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
@@ -215,13 +214,17 @@ class InsertBatches(_Batches[_Insert]):
             try:
                 await kind.get_pymongo_collection().insert_many(raws, ordered=False)
             except BulkWriteError as error:
-                if error.details.get("writeConcernErrors"):
+                refusals = error.details.get("writeErrors", [])
+                if error.details.get("writeConcernErrors") or not refusals:
                     for i in indexes:
                         replies[i] = error
                     continue
-                for refused in error.details.get("writeErrors", []):
+                for refused in refusals:
                     kind_of = DuplicateKeyError if refused.get("code") == 11000 else WriteError
                     replies[indexes[refused["index"]]] = kind_of(
                         refused.get("errmsg"), refused.get("code"), refused
                     )
+            except PyMongoError as error:  # this collection's insert failed, not the others'
+                for i in indexes:
+                    replies[i] = error
         return replies
