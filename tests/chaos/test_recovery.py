@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from beanie import PydanticObjectId
+from beanie import Document, PydanticObjectId
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from backend.common.batches import InsertBatches
 from backend.common.bus import FactBus
 from backend.common.db import open_database
 from backend.common.keys import RedisKeys
@@ -138,8 +139,15 @@ async def test_a_payment_cut_off_never_leaves_a_hold_without_a_record(
     async def crash(*_: Any, **__: Any) -> Any:
         raise Crash
 
+    insert = InsertBatches.insert
+
+    async def crash_recording_a_payment(inserts: InsertBatches, document: Document) -> None:
+        if isinstance(document, Payment):  # where UnitOfWork.add writes the record
+            raise Crash
+        await insert(inserts, document)
+
     if cut_at == "record":
-        monkeypatch.setattr(Payment, "insert", crash)
+        monkeypatch.setattr(InsertBatches, "insert", crash_recording_a_payment)
     else:
         monkeypatch.setattr(payments.gateway, "create_intent", crash)
     with pytest.raises(Crash):
