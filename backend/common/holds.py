@@ -68,8 +68,8 @@ if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2] + RETENTION) end
 # KEYS: open, ended. ARGV: (unused), ticket, hold ms, cap, cooldown ms, retention ms, skew ms,
 # then the hold's members (one per seat). Returns {0, deadline, held} or
 # {1 cooldown | 2 cap, wait ms, held}. The same hold reserved again (a call sent again
-# after its reply was lost, as redis-py retries on a broken connection) is told its
-# deadline, not counted twice nor refused at the cap it now fills.
+# after its reply was lost, as redis-py's cluster client does on a broken connection) is
+# told its deadline, not counted twice nor refused at the cap it now fills.
 _RESERVE = (
     _NOW
     + """

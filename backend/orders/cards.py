@@ -133,7 +133,8 @@ class TicketCards:
             else PricedCard(int(version), card, Terms.model_validate_json(terms))
         )
         # Won, or won already: the lock names this order (its SET sent again after its
-        # reply was lost, as redis-py retries on a broken connection, finds it taken).
+        # reply was lost finds it taken: redis-py's cluster client sends a command again
+        # on a broken connection, up to 3 times; the single-server client here does not).
         holds = holder_of(holder)
         ours = holds is not None and holds.kind is HolderKind.ORDER and holds.ref == order_id
         return Locked(bool(won) or ours, holds, committed(raw_committed), priced)

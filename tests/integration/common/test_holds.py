@@ -171,7 +171,8 @@ async def test_a_payment_cannot_revive_a_hold_whose_deadline_passed(
 async def test_a_reservation_sent_again_is_told_its_deadline_not_counted_twice(
     holds: Holds,
 ) -> None:
-    # As redis-py sends a call again when the connection broke before its reply came.
+    # As redis-py's cluster client sends a call again when the connection broke before its
+    # reply came.
     policy = HoldPolicy(cap=1, cooldown_ms=60_000)
     hold: dict[str, Any] = {"buyer_id": "b", "ticket_id": "t1", "order_id": "o1"}
     first = await holds.reserve(**hold, ttl_ms=LONG_MS, policy=policy)
