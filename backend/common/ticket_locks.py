@@ -107,13 +107,18 @@ return released
 # deadline (epoch ms), how many seats the listing has in all. Takes the first run of
 # adjacent free seats long enough, else the first free ones. Returns {1, index…} (1-based
 # into KEYS), or a refusal: {0, free} too few free, {-1, free} it would leave a single
-# free seat of a ``pairs`` listing, {-2, free} an ``all`` listing sells whole.
+# free seat of a ``pairs`` listing, {-2, free} an ``all`` listing sells whole. Seats that
+# already name this order's token are the ones it took (the call sent again after its
+# reply was lost, as redis-py's cluster client does on a broken connection): returned.
 _HOLD_SEATS = """
 local k, rule = tonumber(ARGV[1]), ARGV[2]
-local free = {}
+local free, mine = {}, {1}
 for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 0 then free[#free + 1] = i end
+  local holder = redis.call('GET', KEYS[i])
+  if not holder then free[#free + 1] = i
+  elseif holder == ARGV[3] then mine[#mine + 1] = i end
 end
+if #mine > 1 then return mine end
 if rule == 'all' and (k ~= tonumber(ARGV[5]) or #free ~= k) then return {-2, #free} end
 if #free < k then return {0, #free} end
 if rule == 'pairs' and #free - k == 1 then return {-1, #free} end

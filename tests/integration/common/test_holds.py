@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from backend.common.holds import SKEW_MS, HoldPolicy, Holds, Refusal
 from backend.common.keys import RedisKeys
-from backend.common.ticket_locks import TicketLocks
+from backend.common.ticket_locks import Seats, TicketLocks
 
 pytestmark = pytest.mark.integration
 
@@ -185,3 +185,19 @@ async def test_a_reservation_sent_again_is_told_its_deadline_not_counted_twice(
         buyer_id="b", ticket_id="t2", order_id="o2", ttl_ms=LONG_MS, policy=policy
     )
     assert other.refusal is Refusal.CAP  # another order of the buyer still is
+
+
+async def test_seats_held_again_for_the_same_order_are_the_seats_it_took(
+    locks: TicketLocks,
+) -> None:
+    # The call sent again after its reply was lost finds its own seats locked: the same
+    # seats, not a refusal (which would leave them locked for nobody until the deadline).
+    seats = ["s1", "s2", "s3", "s4"]
+    hold: dict[str, Any] = {"listing_id": "l1", "quantity": 2, "rule": "any", "total": 4}
+    deadline = 2**41
+    first = await locks.hold_seats(for_sale=seats, order_id="o1", deadline_ms=deadline, **hold)
+    again = await locks.hold_seats(for_sale=seats, order_id="o1", deadline_ms=deadline, **hold)
+    other = await locks.hold_seats(for_sale=seats, order_id="o2", deadline_ms=deadline, **hold)
+
+    assert isinstance(first, Seats) and again == first
+    assert isinstance(other, Seats) and set(other.ticket_ids).isdisjoint(first.ticket_ids)
