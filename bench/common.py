@@ -9,7 +9,7 @@ import resource
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -89,3 +89,13 @@ def cpu_seconds(pids: Sequence[int]) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / ticks
     return total
+
+
+def cpu_by_name(pids: Mapping[str, Sequence[int]]) -> dict[str, float]:
+    """CPU seconds each named group of processes has spent so far."""
+    return {name: cpu_seconds(group) for name, group in pids.items()}
+
+
+def cpu_since(before: Mapping[str, float], pids: Mapping[str, Sequence[int]]) -> dict[str, float]:
+    """CPU seconds each named group has spent since ``before`` (a ``cpu_by_name``)."""
+    return {name: cpu_seconds(group) - before.get(name, 0.0) for name, group in pids.items()}

@@ -64,7 +64,8 @@ from backend.common.auth import Revocations, issue_token
 from backend.common.keys import RedisKeys
 from bench.common import (
     TimeLimitReached,
-    cpu_seconds,
+    cpu_by_name,
+    cpu_since,
     expect,
     log,
     percentile,
@@ -262,15 +263,13 @@ async def race(
 
         tasks = [asyncio.create_task(attempt(i)) for i in range(len(buyers))]
         await asyncio.sleep(0.5)  # every task is waiting at the gate
-        every_before = {name: cpu_seconds(pids) for name, pids in every_pid.items()}
+        every_before = cpu_by_name(every_pid)
         client_before = time.process_time()
         released = time.perf_counter()
         go.set()
         await asyncio.gather(*tasks)
         client_cpu = time.process_time() - client_before
-        by_process = {
-            name: cpu_seconds(pids) - every_before[name] for name, pids in every_pid.items()
-        }
+        by_process = cpu_since(every_before, every_pid)
     last = max(at for _, at, _ in answers)
     winners: dict[str, list[tuple[int, str]]] = {}
     for i, (status, _, order_id) in enumerate(answers):
@@ -385,9 +384,9 @@ async def settle(servers: Servers, *, idle_cpu_s: float = 0.05, within_s: float 
     pids = servers.every_pid()
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
-        before = {name: cpu_seconds(p) for name, p in pids.items()}
+        before = cpu_by_name(pids)
         await asyncio.sleep(0.5)
-        if sum(cpu_seconds(p) - before[name] for name, p in pids.items()) < idle_cpu_s:
+        if sum(cpu_since(before, pids).values()) < idle_cpu_s:
             return
     log(f"the servers were still busy after {within_s:.0f} s; racing anyway")
 

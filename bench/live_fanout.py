@@ -58,7 +58,8 @@ from websockets.exceptions import ConnectionClosed
 
 from bench.common import (
     TimeLimitReached,
-    cpu_seconds,
+    cpu_by_name,
+    cpu_since,
     expect,
     log,
     raise_fd_limit,
@@ -102,9 +103,9 @@ class Servers:
                     f"see {self.logs / (child.name + '.log')}"
                 )
 
-    def cpu(self) -> dict[str, float]:
-        """CPU seconds each process has spent so far, by name (``live``, ``live2``, …)."""
-        return {child.name: cpu_seconds([child.process.pid]) for child in self.children}
+    def pids(self) -> dict[str, list[int]]:
+        """Each process by name (``live``, ``live2``, ``baseline``, the stand-ins)."""
+        return {child.name: [child.process.pid] for child in self.children}
 
     def stop(self) -> None:
         for child in reversed(self.children):
@@ -389,13 +390,6 @@ def ws_url(base: str, path: str) -> str:
     return "ws" + base.removeprefix("http") + path
 
 
-def spent(servers: Servers, before: dict[str, float]) -> dict[str, float]:
-    """CPU seconds by process since ``before``, the busy ones (a hundredth or more)."""
-    now = servers.cpu()
-    used = {name: now[name] - before.get(name, 0.0) for name in now}
-    return {name: used_s for name, used_s in used.items() if used_s >= 0.01}
-
-
 async def run_ours(
     servers: Servers, seller: ApiClient, n: int, k: int, base_price: int, opts: Options
 ) -> tuple[Result, dict[str, Any]]:
@@ -407,7 +401,7 @@ async def run_ours(
         ticket = expect(await seller.sell(ticket_body(base_price)), 201, "list a ticket")
         if not await round_.until(lambda: round_.listed >= n - round_.dropped, 60):
             raise TimeoutError(f"live: {round_.listed} of {n} sockets saw ticket.listed in 60s")
-        before = servers.cpu()
+        before = cpu_by_name(servers.pids())
         started = time.perf_counter()
         for change in range(k):
             amount = base_price + 1 + change
@@ -420,7 +414,7 @@ async def run_ours(
             await round_.wait_delivered(change)
             if opts.pause:
                 await asyncio.sleep(opts.pause)
-        return round_.result(started, spent(servers, before)), ticket
+        return round_.result(started, cpu_since(before, servers.pids())), ticket
     finally:
         await round_.close()
 
@@ -460,7 +454,7 @@ async def run_baseline(
     try:
         await round_.open([ws_url(url, "/ws")], SUBSCRIBE_FRAME)
         base_price = int(ticket["price"]["amount"]) + 1000
-        before = servers.cpu()
+        before = cpu_by_name(servers.pids())
         started = time.perf_counter()
         for change in range(k):
             amount = base_price + change
@@ -473,7 +467,7 @@ async def run_baseline(
             await round_.wait_delivered(change)
             if opts.pause:
                 await asyncio.sleep(opts.pause)
-        return round_.result(started, spent(servers, before))
+        return round_.result(started, cpu_since(before, servers.pids()))
     finally:
         await round_.close()
 
@@ -537,7 +531,8 @@ def report(results: list[Result], deflate: bool) -> str:
     lines.append("ratio = live / baseline (latency: lower is better; msgs/s: higher is better)")
     for r in results:
         gateways = sum(s for name, s in r.cpu_s.items() if name.startswith(("live", "baseline")))
-        by_process = ", ".join(f"{name} {s:.2f}" for name, s in sorted(r.cpu_s.items()))
+        busy = sorted((name, s) for name, s in r.cpu_s.items() if s >= 0.01)
+        by_process = ", ".join(f"{name} {s:.2f}" for name, s in busy)
         per_message = gateways / r.delivered * 1e6 if r.delivered else math.nan
         lines.append(
             f"{r.system} at {r.clients}: {_num(per_message, 0)} µs of gateway CPU per message "
