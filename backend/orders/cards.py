@@ -25,7 +25,13 @@ from redis.asyncio.client import Pipeline
 
 from backend.common.batches import PipelineBatches, ScriptBatches
 from backend.common.keys import RedisKeys
-from backend.common.ticket_locks import Holder, HolderKind, TicketLocks, committed, holder_of
+from backend.common.ticket_locks import (
+    Holder,
+    TicketLocks,
+    committed,
+    holder_of,
+    order_token,
+)
 from wire.values import Event, Priced, TicketStatus
 
 # KEYS: card. ARGV: version, owner, status, terms. Only a later version is written.
@@ -135,9 +141,8 @@ class TicketCards:
         # Won, or won already: the lock names this order (its SET sent again after its
         # reply was lost finds it taken: redis-py's cluster client sends a command again
         # on a broken connection, up to 3 times; the single-server client here does not).
-        holds = holder_of(holder)
-        ours = holds is not None and holds.kind is HolderKind.ORDER and holds.ref == order_id
-        return Locked(bool(won) or ours, holds, committed(raw_committed), priced)
+        ours = holder == order_token(order_id)
+        return Locked(bool(won) or ours, holder_of(holder), committed(raw_committed), priced)
 
     async def read(self, ticket_id: str) -> Any:
         """The card's raw fields (``TicketCard.read`` makes the card)."""
