@@ -11,7 +11,8 @@ is a buyer ordering a ticket another order holds; a won race is a buyer ordering
 nobody holds (its replica and card written beforehand, as the ticket facts would).
 
 Printed: µs of this process's CPU per request, lost one at a time and all of a round at
-once (as in a sale), and won at once (the best of five rounds; this machine's
+once (as in a sale), lost at once by new buyers (each token new to the service, as most
+are in a sale), and won at once (the best of five rounds; this machine's
 speed varies between runs, so compare within one run), the baseline's, and the ratio.
 ``--profile`` adds the cProfile table of one more round (lost or won), by own time.
 Exit status: 0 when every lost race got 409 and every won race 201, 1 otherwise, 2 at
@@ -199,15 +200,23 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
             await replica.insert()
             await card(ticket_id)
         sessions = Revocations(redis, keys)
-        tokens = []
-        for _ in range(won + 1):
-            buyer = str(ObjectId())
-            await sessions.advance(buyer, 0)
-            tokens.append(
-                issue_token(
-                    user_id=buyer, email="buyer@example.com", key=JWT_KEY, ttl_seconds=3600
-                ).token
-            )
+
+        async def buyer_tokens(count: int) -> list[str]:
+            """Session tokens of ``count`` new buyers, as sign-up would register them."""
+            minted = []
+            for _ in range(count):
+                buyer = str(ObjectId())
+                await sessions.advance(buyer, 0)
+                minted.append(
+                    issue_token(
+                        user_id=buyer, email="buyer@example.com", key=JWT_KEY, ttl_seconds=3600
+                    ).token
+                )
+            return minted
+
+        tokens = await buyer_tokens(won + 1)
+        # A buyer's first request to the service: its token is new there (in a sale, most).
+        newcomers = await buyer_tokens(2 * args.losers)
         lost_body = json.dumps({"ticketId": held}).encode()
 
         async def lose(_: int) -> None:
@@ -215,6 +224,12 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
 
         async def lose_bare(_: int) -> None:
             await bare.post("/api/orders", lost_body, tokens[-1])
+
+        async def lose_new(i: int) -> None:
+            await ours.post("/api/orders", lost_body, newcomers[i])
+
+        async def lose_new_bare(i: int) -> None:
+            await bare.post("/api/orders", lost_body, newcomers[args.losers + i])
 
         async def win(i: int) -> None:
             await ours.post("/api/orders", json.dumps({"ticketId": tickets[i]}).encode(), tokens[i])
@@ -231,6 +246,9 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
         # As in a sale: many lost races at once (what one turn of the event loop shares).
         crowd_ours = await best_of(lose, args.losers, concurrent=True)
         crowd_bare = await best_of(lose_bare, args.losers, concurrent=True)
+        # The same, each lost race a new buyer's (its session token verified first).
+        fresh_ours = await best_of(lose_new, args.losers, concurrent=True)
+        fresh_bare = await best_of(lose_new_bare, args.losers, concurrent=True)
         # Winners race at once, as in a sale; each ticket is won once, by ours and by bare.
         won_ours = await best_of(win, args.winners * ROUNDS, concurrent=True)
         won_bare = await best_of(win_bare, args.winners * ROUNDS, concurrent=True)
@@ -240,6 +258,7 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
         rows = (
             ("lost race", lost_ours, lost_bare),
             ("lost, at once", crowd_ours, crowd_bare),
+            ("lost, new buyers", fresh_ours, fresh_bare),
             ("won race", won_ours, won_bare),
         )
         for name, mine, theirs in rows:
