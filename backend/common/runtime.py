@@ -119,6 +119,7 @@ async def open_runtime(
         bus,
         poll_seconds=settings.outbox_poll_seconds,
     )
+    await relay.prepare()
     runtime = Runtime(
         service=service,
         settings=settings,

@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
 from backend.common.keys import RedisKeys
+from backend.common.outbox import PENDING
 from backend.common.ticket_locks import Holder, HolderKind
 from tests.support.chaos_load import OrderSeen
 from tests.support.chaos_stack import STRIPE_SECRET_KEY
@@ -101,7 +102,7 @@ async def take_snapshot(
     outboxes = {}
     for service, collection in [("tickets", "tickets"), ("orders", "orders"),
                                 ("payments", "payments")]:  # fmt: skip
-        count = await db(service, collection).count_documents({"outbox.0": {"$exists": True}})
+        count = await db(service, collection).count_documents(PENDING)
         outboxes[f"{service}.{collection}"] = int(count)
     locks: dict[str, str | None] = {}
     for ticket in tickets:

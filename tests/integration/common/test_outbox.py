@@ -17,7 +17,7 @@ from backend.common.bus import Envelope, FactBus
 from backend.common.db import open_database
 from backend.common.facts import UserUpdated
 from backend.common.keys import RedisKeys
-from backend.common.outbox import BATCH, OutboxEntry, OutboxRelay, outbox_push
+from backend.common.outbox import BATCH, PENDING, OutboxEntry, OutboxRelay, outbox_push
 from backend.common.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -156,7 +156,7 @@ async def test_flush_relays_more_documents_than_one_batch(
     assert await relay.flush() == BATCH + 7
 
     assert sorted(e.id for e in await published(redis, keys)) == sorted(e.id for e in events)
-    assert await Profile.find({"outbox.0": {"$exists": True}}).count() == 0
+    assert await Profile.find(PENDING).count() == 0
 
 
 async def test_pull_that_never_happened_gives_a_duplicate_with_the_same_id(
@@ -259,3 +259,26 @@ async def test_concurrent_updates_leave_exactly_the_winners_event(
     assert fresh.display_name == winner.display_name  # the state and its event match
     assert await relay.flush() == 1
     assert await published(redis, keys) == [winner]
+
+
+async def test_the_relay_reads_pending_documents_through_a_partial_index_of_them_alone(
+    relay: OutboxRelay,
+) -> None:
+    # What the relay asks for is what the index holds: MongoDB uses a partial index only
+    # for a query that contains its filter, and then reads no other document.
+    await relay.prepare()
+    await relay.prepare()  # every start prepares it again: no error, one index
+    indexes = await Profile.get_pymongo_collection().index_information()
+    pending = indexes["outbox_pending"]
+    assert pending["key"] == [("outbox.id", 1)]
+    assert dict(pending["partialFilterExpression"]) == {"outbox.id": {"$exists": True}}
+    assert PENDING == {"outbox.id": {"$exists": True}}
+    waiting, relayed, never = new_profile("Ada"), new_profile("Bob"), new_profile("Cy")
+    waiting.outbox = [OutboxEntry.of(renamed(waiting, "Ada", 0))]
+    await Profile.insert_many([waiting, relayed, never])
+    await Profile.get_pymongo_collection().update_one(
+        {"_id": relayed.id}, {"$push": outbox_push(renamed(relayed, "Bob", 0))}
+    )
+    await Profile.get_pymongo_collection().update_one({"_id": relayed.id}, {"$set": {"outbox": []}})
+    found = await Profile.get_pymongo_collection().find(PENDING, {"_id": 1}).to_list()
+    assert [doc["_id"] for doc in found] == [waiting.id]
