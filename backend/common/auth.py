@@ -93,7 +93,9 @@ def issue_token(
 
 # The one header ``issue_token`` writes (PyJWT's, keys sorted, no spaces). A token with any
 # other header (another algorithm, ``none``, a key id, other spacing) was not signed here.
-_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
+_HEADER = base64.urlsafe_b64encode(
+    json.dumps({"alg": ALGORITHM, "typ": "JWT"}, separators=(",", ":")).encode()
+).rstrip(b"=")
 
 
 class _Keys:
