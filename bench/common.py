@@ -15,6 +15,9 @@ from types import FrameType
 from typing import Any
 
 import httpx
+from bson import ObjectId
+
+from backend.common.auth import Revocations, issue_token
 
 
 class TimeLimitReached(BaseException):
@@ -99,3 +102,17 @@ def cpu_by_name(pids: Mapping[str, Sequence[int]]) -> dict[str, float]:
 def cpu_since(before: Mapping[str, float], pids: Mapping[str, Sequence[int]]) -> dict[str, float]:
     """CPU seconds each named group has spent since ``before`` (a ``cpu_by_name``)."""
     return {name: cpu_seconds(group) - before.get(name, 0.0) for name, group in pids.items()}
+
+
+async def mint_sessions(sessions: Revocations, *, key: str, count: int) -> list[tuple[str, str]]:
+    """(user id, session token) of ``count`` new users, registered as sign-up would (their
+    session generation in Redis) without its deliberate password hashing."""
+    minted = []
+    for i in range(count):
+        user_id = str(ObjectId())
+        await sessions.advance(user_id, 0)
+        issued = issue_token(
+            user_id=user_id, email=f"buyer{i}@example.com", key=key, ttl_seconds=3600
+        )
+        minted.append((user_id, issued.token))
+    return minted

@@ -60,7 +60,7 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
-from backend.common.auth import Revocations, issue_token
+from backend.common.auth import Revocations
 from backend.common.keys import RedisKeys
 from bench.common import (
     TimeLimitReached,
@@ -68,6 +68,7 @@ from bench.common import (
     cpu_since,
     expect,
     log,
+    mint_sessions,
     percentile,
     raise_fd_limit,
     ticket_body,
@@ -184,19 +185,13 @@ async def wait_known(mongo_url: str, tickets: list[str], within_s: float) -> Non
 async def mint_buyers(redis_url: str, count: int) -> list[tuple[str, str]]:
     """(user id, Authorization header) per buyer."""
     redis = Redis.from_url(redis_url)
-    sessions = Revocations(redis, RedisKeys(NAMESPACE))
-    buyers = []
     try:
-        for i in range(count):
-            user_id = str(ObjectId())
-            await sessions.advance(user_id, 0)
-            token = issue_token(
-                user_id=user_id, email=f"buyer{i}@example.com", key=JWT_KEY, ttl_seconds=3600
-            ).token
-            buyers.append((user_id, f"Bearer {token}"))
+        minted = await mint_sessions(
+            Revocations(redis, RedisKeys(NAMESPACE)), key=JWT_KEY, count=count
+        )
     finally:
         await redis.aclose()
-    return buyers
+    return [(user_id, f"Bearer {token}") for user_id, token in minted]
 
 
 # --------------------------------------------------------------------------------------

@@ -40,14 +40,14 @@ from bson import ObjectId
 from redis.asyncio import Redis
 from starlette.types import ASGIApp, Message
 
-from backend.common.auth import Revocations, issue_token
+from backend.common.auth import Revocations
 from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
 from backend.orders.app import create_app
 from backend.orders.cards import Terms, TicketCards
 from backend.orders.models import TicketReplica
 from bench.baselines import bare_lock
-from bench.common import TimeLimitReached, log, time_limit
+from bench.common import TimeLimitReached, log, mint_sessions, time_limit
 from tools.devstack.processes import Child, start_stand_ins
 from wire.values import Event, Money, TicketStatus
 
@@ -201,22 +201,10 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
             await card(ticket_id)
         sessions = Revocations(redis, keys)
 
-        async def buyer_tokens(count: int) -> list[str]:
-            """Session tokens of ``count`` new buyers, as sign-up would register them."""
-            minted = []
-            for _ in range(count):
-                buyer = str(ObjectId())
-                await sessions.advance(buyer, 0)
-                minted.append(
-                    issue_token(
-                        user_id=buyer, email="buyer@example.com", key=JWT_KEY, ttl_seconds=3600
-                    ).token
-                )
-            return minted
-
-        tokens = await buyer_tokens(won + 1)
+        tokens = [token for _, token in await mint_sessions(sessions, key=JWT_KEY, count=won + 1)]
         # A buyer's first request to the service: its token is new there (in a sale, most).
-        newcomers = await buyer_tokens(2 * args.losers)
+        minted = await mint_sessions(sessions, key=JWT_KEY, count=2 * args.losers)
+        newcomers = [token for _, token in minted]
         lost_body = json.dumps({"ticketId": held}).encode()
 
         async def lose(_: int) -> None:
