@@ -94,7 +94,7 @@ class _Batches[C]:
 class _RedisBatches[C](_Batches[C]):
     """Batches sent to Redis as pipelines (each call alone on a Redis Cluster)."""
 
-    def __init__(self, redis: Redis, most: int) -> None:
+    def __init__(self, redis: Redis, *, most: int = 256) -> None:
         super().__init__(most)
         self._redis = redis
         self._alone = isinstance(redis, RedisCluster)
@@ -116,7 +116,7 @@ class ScriptBatches(_RedisBatches[_ScriptCall]):
     ``register_script`` would make it), batched with its neighbours."""
 
     def __init__(self, redis: Redis, source: str, *, most: int = 256) -> None:
-        super().__init__(redis, most)
+        super().__init__(redis, most=most)
         self._script = redis.register_script(source)
 
     async def __call__(self, keys: Sequence[KeyT] = (), args: Sequence[EncodableT] = ()) -> Any:
@@ -148,9 +148,6 @@ type Queue = Callable[[Pipeline], None]  # queues one call's commands on a pipel
 class PipelineBatches(_RedisBatches[Queue]):
     """``await batches(queue)``: the replies of the commands ``queue`` put on the
     pipeline, in order (the first failed command's error is raised)."""
-
-    def __init__(self, redis: Redis, *, most: int = 256) -> None:
-        super().__init__(redis, most)
 
     async def __call__(self, queue: Queue) -> list[Any]:
         if self._alone:
