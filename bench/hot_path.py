@@ -1,20 +1,25 @@
 """The purchase hot path in process: CPU per ``POST /api/orders``, lost and won, against
 the bare lock app measured in the same run, and where the time goes (cProfile).
 
-    uv run python -m bench.hot_path [--losers 3000] [--winners 300] [--profile lost|won]
+    uv run python -m bench.hot_path [--losers 3000] [--winners 300] [--buyers 1000]
+                                    [--profile lost|won|sale]
 
 Starts its own redis-server and Mongo-wire server on loopback, runs the orders service's
 ASGI app (``backend.orders.app.create_app``, lifespan included: its relay and consumer
 run as in production) and ``bench.baselines.bare_lock`` in this process, and calls
 them as uvicorn would, without sockets or HTTP parsing (what both pay alike). A lost race
 is a buyer ordering a ticket another order holds; a won race is a buyer ordering a ticket
-nobody holds (its replica and card written beforehand, as the ticket facts would).
+nobody holds (its replica and card written beforehand, as the ticket facts would). A sale
+is ``--buyers`` new buyers at once on a tenth as many tickets nobody holds, buyer i on
+ticket i mod M, as in ``bench/flash_sale.py``: the first looks of one moment all find the
+tickets free, so most losers lose at the lock, and the winners record their orders.
 
 Printed: µs of this process's CPU per request, lost one at a time and all of a round at
 once (as in a sale), lost at once by new buyers (each token new to the service, as most
-are in a sale), and won at once (the best of five rounds; this machine's
-speed varies between runs, so compare within one run), the baseline's, and the ratio.
-``--profile`` adds the cProfile table of one more round (lost or won), by own time.
+are in a sale), won at once, and a whole sale per attempt (the best of five rounds; this
+machine's speed varies between runs, so compare within one run), the baseline's, and the
+ratio. ``--profile`` adds the cProfile table of one more round (lost, won or a sale), by
+own time.
 Exit status: 0 when every lost race got 409 and every won race 201, 1 otherwise, 2 at
 the time limit (``--time-limit``).
 """
@@ -42,10 +47,11 @@ from starlette.types import ASGIApp, Message
 
 from backend.common.auth import Revocations
 from backend.common.keys import RedisKeys
+from backend.common.outbox import PENDING
 from backend.common.settings import Settings
 from backend.orders.app import create_app
 from backend.orders.cards import Terms, TicketCards
-from backend.orders.models import TicketReplica
+from backend.orders.models import Order, TicketReplica
 from bench.baselines import bare_lock
 from bench.common import TimeLimitReached, log, mint_sessions, time_limit
 from tools.devstack.processes import Child, start_stand_ins
@@ -135,14 +141,29 @@ async def measure(call: Call, count: int, *, start: int = 0, concurrent: bool = 
     return (time.process_time() - began) / count * 1e6
 
 
-async def best_of(call: Call, count: int, *, start: int = 0, concurrent: bool = False) -> float:
+async def best_of(
+    call: Call, count: int, *, start: int = 0, concurrent: bool = False, apart: bool = False
+) -> float:
+    """The best of ``ROUNDS`` rounds; ``apart``: each begun once the relay has drained."""
     per_round = max(1, count // ROUNDS)
-    return min(
-        [
+    rounds = []
+    for r in range(ROUNDS):
+        if apart:
+            await drained()
+        rounds.append(
             await measure(call, per_round, start=start + r * per_round, concurrent=concurrent)
-            for r in range(ROUNDS)
-        ]
-    )
+        )
+    return min(rounds)
+
+
+async def drained(within_s: float = 60.0) -> None:
+    """Until the relay has sent every fact the rounds before left (its work is their own,
+    not the next round's)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if not await Order.find(PENDING).count():
+            return
+        await asyncio.sleep(0.1)
 
 
 async def profiled(call: Call, count: int, *, start: int, concurrent: bool, out: TextIO) -> None:
@@ -183,10 +204,11 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
 
         await card(held)
         await redis.set(keys.ticket_lock(held), f"order:{ObjectId()}")
-        # Won races: a ticket per winner, known to the orders service.
+        # Won races: a ticket per winner, known to the orders service; then the sales'.
         won = args.winners * (ROUNDS + 2)
         tickets = [str(ObjectId()) for _ in range(won)]
-        for ticket_id in tickets:
+        on_sale = [str(ObjectId()) for _ in range((ROUNDS + 1) * (args.buyers // 10))]
+        for ticket_id in tickets + on_sale:
             replica = TicketReplica(
                 id=ticket_id,
                 title="Front row",
@@ -205,6 +227,8 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
         # A buyer's first request to the service: its token is new there (in a sale, most).
         minted = await mint_sessions(sessions, key=JWT_KEY, count=2 * args.losers)
         newcomers = [token for _, token in minted]
+        crowd = await mint_sessions(sessions, key=JWT_KEY, count=(ROUNDS + 1) * args.buyers)
+        shoppers = [token for _, token in crowd]
         lost_body = json.dumps({"ticketId": held}).encode()
 
         async def lose(_: int) -> None:
@@ -226,6 +250,17 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
             body = json.dumps({"ticketId": tickets[i]}).encode()
             await bare.post("/api/orders", body, tokens[i])
 
+        def sale_body(i: int) -> bytes:  # buyer i of round r: ticket i mod M of round r
+            per_round = args.buyers // 10
+            ticket = on_sale[i // args.buyers * per_round + i % args.buyers % per_round]
+            return json.dumps({"ticketId": ticket}).encode()
+
+        async def buy(i: int) -> None:
+            await ours.post("/api/orders", sale_body(i), shoppers[i])
+
+        async def buy_bare(i: int) -> None:
+            await bare.post("/api/orders", sale_body(i), shoppers[i])
+
         for _ in range(200):  # warm both
             await lose(0)
             await lose_bare(0)
@@ -240,6 +275,9 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
         # Winners race at once, as in a sale; each ticket is won once, by ours and by bare.
         won_ours = await best_of(win, args.winners * ROUNDS, concurrent=True)
         won_bare = await best_of(win_bare, args.winners * ROUNDS, concurrent=True)
+        # Whole sales: a round is one sale (every buyer at once, on fresh tickets).
+        sale_ours = await best_of(buy, args.buyers * ROUNDS, concurrent=True, apart=True)
+        sale_bare = await best_of(buy_bare, args.buyers * ROUNDS, concurrent=True, apart=True)
         out = args.out
         header = f"{'POST /api/orders':<18} {'ours µs CPU':>12} {'bare µs CPU':>12}"
         print(f"{header} {'bare/ours':>10}", file=out)
@@ -248,6 +286,7 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
             ("lost, at once", crowd_ours, crowd_bare),
             ("lost, new buyers", fresh_ours, fresh_bare),
             ("won race", won_ours, won_bare),
+            ("a sale, per buyer", sale_ours, sale_bare),
         )
         for name, mine, theirs in rows:
             print(f"{name:<18} {mine:>12.0f} {theirs:>12.0f} {theirs / mine:>10.2f}", file=out)
@@ -257,7 +296,13 @@ async def run(env: dict[str, str], args: argparse.Namespace) -> int:
             extra = args.winners * ROUNDS
             count = min(args.winners, won - extra)
             await profiled(win, count, start=extra, concurrent=True, out=out)
+        elif args.profile == "sale":
+            start = args.buyers * ROUNDS
+            await drained()
+            await profiled(buy, args.buyers, start=start, concurrent=True, out=out)
+        sales = ROUNDS + (1 if args.profile == "sale" else 0)
         expected_wins = args.winners * ROUNDS + (args.winners if args.profile == "won" else 0)
+        expected_wins += sales * (args.buyers // 10)
         wins = ours.statuses[201]
         problems = [] if wins == expected_wins else [f"{wins} won, {expected_wins} expected"]
         problems += [f"{n} answered {s}" for s, n in ours.statuses.items() if s not in (201, 409)]
@@ -277,11 +322,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--losers", type=int, default=3000, help="lost races, in all")
     parser.add_argument("--winners", type=int, default=300, help="won races per round")
-    parser.add_argument("--profile", choices=("lost", "won"), help="cProfile one more round")
+    parser.add_argument("--buyers", type=int, default=1000, help="buyers per sale (10 a ticket)")
+    parser.add_argument(
+        "--profile", choices=("lost", "won", "sale"), help="cProfile one more round"
+    )
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds, whole run")
     args = parser.parse_args(argv)
-    if args.losers < ROUNDS or args.winners < 1:
-        parser.error(f"need --losers >= {ROUNDS} and --winners >= 1")
+    if args.losers < ROUNDS or args.winners < 1 or args.buyers < 10:
+        parser.error(f"need --losers >= {ROUNDS}, --winners >= 1 and --buyers >= 10")
     return args
 
 
