@@ -20,6 +20,7 @@ from backend.common.keys import RedisKeys
 from backend.common.locks import Locks
 from backend.common.outbox import OutboxRelay
 from backend.common.rate_limits import RateLimiter
+from backend.common.redis_wire import PackedConnection, driver
 from backend.common.settings import Settings
 from backend.common.ticket_locks import TicketLocks
 from backend.common.unit_of_work import UnitOfWork
@@ -96,6 +97,9 @@ def open_redis(settings: Settings) -> Redis:
             decode_responses=True,
             max_connections=settings.redis_max_connections,
             timeout=10,
+            # redis:// only: rediss:// and unix:// choose their own connection class
+            connection_class=PackedConnection,
+            driver_info=driver(),
         )
     )
 
