@@ -20,7 +20,8 @@ RUNS = {
     "flash-sale": ["bench.flash_sale", "--buyers", "40", "--tickets", "8", "--connections", "20",
                    "--rounds", "2"],  # two rounds: the medians over rounds are printed too
     "live-fanout": ["bench.live_fanout", "--clients", "5", "--changes", "3"],
-    "hot-path": ["bench.hot_path", "--losers", "50", "--winners", "5", "--profile", "won"],
+    "hot-path": ["bench.hot_path", "--losers", "50", "--winners", "5", "--buyers", "20",
+                 "--profile", "sale"],
 }  # fmt: skip
 
 
