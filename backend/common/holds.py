@@ -44,8 +44,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
-from backend.common.batches import ScriptBatches
+from backend.common.batches import PipelineBatches, ScriptBatches
 from backend.common.keys import RedisKeys
 
 # Two cluster nodes' clocks may differ a little: a member outlives its lock by this much.
@@ -180,7 +181,10 @@ class Holds:
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.redis = redis
         self.keys = keys
-        self._reserve = ScriptBatches(redis, _RESERVE)  # every winner of a sale at once
+        # Every buyer of a sale at once: the reservations, and those given back by the
+        # many who then lose the lock.
+        self._reserve = ScriptBatches(redis, _RESERVE)
+        self._cancels = PipelineBatches(redis)
         self._extend = redis.register_script(_EXTEND)
         self._end = redis.register_script(_END)
 
@@ -218,8 +222,12 @@ class Holds:
 
     async def cancel(self, *, buyer_id: str, ticket_id: str, order_id: str, seats: int = 1) -> None:
         """Give back a reservation whose lock was never won: no cooldown."""
-        members = _members(ticket_id, order_id, seats)
-        await self.redis.zrem(self.keys.holds_open(buyer_id), *members)
+        key, members = self.keys.holds_open(buyer_id), _members(ticket_id, order_id, seats)
+
+        def queue(pipe: Pipeline) -> None:
+            pipe.zrem(key, *members)
+
+        await self._cancels(queue)
 
     async def extend(
         self, *, buyer_id: str, ticket_id: str, order_id: str, ttl_ms: int, seats: int = 1

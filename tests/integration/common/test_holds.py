@@ -134,6 +134,27 @@ async def test_a_cancelled_reservation_frees_the_slot_without_a_cooldown(holds: 
     assert retry.refusal is None
 
 
+async def test_many_reservations_given_back_at_once_go_out_together_and_each_frees_its_slot(
+    holds: Holds,
+) -> None:
+    # As in a sale: most of the buyers who reserved at once lose the lock, and give back.
+    policy = HoldPolicy(cap=1, cooldown_ms=60_000)
+    buyers = [f"b{i}" for i in range(300)]
+    for buyer in buyers:
+        reserved = await holds.reserve(
+            buyer_id=buyer, ticket_id="t1", order_id=f"o-{buyer}", ttl_ms=LONG_MS, policy=policy
+        )
+        assert reserved.refusal is None
+    before = holds._cancels.pipelines
+
+    await asyncio.gather(
+        *(holds.cancel(buyer_id=buyer, ticket_id="t1", order_id=f"o-{buyer}") for buyer in buyers)
+    )
+
+    assert holds._cancels.pipelines - before == 2  # 256 and 44, not 300 round trips
+    assert [await holds.open_count(buyer) for buyer in buyers] == [0] * len(buyers)
+
+
 async def test_the_lock_ends_at_the_holds_deadline_and_a_payment_extends_both(
     redis: Redis, keys: RedisKeys, locks: TicketLocks
 ) -> None:
