@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.common.errors import ErrorItem, PayloadTooLarge, error_response
+from backend.common.logs import request_context
 
 log = structlog.get_logger("access")
 
@@ -65,7 +66,7 @@ class RequestContextMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id, service=self.service):
+        with request_context(request_id=request_id, service=self.service):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:

@@ -1,0 +1,79 @@
+"""Log lines carry the fields of the request they were written in, and only those."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+import structlog
+from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from backend.common.logs import add_request_context, configure_logging, request_context
+from backend.common.middleware import RequestContextMiddleware
+
+pytestmark = pytest.mark.unit
+
+
+def fields_of_a_line(**own: Any) -> dict[str, Any]:
+    """What the processor adds to a line with these fields of its own."""
+    return dict(add_request_context(None, "info", dict(own)))
+
+
+def test_a_line_outside_any_request_has_no_request_fields() -> None:
+    assert fields_of_a_line(event="started") == {"event": "started"}
+
+
+async def test_lines_in_a_request_and_the_tasks_it_starts_carry_its_fields_until_it_ends() -> None:
+    async def in_a_task() -> dict[str, Any]:
+        return fields_of_a_line()
+
+    with request_context(request_id="r1", service="orders"):
+        inside = fields_of_a_line(event="x")
+        in_task = await asyncio.create_task(in_a_task())
+        with request_context(request_id="r2", service="orders"):
+            nested = fields_of_a_line()
+        after_nested = fields_of_a_line()
+    assert inside == {"event": "x", "request_id": "r1", "service": "orders"}
+    assert in_task == {"request_id": "r1", "service": "orders"}
+    assert nested["request_id"] == "r2"
+    assert after_nested["request_id"] == "r1"
+    assert fields_of_a_line() == {}
+
+
+def test_a_lines_own_value_wins_over_the_requests() -> None:
+    with request_context(request_id="r1", service="orders"):
+        assert fields_of_a_line(service="relay")["service"] == "relay"
+
+
+async def test_requests_at_once_each_see_their_own_id_which_the_response_tells() -> None:
+    seen: dict[str, str] = {}
+
+    async def handler(request: Request) -> Response:
+        await asyncio.sleep(0)  # the others' requests run in between
+        seen[request.query_params["n"]] = fields_of_a_line()["request_id"]
+        return JSONResponse({})
+
+    app = Starlette(
+        routes=[Route("/x", handler)],
+        middleware=[
+            Middleware(RequestContextMiddleware, service="orders", registry=CollectorRegistry())
+        ],
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        responses = await asyncio.gather(*(client.get("/x", params={"n": n}) for n in "abcdef"))
+    told = {r.request.url.params["n"]: r.headers["x-request-id"] for r in responses}
+    assert seen == told
+    assert len(set(told.values())) == 6
+
+
+def test_every_configured_line_goes_through_the_request_fields() -> None:
+    configure_logging(json=True)
+    assert structlog.get_config()["processors"][0] is add_request_context
