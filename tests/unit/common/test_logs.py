@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
@@ -74,6 +75,20 @@ async def test_requests_at_once_each_see_their_own_id_which_the_response_tells()
     assert len(set(told.values())) == 6
 
 
-def test_every_configured_line_goes_through_the_request_fields() -> None:
+def test_a_json_line_is_one_object_with_the_requests_fields_level_and_time() -> None:
     configure_logging(json=True)
-    assert structlog.get_config()["processors"][0] is add_request_context
+    line: Any = {"event": "request", "status": 409, "ms": 1.5}
+    with request_context(request_id="r1", service="orders"):
+        for processor in structlog.get_config()["processors"]:
+            line = processor(None, "info", line)
+    assert isinstance(line, bytes)  # orjson's, written as they are (BytesLoggerFactory)
+    fields = json.loads(line)
+    assert fields.pop("timestamp").endswith("Z")
+    assert fields == {
+        "event": "request",
+        "status": 409,
+        "ms": 1.5,
+        "request_id": "r1",
+        "service": "orders",
+        "level": "info",
+    }
