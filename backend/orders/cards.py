@@ -93,7 +93,7 @@ class Locked:
     won: bool
     holder: Holder | None  # who holds the lock now (the order itself when won)
     committed: int  # the version the last edit committed (-1: never edited)
-    priced: PricedCard | None  # None: no card, or one written before cards kept terms
+    priced: PricedCard | None  # None: lost, no card, or one written before cards kept terms
 
 
 class TicketCards:
@@ -132,17 +132,18 @@ class TicketCards:
             pipe.hmget(self.keys.ticket_card(ticket_id), ["v", *CARD_FIELDS, "terms"])
 
         won, holder, raw_committed, (version, owner, status, terms) = await self._locks(queue)
-        card = TicketCard.read((owner, status))
-        priced = (
-            None
-            if version is None or card is None or terms is None
-            else PricedCard(int(version), card, Terms.model_validate_json(terms))
-        )
         # Won, or won already: the lock names this order (its SET sent again after its
         # reply was lost finds it taken: redis-py's cluster client sends a command again
         # on a broken connection, up to 3 times; the single-server client here does not).
-        ours = holder == order_token(order_id)
-        return Locked(bool(won) or ours, holder_of(holder), committed(raw_committed), priced)
+        won = bool(won) or holder == order_token(order_id)
+        card = TicketCard.read((owner, status))
+        # The terms are read by winners alone: most of a sale's buyers lose here.
+        priced = (
+            None
+            if not won or version is None or card is None or terms is None
+            else PricedCard(int(version), card, Terms.model_validate_json(terms))
+        )
+        return Locked(won, holder_of(holder), committed(raw_committed), priced)
 
     async def read(self, ticket_id: str) -> Any:
         """The card's raw fields (``TicketCard.read`` makes the card)."""
