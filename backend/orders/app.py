@@ -37,7 +37,7 @@ ENDPOINTS = [
 def wire(runtime: Runtime) -> Wiring:
     cards = TicketCards(runtime.redis, runtime.keys)
     handlers = OrderHandlers(runtime.ticket_locks, runtime.uow, cards)
-    looks = FirstLooks(runtime.redis, cards)
+    looks = FirstLooks(runtime, cards)
     return Wiring(subscriptions=handlers.subscriptions(), state={"first_looks": looks})
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -37,7 +36,7 @@ from backend.common.rate_limits import (
     client_address,
     tighter,
 )
-from backend.common.runtime import runtime_of
+from backend.common.runtime import Runtime
 from backend.common.settings import Settings
 from backend.common.ticket_locks import Holder
 from backend.orders.cards import CARD_FIELDS, TicketCard, TicketCards
@@ -80,11 +79,19 @@ return {signed_out, generation, address, user, holder, card}
 
 
 class FirstLooks:
-    """What the first look needs once per process: the ticket cards and its script."""
+    """What the first look needs, built once per process (not per request): the ticket
+    cards, its script, the session check, the limiter and the quotas and hold policy
+    read from the settings."""
 
-    def __init__(self, redis: Redis, cards: TicketCards) -> None:
+    def __init__(self, runtime: Runtime, cards: TicketCards) -> None:
+        settings = runtime.settings
         self.cards = cards
-        self.script = ScriptBatches(redis, _FIRST_LOOK)
+        self.script = ScriptBatches(runtime.redis, _FIRST_LOOK)
+        self.sessions = Revocations(runtime.redis, runtime.keys)
+        self.limiter = runtime.rate_limits
+        self.per_user, self.per_ip = order_quotas(settings)
+        self.policy = hold_policy(settings)
+        self.cluster = settings.redis_cluster
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +105,13 @@ class FirstLook:
 class OrderLimits:
     """The budgets one ``POST /api/orders`` spends; the tightest is told to the client."""
 
-    def __init__(self, request: Request, buyer: CurrentUser) -> None:
-        runtime = runtime_of(request)
-        self._limiter: RateLimiter = runtime.rate_limits
-        self._sessions = Revocations(runtime.redis, runtime.keys)
-        self._per_user, self._per_ip = order_quotas(runtime.settings)
+    def __init__(self, looks: FirstLooks, request: Request, buyer: CurrentUser) -> None:
+        self._looks = looks
+        self._limiter: RateLimiter = looks.limiter
+        self._sessions = looks.sessions
+        self._per_user, self._per_ip = looks.per_user, looks.per_ip
         self._buyer = buyer
         self._address = client_address(request)
-        self._cluster = runtime.settings.redis_cluster
         self._tightest: Budget | None = None
         self._user: Hit | None = None
 
@@ -114,13 +120,14 @@ class OrderLimits:
         hit = await self._limiter.hit(self._per_ip, self._address)
         self._admit(hit)
 
-    async def first_look(self, looks: FirstLooks, ticket_id: str) -> FirstLook:
+    async def first_look(self, ticket_id: str) -> FirstLook:
         """Check the buyer's session, count the attempt against the address and the
         user, and read the ticket's lock holder and card: one round trip. A session
         signed out or of an old generation: 401 (the user's count given back). Refused by
         the address: 429 (likewise). The user's refusal waits for ``charge_user``."""
+        looks = self._looks
         cards = looks.cards
-        if self._cluster:
+        if looks.cluster:
             # The keys live in several slots, which one script cannot span: the five reads
             # and counts go out at once instead (to several shards), one round trip of
             # waiting all the same.

@@ -13,7 +13,7 @@ from backend.common.errors import AppError, parse_body
 from backend.common.ids import object_id
 from backend.common.runtime import runtime_of
 from backend.orders import seats, service
-from backend.orders.fairness import FirstLooks, OrderLimits, hold_policy
+from backend.orders.fairness import FirstLooks, OrderLimits
 from backend.orders.models import Order
 from backend.orders.schemas import CreateOrderRequest
 from wire.orders import OrderList, OrderPublic
@@ -26,7 +26,8 @@ def present(order: Order) -> OrderPublic:
 async def create(request: Request) -> Response:
     # The hot path: the session is checked in the first look's round trip, not before.
     user = pending_user(request)
-    limits = OrderLimits(request, user)
+    looks = cast(FirstLooks, request.state.first_looks)
+    limits = OrderLimits(looks, request, user)
     try:
         try:
             data = await parse_body(request, CreateOrderRequest)
@@ -39,7 +40,7 @@ async def create(request: Request) -> Response:
             await limits.check_session()
             await limits.spend_address()  # a flood of bad requests counts too
             raise
-        order = await _create(request, user.id, data, limits)
+        order = await _create(request, looks, user.id, data, limits)
     except AppError as refusal:
         # Bots read their budget on every answer (a rate refusal already carries its own).
         for name, value in limits.headers().items():
@@ -49,12 +50,15 @@ async def create(request: Request) -> Response:
 
 
 async def _create(
-    request: Request, buyer_id: str, data: CreateOrderRequest, limits: OrderLimits
+    request: Request,
+    looks: FirstLooks,
+    buyer_id: str,
+    data: CreateOrderRequest,
+    limits: OrderLimits,
 ) -> Order:
     runtime = runtime_of(request)
-    locks, uow, settings = runtime.ticket_locks, runtime.uow, runtime.settings
-    ttl_s, policy = settings.lock_ttl_seconds, hold_policy(settings)
-    looks = cast(FirstLooks, request.state.first_looks)
+    locks, uow = runtime.ticket_locks, runtime.uow
+    ttl_s, policy = runtime.settings.lock_ttl_seconds, looks.policy
     if data.listing_id is not None:
         await limits.count()
         return await seats.create_seats_order(
@@ -72,7 +76,7 @@ async def _create(
     return await service.create_order(
         buyer_id=buyer_id,
         ticket_id=data.ticket_id,
-        look=await limits.first_look(looks, data.ticket_id),
+        look=await limits.first_look(data.ticket_id),
         budgets=limits,
         cards=looks.cards,
         locks=locks,
