@@ -10,7 +10,7 @@ bytes on the wire are the same (``tests/unit/common/test_redis_wire.py``).
 
 Each new connection also told Redis the client library's version, which redis-py looks
 up in the installed package's metadata anew for every connection (an email-header parse,
-1.8 % of the orders worker's CPU in a sale while its pool grew): ``DRIVER`` is looked up
+1.8 % of the orders worker's CPU in a sale while its pool grew): ``driver()`` looks it up
 once per process instead.
 """
 

@@ -32,7 +32,6 @@ from backend.common.rate_limits import (
     Budget,
     Hit,
     Quota,
-    RateLimiter,
     client_address,
     tighter,
 )
@@ -107,9 +106,7 @@ class OrderLimits:
 
     def __init__(self, looks: FirstLooks, request: Request, buyer: CurrentUser) -> None:
         self._looks = looks
-        self._limiter: RateLimiter = looks.limiter
-        self._sessions = looks.sessions
-        self._per_user, self._per_ip = looks.per_user, looks.per_ip
+        self._limiter, self._sessions = looks.limiter, looks.sessions
         self._buyer = buyer
         self._address = client_address(request)
         self._tightest: Budget | None = None
@@ -117,7 +114,7 @@ class OrderLimits:
 
     async def spend_address(self) -> None:
         """Only the address (a request refused before it names a ticket)."""
-        hit = await self._limiter.hit(self._per_ip, self._address)
+        hit = await self._limiter.hit(self._looks.per_ip, self._address)
         self._admit(hit)
 
     async def first_look(self, ticket_id: str) -> FirstLook:
@@ -133,14 +130,14 @@ class OrderLimits:
             # waiting all the same.
             revoked, address, user, holder, card = await asyncio.gather(
                 self._sessions.is_revoked(self._buyer),
-                self._limiter.hit(self._per_ip, self._address),
-                self._limiter.hit(self._per_user, self._buyer.id),
+                self._limiter.hit(self._looks.per_ip, self._address),
+                self._limiter.hit(self._looks.per_user, self._buyer.id),
                 self._limiter.redis.get(cards.keys.ticket_lock(ticket_id)),
                 cards.read(ticket_id),
             )
         else:  # one script, batched with the first looks of the same moment
-            per_ip = self._limiter.pending(self._per_ip, self._address)
-            per_user = self._limiter.pending(self._per_user, self._buyer.id)
+            per_ip = self._limiter.pending(self._looks.per_ip, self._address)
+            per_user = self._limiter.pending(self._looks.per_user, self._buyer.id)
             keys = [
                 *self._sessions.check_keys(self._buyer),
                 per_ip.key,
@@ -163,8 +160,8 @@ class OrderLimits:
         checked, the attempt counted against the address and the user."""
         revoked, address, user = await asyncio.gather(
             self._sessions.is_revoked(self._buyer),
-            self._limiter.hit(self._per_ip, self._address),
-            self._limiter.hit(self._per_user, self._buyer.id),
+            self._limiter.hit(self._looks.per_ip, self._address),
+            self._limiter.hit(self._looks.per_user, self._buyer.id),
         )
         await self._settle(revoked, address, user)
 
