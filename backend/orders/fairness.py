@@ -106,7 +106,6 @@ class OrderLimits:
 
     def __init__(self, looks: FirstLooks, request: Request, buyer: CurrentUser) -> None:
         self._looks = looks
-        self._limiter, self._sessions = looks.limiter, looks.sessions
         self._buyer = buyer
         self._address = client_address(request)
         self._tightest: Budget | None = None
@@ -114,7 +113,7 @@ class OrderLimits:
 
     async def spend_address(self) -> None:
         """Only the address (a request refused before it names a ticket)."""
-        hit = await self._limiter.hit(self._looks.per_ip, self._address)
+        hit = await self._looks.limiter.hit(self._looks.per_ip, self._address)
         self._admit(hit)
 
     async def first_look(self, ticket_id: str) -> FirstLook:
@@ -129,17 +128,17 @@ class OrderLimits:
             # and counts go out at once instead (to several shards), one round trip of
             # waiting all the same.
             revoked, address, user, holder, card = await asyncio.gather(
-                self._sessions.is_revoked(self._buyer),
-                self._limiter.hit(self._looks.per_ip, self._address),
-                self._limiter.hit(self._looks.per_user, self._buyer.id),
-                self._limiter.redis.get(cards.keys.ticket_lock(ticket_id)),
+                looks.sessions.is_revoked(self._buyer),
+                looks.limiter.hit(looks.per_ip, self._address),
+                looks.limiter.hit(looks.per_user, self._buyer.id),
+                looks.limiter.redis.get(cards.keys.ticket_lock(ticket_id)),
                 cards.read(ticket_id),
             )
         else:  # one script, batched with the first looks of the same moment
-            per_ip = self._limiter.pending(self._looks.per_ip, self._address)
-            per_user = self._limiter.pending(self._looks.per_user, self._buyer.id)
+            per_ip = looks.limiter.pending(looks.per_ip, self._address)
+            per_user = looks.limiter.pending(looks.per_user, self._buyer.id)
             keys = [
-                *self._sessions.check_keys(self._buyer),
+                *looks.sessions.check_keys(self._buyer),
                 per_ip.key,
                 per_user.key,
                 cards.keys.ticket_lock(ticket_id),
@@ -147,7 +146,7 @@ class OrderLimits:
             ]
             args = [*per_ip.args, *per_user.args, *CARD_FIELDS]
             signed_out, current, ip_raw, user_raw, holder, card = await looks.script(keys, args)
-            revoked = self._sessions.revoked(self._buyer, signed_out, current)
+            revoked = looks.sessions.revoked(self._buyer, signed_out, current)
             address, user = per_ip.read(ip_raw), per_user.read(user_raw)
         await self._settle(revoked, address, user)
         return FirstLook(
@@ -159,9 +158,9 @@ class OrderLimits:
         """The first look without a ticket (an order of a listing's seats): the session
         checked, the attempt counted against the address and the user."""
         revoked, address, user = await asyncio.gather(
-            self._sessions.is_revoked(self._buyer),
-            self._limiter.hit(self._looks.per_ip, self._address),
-            self._limiter.hit(self._looks.per_user, self._buyer.id),
+            self._looks.sessions.is_revoked(self._buyer),
+            self._looks.limiter.hit(self._looks.per_ip, self._address),
+            self._looks.limiter.hit(self._looks.per_user, self._buyer.id),
         )
         await self._settle(revoked, address, user)
 
@@ -175,13 +174,13 @@ class OrderLimits:
 
     async def check_session(self) -> None:
         """The session check alone (a request refused before its first look): 401."""
-        if await self._sessions.is_revoked(self._buyer):
+        if await self._looks.sessions.is_revoked(self._buyer):
             raise NotAuthorized()
 
     async def uncharge_user(self) -> None:
         """The ticket is not for sale to this user: their attempt does not count."""
         if self._user is not None:
-            await self._limiter.refund(self._user)
+            await self._looks.limiter.refund(self._user)
             self._user = None
 
     def charge_user(self) -> None:
