@@ -123,7 +123,6 @@ async def open_runtime(
         bus,
         poll_seconds=settings.outbox_poll_seconds,
     )
-    await relay.prepare()
     runtime = Runtime(
         service=service,
         settings=settings,
@@ -138,6 +137,7 @@ async def open_runtime(
         rate_limits=RateLimiter(redis, keys),
     )
     try:
+        await relay.prepare()  # inside: a failure here still closes both clients
         yield runtime
     finally:
         await runtime.stop_tasks()
