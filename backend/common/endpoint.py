@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,11 +31,16 @@ class Endpoint:
     route_checks_session: bool = False
 
 
+class JSONBody(JSONResponse):
+    """JSON rendered by pydantic (a model, by alias, as ``model_dump_json``) or by orjson
+    (plain data: an error body), not by ``json.dumps``: compact UTF-8 either way."""
+
+    def render(self, content: Any) -> bytes:
+        if isinstance(content, BaseModel):
+            return content.__pydantic_serializer__.to_json(content, by_alias=True)
+        return orjson.dumps(content)
+
+
 def respond(payload: BaseModel | dict[str, Any], status: int = 200) -> JSONResponse:
     """Serialise a response model by alias (camelCase) in JSON mode."""
-    content = (
-        payload.model_dump(mode="json", by_alias=True)
-        if isinstance(payload, BaseModel)
-        else payload
-    )
-    return JSONResponse(content, status_code=status)
+    return JSONBody(payload, status_code=status)
