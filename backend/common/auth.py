@@ -20,7 +20,7 @@ import hmac
 import json
 import secrets
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,6 +59,13 @@ class CurrentUser(BaseUser):
     @property
     def is_authenticated(self) -> bool:
         return True
+
+    def unchecked(self) -> CurrentUser:
+        """This user with the session still to check (field by field: ``replace``
+        looks the fields up on every call)."""
+        return CurrentUser(
+            self.id, self.email, self.token_id, self.expires_at, self.generation, False
+        )
 
     @property
     def display_name(self) -> str:
@@ -277,7 +284,7 @@ class JWTAuthBackend(AuthenticationBackend):
         if user is None:
             return None
         if (conn.scope.get("method"), conn.scope["path"]) in self.routes_check:
-            return AuthCredentials(["authenticated"]), replace(user, session_checked=False)
+            return AuthCredentials(["authenticated"]), user.unchecked()
         runtime = runtime_of(conn)
         if await Revocations(runtime.redis, runtime.keys).is_revoked(user):
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 
@@ -33,6 +34,11 @@ class RequestContextMiddleware:
             ["method", "route"],
             registry=registry,
         )
+        # A request's id when its client gave none: this process's random prefix and a
+        # counter (unique, and no system call per request: ``token_hex`` read
+        # ``os.urandom`` for each, 2.4 % of a sale's request path in process, py-spy).
+        self._id_prefix = secrets.token_hex(8)
+        self._ids = itertools.count()
         # Each label set's children, looked up once (``labels`` costs a lock and a
         # dict lookup on every call): one entry per method, route and status.
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
@@ -53,7 +59,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 64 else secrets.token_hex(16)
+        request_id = (
+            incoming if 0 < len(incoming) <= 64 else f"{self._id_prefix}{next(self._ids):016x}"
+        )
         scope["request_id"] = request_id
         started = time.perf_counter()
         status = 500

@@ -75,6 +75,25 @@ async def test_requests_at_once_each_see_their_own_id_which_the_response_tells()
     assert len(set(told.values())) == 6
 
 
+async def test_an_id_no_client_gave_is_32_hex_and_never_the_same_in_two_processes() -> None:
+    async def handler(_: Request) -> Response:
+        return JSONResponse({})
+
+    told: list[str] = []
+    for _process in range(2):  # each process builds its own app
+        app = Starlette(
+            routes=[Route("/x", handler)],
+            middleware=[
+                Middleware(RequestContextMiddleware, service="orders", registry=CollectorRegistry())
+            ],
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            told += [(await client.get("/x")).headers["x-request-id"] for _ in range(50)]
+    assert len(set(told)) == 100
+    assert all(len(id_) == 32 and int(id_, 16) >= 0 and id_ == id_.lower() for id_ in told)
+
+
 def test_a_json_line_is_one_object_with_the_requests_fields_level_and_time() -> None:
     configure_logging(json=True)
     line: Any = {"event": "request", "status": 409, "ms": 1.5}
