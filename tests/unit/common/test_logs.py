@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -53,6 +54,17 @@ def test_a_lines_own_value_wins_over_the_requests() -> None:
         assert fields_of_a_line(service="relay")["service"] == "relay"
 
 
+def client_of(handler: Callable[[Request], Awaitable[Response]]) -> httpx.AsyncClient:
+    """A client of a new app serving ``handler`` at ``/x`` behind the request middleware."""
+    app = Starlette(
+        routes=[Route("/x", handler)],
+        middleware=[
+            Middleware(RequestContextMiddleware, service="orders", registry=CollectorRegistry())
+        ],
+    )
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
 async def test_requests_at_once_each_see_their_own_id_which_the_response_tells() -> None:
     seen: dict[str, str] = {}
 
@@ -61,14 +73,7 @@ async def test_requests_at_once_each_see_their_own_id_which_the_response_tells()
         seen[request.query_params["n"]] = fields_of_a_line()["request_id"]
         return JSONResponse({})
 
-    app = Starlette(
-        routes=[Route("/x", handler)],
-        middleware=[
-            Middleware(RequestContextMiddleware, service="orders", registry=CollectorRegistry())
-        ],
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with client_of(handler) as client:
         responses = await asyncio.gather(*(client.get("/x", params={"n": n}) for n in "abcdef"))
     told = {r.request.url.params["n"]: r.headers["x-request-id"] for r in responses}
     assert seen == told
@@ -81,14 +86,7 @@ async def test_an_id_no_client_gave_is_32_hex_and_never_the_same_in_two_processe
 
     told: list[str] = []
     for _process in range(2):  # each process builds its own app
-        app = Starlette(
-            routes=[Route("/x", handler)],
-            middleware=[
-                Middleware(RequestContextMiddleware, service="orders", registry=CollectorRegistry())
-            ],
-        )
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with client_of(handler) as client:
             told += [(await client.get("/x")).headers["x-request-id"] for _ in range(50)]
     assert len(set(told)) == 100
     assert all(len(id_) == 32 and int(id_, 16) >= 0 and id_ == id_.lower() for id_ in told)
