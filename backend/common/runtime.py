@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -108,41 +108,43 @@ def open_redis(settings: Settings) -> Redis:
 async def open_runtime(
     service: str, settings: Settings, documents: Sequence[type[Document]]
 ) -> AsyncIterator[Runtime]:
-    redis = open_redis(settings)
-    if settings.redis_cluster:
-        # The slot map is read now, not by the first requests at once: a lazy client
-        # sent some of them to the wrong node, and the commands that had run before
-        # its reconnection were sent again (a script counted twice, seen on a real
-        # 3-master cluster: ``tests/integration/common/test_batches.py``).
-        await cast(RedisCluster, redis).initialize()
-    mongo = await open_database(settings.mongo_url, settings.database_name(service), documents)
-    keys = RedisKeys(settings.namespace)
-    bus = FactBus(redis, keys)
-    relay = OutboxRelay(
-        [d for d in documents if "outbox" in d.model_fields],
-        bus,
-        poll_seconds=settings.outbox_poll_seconds,
-    )
-    runtime = Runtime(
-        service=service,
-        settings=settings,
-        redis=redis,
-        mongo=mongo,
-        keys=keys,
-        bus=bus,
-        locks=Locks(redis),
-        relay=relay,
-        uow=UnitOfWork(relay),
-        ticket_locks=TicketLocks(redis, keys),
-        rate_limits=RateLimiter(redis, keys),
-    )
-    try:
-        await relay.prepare()  # inside: a failure here still closes both clients
+    """The service's clients and what is built on them; on the way out (a failed start
+    included) its tasks are stopped, then each client is closed, each whatever went
+    wrong before it: a client left open keeps its sockets until it is collected."""
+    async with AsyncExitStack() as closing:
+        redis = open_redis(settings)
+        closing.push_async_callback(redis.aclose)
+        if settings.redis_cluster:
+            # The slot map is read now, not by the first requests at once: a lazy client
+            # sent some of them to the wrong node, and the commands that had run before
+            # its reconnection were sent again (a script counted twice, seen on a real
+            # 3-master cluster: ``tests/integration/common/test_batches.py``).
+            await cast(RedisCluster, redis).initialize()
+        mongo = await open_database(settings.mongo_url, settings.database_name(service), documents)
+        closing.push_async_callback(mongo.close)
+        keys = RedisKeys(settings.namespace)
+        bus = FactBus(redis, keys)
+        relay = OutboxRelay(
+            [d for d in documents if "outbox" in d.model_fields],
+            bus,
+            poll_seconds=settings.outbox_poll_seconds,
+        )
+        runtime = Runtime(
+            service=service,
+            settings=settings,
+            redis=redis,
+            mongo=mongo,
+            keys=keys,
+            bus=bus,
+            locks=Locks(redis),
+            relay=relay,
+            uow=UnitOfWork(relay),
+            ticket_locks=TicketLocks(redis, keys),
+            rate_limits=RateLimiter(redis, keys),
+        )
+        closing.push_async_callback(runtime.stop_tasks)
+        await relay.prepare()
         yield runtime
-    finally:
-        await runtime.stop_tasks()
-        await redis.aclose()
-        await mongo.close()
 
 
 def runtime_of(conn: HTTPConnection) -> Runtime:
