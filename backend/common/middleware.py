@@ -63,6 +63,12 @@ class RequestContextMiddleware:
             incoming if 0 < len(incoming) <= 64 else f"{self._id_prefix}{next(self._ids):016x}"
         )
         scope["request_id"] = request_id
+        if scope["type"] == "websocket":
+            # A socket's frames go out as they are (nothing is added to them, and one
+            # layer less for each frame to each client: the live gateway's fan-out).
+            with request_context(request_id=request_id, service=self.service):
+                await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500
 
@@ -78,17 +84,16 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                if scope["type"] == "http":
-                    route = _route_template(scope)
-                    elapsed = time.perf_counter() - started
-                    self._record(scope["method"], route, status, elapsed)
-                    log.info(
-                        "request",
-                        method=scope["method"],
-                        path=scope["path"],
-                        status=status,
-                        ms=round(elapsed * 1000, 1),
-                    )
+                route = _route_template(scope)
+                elapsed = time.perf_counter() - started
+                self._record(scope["method"], route, status, elapsed)
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    ms=round(elapsed * 1000, 1),
+                )
 
 
 def _route_template(scope: Scope) -> str:

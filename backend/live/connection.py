@@ -98,13 +98,9 @@ class LiveClient:
 
     # -- routing (called by the hub, synchronously) -----------------------------------
     def _matches(self, delivery: Delivery, topics: dict[str, Any]) -> list[str]:
-        found: list[str] = []
         if not delivery.public and not delivery.ticket_id:
-            return found  # a control message (session.ended): for no topic
-        if delivery.public:
-            for topic in ("tickets", f"ticket:{delivery.ticket_id}", f"event:{delivery.event_id}"):
-                if topic in topics:
-                    found.append(topic)
+            return []  # a control message (session.ended): for no topic
+        found = [topic for topic in delivery.topics if topic in topics]
         if "me" in topics and self.user is not None and self.user.id in delivery.users:
             found.append("me")
         return found
@@ -113,8 +109,9 @@ class LiveClient:
         if (ended := _session_ended(delivery)) is not None:
             self._end_session_if_named(ended)
             return
-        for topic in self._matches(delivery, self.pending):
-            self.pending[topic].append(delivery)
+        if self.pending:  # topics being set up (rarely)
+            for topic in self._matches(delivery, self.pending):
+                self.pending[topic].append(delivery)
         if any(delivery.cursor > self.topics[t] for t in self._matches(delivery, self.topics)):
             self._enqueue(delivery.frame)
 

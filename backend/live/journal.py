@@ -5,7 +5,7 @@ in one script, together with the state snapshots are served from."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from redis.asyncio import Redis
@@ -139,6 +139,12 @@ class Delivery:
     public: bool
     frame: str
     event_id: str = ""  # the event of its ticket ("" for none)
+    # The public topics it is for, named once here rather than for every client.
+    topics: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        topics = ("tickets", f"ticket:{self.ticket_id}", f"event:{self.event_id}")
+        object.__setattr__(self, "topics", topics if self.public else ())
 
     @classmethod
     def from_channel(cls, payload: str) -> Delivery:

@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 
 from backend.common.logs import add_request_context, configure_logging, request_context
 from backend.common.middleware import RequestContextMiddleware
@@ -90,6 +91,32 @@ async def test_an_id_no_client_gave_is_32_hex_and_never_the_same_in_two_processe
             told += [(await client.get("/x")).headers["x-request-id"] for _ in range(50)]
     assert len(set(told)) == 100
     assert all(len(id_) == 32 and int(id_, 16) >= 0 and id_ == id_.lower() for id_ in told)
+
+
+async def test_a_socket_has_its_id_and_log_fields_and_its_frames_go_out_as_sent() -> None:
+    frames: list[Message] = []
+
+    async def socket(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        told = f"{scope['request_id']} {fields_of_a_line()['request_id']}"
+        frames.append({"type": "websocket.send", "text": told})
+        await send(frames[-1])
+
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    app = RequestContextMiddleware(socket, service="live", registry=CollectorRegistry())
+    scope = {"type": "websocket", "path": "/ws", "headers": [(b"x-request-id", b"sock-1")]}
+    await app(scope, receive, send)
+    assert sent == [{"type": "websocket.accept"}, *frames]
+    assert frames[0]["text"] == "sock-1 sock-1"
+    assert sent[1] is frames[0]  # the very message: nothing in between
 
 
 def test_a_json_line_is_one_object_with_the_requests_fields_level_and_time() -> None:
