@@ -26,6 +26,7 @@ from backend.tickets import catalogue, codes
 from backend.tickets.models import Ticket
 from backend.tickets.recounts import Recounts
 from backend.tickets.service import commit
+from wire.tickets import TicketFields
 from wire.values import Event, EventStatus, TicketStatus
 
 _ATTEMPTS = 5
@@ -34,7 +35,7 @@ _ENDED = (TicketStatus.SOLD, TicketStatus.VOID)
 type Change = Callable[[Ticket], Awaitable[dict[str, Any] | None]]
 
 
-def _follows(ticket: Ticket, event: Event) -> dict[str, Any] | None:
+def _follows(ticket: TicketFields, event: Event) -> dict[str, Any] | None:
     """What a ticket must change to follow its event (None: nothing): the event's copy,
     and, for a cancelled event, the ticket becomes void: never for sale again, and a sold
     one no longer valid (its buyer is refunded: ``backend/payments/refunds.py``). A
@@ -129,16 +130,22 @@ class TicketHandlers:
 
     async def on_ticket_fact(self, fact: TicketCreated) -> None:
         """A ticket changed: it follows its event (listed as the event changed), and the
-        event's availability is marked to be counted again."""
+        event's availability is marked to be counted again.
+
+        The fact tells the ticket as its version was written: when that follows the
+        event, the ticket is not read again (a later version brings its own fact here).
+        Only a version written from an older read of the event (a lock that won its
+        compare-and-set over the event's update) is read and brought up to date."""
         record = await catalogue.find_event(fact.event.id)
         if record is None:
             return
         event = catalogue.snapshot(record)
+        if _follows(fact, event) is not None:
 
-        async def follow(ticket: Ticket) -> dict[str, Any] | None:
-            return _follows(ticket, event)
+            async def follow(ticket: Ticket) -> dict[str, Any] | None:
+                return _follows(ticket, event)
 
-        await _apply(fact.ticket_id, follow, self.uow)
+            await _apply(fact.ticket_id, follow, self.uow)
         await self.recounts.mark(str(record.id))
 
     def subscriptions(self) -> Subscriptions:
