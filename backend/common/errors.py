@@ -190,11 +190,6 @@ async def _json_body(request: Request) -> bytes:
     return raw
 
 
-async def read_json(request: Request) -> Any:
-    """Read a JSON body; its size is bounded by ``BodyLimitMiddleware``."""
-    return _loads(await _json_body(request))
-
-
 def _loads(raw: bytes) -> Any:
     try:
         data = json.loads(raw)

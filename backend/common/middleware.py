@@ -63,24 +63,24 @@ class RequestContextMiddleware:
             incoming if 0 < len(incoming) <= 64 else f"{self._id_prefix}{next(self._ids):016x}"
         )
         scope["request_id"] = request_id
-        if scope["type"] == "websocket":
-            # A socket's frames go out as they are (nothing is added to them, and one
-            # layer less for each frame to each client: the live gateway's fan-out).
-            with request_context(request_id=request_id, service=self.service):
-                await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            await send(message)
-
         with request_context(request_id=request_id, service=self.service):
+            if scope["type"] == "websocket":
+                # A socket's frames go out as they are (nothing is added to them, and one
+                # layer less for each frame to each client: the live gateway's fan-out).
+                await self.app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = 500
+
+            async def send_with_id(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    message.setdefault("headers", [])
+                    id_header = (b"x-request-id", request_id.encode())
+                    message["headers"] = [*message["headers"], id_header]
+                await send(message)
+
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
