@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -66,45 +67,55 @@ local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2] + RETENTION) end
 """
 
-# KEYS: open, ended. ARGV: (unused), ticket, hold ms, cap, cooldown ms, retention ms, skew ms,
-# then the hold's members (one per seat). Returns {0, deadline, held} or
-# {1 cooldown | 2 cap, wait ms, held}. The same hold reserved again (a call sent again
-# after its reply was lost, as redis-py's cluster client does on a broken connection) is
-# told its deadline, not counted twice nor refused at the cap it now fills.
-_RESERVE = (
-    _NOW
-    + """
-local RETENTION = tonumber(ARGV[6])
-local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES')
-for i = 1, #dead, 2 do
-  redis.call('ZADD', KEYS[2], 'GT', dead[i + 1] - ARGV[7], string.match(dead[i], '^[^:]+'))
+# reserve(open, ended, ticket, hold ms, cap, cooldown ms, retention ms, skew ms, members):
+# {0, deadline, held} or {1 cooldown | 2 cap, wait ms, held}. A Lua function, so that the
+# orders API's first look can reserve in the script that found the ticket free
+# (``backend/orders/fairness.py``, on a single Redis server). The same hold reserved again
+# (a call sent again after its reply was lost, as redis-py's cluster client does on a
+# broken connection) is told its deadline, not counted twice nor refused at the cap it now
+# fills.
+RESERVE_FUNCTION = """
+local function reserve(open, ended, ticket, hold_ms, cap, cooldown, retention, skew, members)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local dead = redis.call('ZRANGEBYSCORE', open, '-inf', now, 'WITHSCORES')
+  for i = 1, #dead, 2 do
+    redis.call('ZADD', ended, 'GT', dead[i + 1] - skew, string.match(dead[i], '^[^:]+'))
+  end
+  if #dead > 0 then
+    redis.call('ZREMRANGEBYSCORE', open, '-inf', now)
+    redis.call('PEXPIRE', ended, retention)
+  end
+  redis.call('ZREMRANGEBYSCORE', ended, '-inf', now - retention)
+  local held = redis.call('ZCARD', open)
+  local again = redis.call('ZSCORE', open, members[1])
+  if again then return {0, tonumber(again) - skew, held} end
+  local ended_at = redis.call('ZSCORE', ended, ticket)
+  if ended_at then
+    local wait = tonumber(ended_at) + cooldown - now
+    if wait > 0 then return {1, wait, held} end
+  end
+  if held + #members > cap then
+    local first = redis.call('ZRANGE', open, 0, 0, 'WITHSCORES')
+    local wait = 0
+    if #first > 0 then wait = tonumber(first[2]) - skew - now end
+    return {2, wait, held}
+  end
+  local deadline = now + hold_ms
+  for i = 1, #members do redis.call('ZADD', open, deadline + skew, members[i]) end
+  local last = redis.call('ZRANGE', open, -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', open, last[2] + retention)
+  return {0, deadline, held + #members}
 end
-if #dead > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[6]))
-local held = redis.call('ZCARD', KEYS[1])
-local again = redis.call('ZSCORE', KEYS[1], ARGV[8])
-if again then return {0, tonumber(again) - tonumber(ARGV[7]), held} end
-local ended = redis.call('ZSCORE', KEYS[2], ARGV[2])
-if ended then
-  local wait = tonumber(ended) + tonumber(ARGV[5]) - now
-  if wait > 0 then return {1, wait, held} end
-end
-local seats = #ARGV - 7
-if held + seats > tonumber(ARGV[4]) then
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  local wait = 0
-  if #first > 0 then wait = tonumber(first[2]) - ARGV[7] - now end
-  return {2, wait, held}
-end
-local deadline = now + tonumber(ARGV[3])
-for i = 8, #ARGV do redis.call('ZADD', KEYS[1], deadline + ARGV[7], ARGV[i]) end
 """
-    + _EXPIRE_OPEN
+# KEYS: open, ended. ARGV: (unused), ticket, hold ms, cap, cooldown ms, retention ms, skew ms,
+# then the hold's members (one per seat).
+_RESERVE = (
+    RESERVE_FUNCTION
     + """
-return {0, deadline, held + seats}
+local n = tonumber
+return reserve(KEYS[1], KEYS[2], ARGV[2], n(ARGV[3]), n(ARGV[4]), n(ARGV[5]), n(ARGV[6]),
+  n(ARGV[7]), {unpack(ARGV, 8)})
 """
 )
 
@@ -175,6 +186,31 @@ def _members(ticket_id: str, order_id: str, seats: int) -> list[str]:
     return [f"{ticket_id}:{order_id}:{i}" for i in range(seats)]
 
 
+def reserve_args(
+    ticket_id: str, order_id: str, ttl_ms: int, policy: HoldPolicy, seats: int = 1
+) -> list[str | int]:
+    """``RESERVE_FUNCTION``'s arguments after its keys: ticket, hold ms, cap, cooldown ms,
+    retention ms, skew ms, then the members."""
+    return [
+        ticket_id,
+        ttl_ms,
+        policy.cap,
+        policy.cooldown_ms,
+        ENDED_RETENTION_MS,
+        SKEW_MS,
+        *_members(ticket_id, order_id, seats),
+    ]
+
+
+def reservation(raw: Any) -> Reservation:
+    """``RESERVE_FUNCTION``'s reply read."""
+    code, value, held = (int(v) for v in raw)
+    if code == 0:
+        return Reservation(None, value, 0, held)
+    refusal = Refusal.COOLDOWN if code == 1 else Refusal.CAP
+    return Reservation(refusal, 0, max(0, value), held)
+
+
 class Holds:
     """A buyer's open holds (the cap) and recently ended ones (the cooldown)."""
 
@@ -188,7 +224,8 @@ class Holds:
         self._extend = redis.register_script(_EXTEND)
         self._end = redis.register_script(_END)
 
-    def _keys(self, buyer_id: str) -> list[str]:
+    def keys_of(self, buyer_id: str) -> list[str]:
+        """The buyer's two keys: open, ended (``RESERVE_FUNCTION``'s first two)."""
         return [self.keys.holds_open(buyer_id), self.keys.holds_ended(buyer_id)]
 
     async def reserve(
@@ -204,21 +241,8 @@ class Holds:
         """Count a new hold of ``seats`` against the buyer's cap (which counts seats),
         unless refused (see the module). ``ticket_id``: the ticket, or the listing whose
         seats are held (the cooldown is on it)."""
-        args: list[str | int] = [
-            "",
-            ticket_id,
-            ttl_ms,
-            policy.cap,
-            policy.cooldown_ms,
-            ENDED_RETENTION_MS,
-            SKEW_MS,
-            *_members(ticket_id, order_id, seats),
-        ]
-        code, value, held = await self._reserve(keys=self._keys(buyer_id), args=args)
-        if int(code) == 0:
-            return Reservation(None, int(value), 0, int(held))
-        refusal = Refusal.COOLDOWN if int(code) == 1 else Refusal.CAP
-        return Reservation(refusal, 0, max(0, int(value)), int(held))
+        args = ["", *reserve_args(ticket_id, order_id, ttl_ms, policy, seats)]
+        return reservation(await self._reserve(keys=self.keys_of(buyer_id), args=args))
 
     async def cancel(self, *, buyer_id: str, ticket_id: str, order_id: str, seats: int = 1) -> None:
         """Give back a reservation whose lock was never won: no cooldown."""
@@ -255,7 +279,7 @@ class Holds:
             ENDED_RETENTION_MS,
             *_members(ticket_id, order_id, seats),
         ]
-        return bool(await self._end(keys=self._keys(buyer_id), args=args))
+        return bool(await self._end(keys=self.keys_of(buyer_id), args=args))
 
     async def open_count(self, buyer_id: str) -> int:
         """Live holds of the buyer (dead members are dropped at the next reserve)."""
