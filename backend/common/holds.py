@@ -19,6 +19,11 @@ script cannot take both. Buying is therefore two steps with compensation:
    reservation says, however long the gap between the two steps.
 3. If the lock is not won (or the order cannot be recorded), ``cancel`` removes the member.
 
+On a single Redis server, where one script may touch both, the orders API's first look
+does steps 1 and 2 in one script (``RESERVE_FUNCTION``, ``backend/orders/fairness.py``):
+the lock is taken only when the reservation was granted, and always won (the script found
+it free), so there is nothing to give back but a failed order's.
+
 Why the cap can never be exceeded: members are only added by ``reserve``, atomically
 against the count of live members. Every live order or paying lock of the buyer has its
 member, with a score no earlier than the lock's deadline: the member is added before the

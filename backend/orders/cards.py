@@ -49,6 +49,7 @@ end
 return 0
 """
 CARD_FIELDS = ("owner", "status")  # what a read returns, in ``TicketCard.read``'s order
+PRICED_FIELDS = ("v", *CARD_FIELDS, "terms")  # what a winner reads with the lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,24 @@ class Locked:
     priced: PricedCard | None  # None: lost, no card, or one written before cards kept terms
 
 
+def locked(order_id: str, won: Any, holder: Any, raw_committed: Any, fields: Any) -> Locked:
+    """What taking the lock found: whether it was won, its holder now, the committed
+    version, and the card's ``PRICED_FIELDS``."""
+    version, owner, status, terms = fields
+    # Won, or won already: the lock names this order (its SET sent again after its
+    # reply was lost finds it taken: redis-py's cluster client sends a command again
+    # on a broken connection, up to 3 times; the single-server client here does not).
+    won = bool(won) or holder == order_token(order_id)
+    card = TicketCard.read((owner, status))
+    # The terms are read by winners alone: most of a sale's buyers lose before.
+    priced = (
+        None
+        if not won or version is None or card is None or terms is None
+        else PricedCard(int(version), card, Terms.model_validate_json(terms))
+    )
+    return Locked(won, holder_of(holder), committed(raw_committed), priced)
+
+
 class TicketCards:
     def __init__(self, redis: Redis, keys: RedisKeys) -> None:
         self.keys = keys
@@ -129,21 +148,10 @@ class TicketCards:
         def queue(pipe: Pipeline) -> None:
             locks.queue_lock_order(pipe, ticket_id, order_id, deadline_ms)
             pipe.get(self.keys.ticket_version(ticket_id))
-            pipe.hmget(self.keys.ticket_card(ticket_id), ["v", *CARD_FIELDS, "terms"])
+            pipe.hmget(self.keys.ticket_card(ticket_id), list(PRICED_FIELDS))
 
-        won, holder, raw_committed, (version, owner, status, terms) = await self._locks(queue)
-        # Won, or won already: the lock names this order (its SET sent again after its
-        # reply was lost finds it taken: redis-py's cluster client sends a command again
-        # on a broken connection, up to 3 times; the single-server client here does not).
-        won = bool(won) or holder == order_token(order_id)
-        card = TicketCard.read((owner, status))
-        # The terms are read by winners alone: most of a sale's buyers lose here.
-        priced = (
-            None
-            if not won or version is None or card is None or terms is None
-            else PricedCard(int(version), card, Terms.model_validate_json(terms))
-        )
-        return Locked(won, holder_of(holder), committed(raw_committed), priced)
+        won, holder, raw_committed, fields = await self._locks(queue)
+        return locked(order_id, won, holder, raw_committed, fields)
 
     async def read(self, ticket_id: str) -> Any:
         """The card's raw fields (``TicketCard.read`` makes the card)."""

@@ -116,7 +116,8 @@ async def create_order(
 ) -> Order:
     """Decide from the first look (Redis alone) whether the buyer may try; a lost race
     ends there. Otherwise reserve the buyer's hold, take the ticket's lock
-    (``SET NX PXAT``) and record the order at the locked price, read with the lock."""
+    (``SET NX PXAT``) and record the order at the locked price, read with the lock. On a
+    single Redis server the first look already reserved and locked (``look.taken``)."""
     card = look.card
     if card is None:  # no card yet: the replica says
         replica = await TicketReplica.get(ticket_id)
@@ -143,11 +144,15 @@ async def create_order(
     budgets.charge_user()
     if look.holder is not None:
         raise lost(look.holder)
-    order_id = PydanticObjectId()
+    # The checks above hold for a buyer whose first look took the hold and the lock
+    # (it took them only when they did): nothing between raises for them.
+    taken = look.taken
+    order_id = PydanticObjectId() if taken is None else PydanticObjectId(taken.order_id)
     hold = Hold(buyer_id, ticket_id, 1, str(order_id))
-    reservation = await hold.reserve(locks, ttl_s=ttl_s, policy=policy)
+    reservation, locked = await _hold_and_lock(
+        hold, look, cards=cards, locks=locks, ttl_s=ttl_s, policy=policy
+    )
     expires_at = datetime.fromtimestamp(reservation.deadline_ms / 1000, UTC)
-    locked = await cards.lock_priced(locks, ticket_id, str(order_id), reservation.deadline_ms)
     if not locked.won:
         await hold.cancel(locks)
         raise lost(locked.holder)
@@ -183,6 +188,28 @@ async def create_order(
         raise
     await unless_cancelled(order, cards=cards, locks=locks, uow=uow)
     return order
+
+
+async def _hold_and_lock(
+    hold: Hold,
+    look: FirstLook,
+    *,
+    cards: TicketCards,
+    locks: TicketLocks,
+    ttl_s: float,
+    policy: HoldPolicy,
+) -> tuple[Reservation, Locked]:
+    """The buyer's hold reserved (or refused: 409 at the cap, 429 in the cooldown) and the
+    ticket's lock tried at its deadline: by the first look itself when it could
+    (``look.taken``), else now."""
+    taken = look.taken
+    if taken is None:
+        reservation = await hold.reserve(locks, ttl_s=ttl_s, policy=policy)
+        deadline_ms = reservation.deadline_ms
+        return reservation, await cards.lock_priced(locks, hold.subject, hold.order_id, deadline_ms)
+    if taken.locked is None:
+        raise refuse(taken.reservation, policy)
+    return taken.reservation, taken.locked
 
 
 async def committed_terms(ticket_id: str, buyer_id: str, locked: Locked) -> Terms:

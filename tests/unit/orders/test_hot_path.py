@@ -9,12 +9,12 @@ from typing import Any, cast
 import pytest
 
 from backend.common.errors import Conflict, TooManyRequests
-from backend.common.holds import HoldPolicy
+from backend.common.holds import HoldPolicy, Refusal, Reservation
 from backend.common.ticket_locks import Holder, HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.orders import service
 from backend.orders.cards import TicketCard, TicketCards
-from backend.orders.fairness import FirstLook
+from backend.orders.fairness import FirstLook, Taken
 from wire.values import TicketStatus
 
 pytestmark = pytest.mark.unit
@@ -97,4 +97,24 @@ async def test_a_spent_budget_is_429_before_the_race_is_looked_at() -> None:
     budgets = Budgets(spent=True)
     refusal = await decide(FirstLook(Holder(HolderKind.ORDER, "o"), FOR_SALE), budgets)
     assert isinstance(refusal, TooManyRequests)
+    assert budgets.calls == ["charge"]
+
+
+@pytest.mark.parametrize(
+    ("refusal", "expected", "message"),
+    [
+        (Refusal.CAP, Conflict, "You already hold 4 tickets"),
+        (Refusal.COOLDOWN, TooManyRequests, "you can hold it again in 5 s"),
+    ],
+)
+async def test_a_hold_the_first_look_refused_is_answered_without_the_lock_store(
+    refusal: Refusal, expected: type[Exception], message: str
+) -> None:
+    # On one redis-server the first look reserves the hold itself (``Taken``): a refusal
+    # there is the answer, with no second reservation and no lock tried.
+    budgets = Budgets()
+    refused = Taken("d" * 24, Reservation(refusal, 0, 4_500, 4), None)
+    answer = await decide(FirstLook(None, FOR_SALE, refused), budgets)
+    assert isinstance(answer, expected) and isinstance(answer, Conflict | TooManyRequests)
+    assert message in answer.items[0].message
     assert budgets.calls == ["charge"]
