@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     bus_retry_after_ms: int = Field(default=5_000, ge=10)
     bus_block_ms: int = Field(default=1_000, ge=1)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    # An event's availability is counted again at most once per this many seconds (the
+    # changes meanwhile together): backend/tickets/recounts.py.
+    recount_every_seconds: float = Field(default=0.5, ge=0)
     # Live gateway.
     live_queue_size: int = Field(default=1000, ge=1)  # frames a client may lag behind
     live_ping_seconds: float = Field(default=20, gt=0)

@@ -102,7 +102,8 @@ ENDPOINTS = [
 
 
 def wire(runtime: Runtime) -> Wiring:
-    recounts = Recounts(runtime.redis, runtime.keys)
+    every_s = runtime.settings.recount_every_seconds
+    recounts = Recounts(runtime.redis, runtime.keys, every_s=every_s)
     handlers = TicketHandlers(runtime.ticket_locks, runtime.uow, recounts)
     return Wiring(
         subscriptions=handlers.subscriptions(), workers={"availability-recounts": recounts.run}

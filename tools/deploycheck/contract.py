@@ -40,6 +40,7 @@ DEFAULTS_FINE_IN_PRODUCTION: frozenset[str] = frozenset(
         "BUS_RETRY_AFTER_MS",
         "BUS_BLOCK_MS",
         "OUTBOX_POLL_SECONDS",
+        "RECOUNT_EVERY_SECONDS",
         "LIVE_QUEUE_SIZE",
         "LIVE_PING_SECONDS",
         "LIVE_HISTORY",

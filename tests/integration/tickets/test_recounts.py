@@ -152,3 +152,26 @@ async def test_racing_changes_on_three_replicas_end_with_a_count_after_the_last_
         assert max(counted_at[event]) >= last_change[event], event
     total = sum(len(times) for times in counted_at.values())
     assert total < 400 / 2, total  # coalesced: one count stands for many changes
+
+
+async def test_a_change_after_a_quiet_time_is_counted_at_once_and_later_ones_wait_their_turn(
+    redis: Redis, keys: RedisKeys
+) -> None:
+    """At most one round per ``every_s``: an on-sale's stream of changes is counted once
+    per interval, not once per change; the first change after a quiet time at once."""
+    counts = Counts()
+    recounts = Recounts(redis, keys, poll_s=0.05, every_s=60.0, recount=counts)
+    worker = asyncio.create_task(recounts.run())
+    try:
+        await recounts.mark("rock")
+        await eventually(lambda: marks(redis, keys), lambda left: not left)
+        for _ in range(5):
+            await recounts.mark("rock")
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)  # several polls: no round may start before 60 s are up
+        assert counts.calls == ["rock"]
+        assert await marks(redis, keys) == {"rock": "5"}  # kept for the next round
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
