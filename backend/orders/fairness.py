@@ -84,8 +84,8 @@ def order_quotas(settings: Settings) -> tuple[Quota, Quota]:
 # buyer of a sale, winner or loser. KEYS: revoked token, session generation, the address's
 # window, the user's window, ticket lock, ticket card, the buyer's open and ended holds,
 # the ticket's committed version. ARGV: the address's hit (3), the user's hit (3), the
-# token's generation, the buyer, the sold and void statuses, the order's lock token ('':
-# only look), then ``reserve_args`` (7).
+# token's generation, the buyer, the sold and void statuses, the order's lock token, then
+# ``reserve_args`` (7).
 _FIRST_LOOK = (
     HIT_FUNCTION
     + RESERVE_FUNCTION
@@ -98,7 +98,7 @@ local user = hit(KEYS[4], n(ARGV[4]), n(ARGV[5]), ARGV[6])
 local holder = redis.call('GET', KEYS[5])
 local card = redis.call('HMGET', KEYS[6], 'owner', 'status')
 local taken = false
-if ARGV[11] ~= '' and signed_out == 0 and generation and n(generation) == n(ARGV[7])
+if signed_out == 0 and generation and n(generation) == n(ARGV[7])
     and address[1] == 1 and user[1] == 1 and not holder and card[1] and card[2]
     and card[1] ~= ARGV[8] and card[2] ~= ARGV[9] and card[2] ~= ARGV[10] then
   local reserved = reserve(KEYS[7], KEYS[8], ARGV[12], n(ARGV[13]), n(ARGV[14]), n(ARGV[15]),
