@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+import orjson
 import structlog
 from jwt.algorithms import HMACAlgorithm
 from redis.asyncio import Redis
@@ -143,7 +144,8 @@ def _signed_claims(token: str, key: str) -> dict[str, Any]:
     checks each base64 segment one character at a time in Python and encodes it again;
     that was 38 % of its 28 µs per token (cProfile), and every buyer's first request
     to a service pays it: 13 % of the orders worker's CPU in a 4,000-buyer flash sale
-    (py-spy)."""
+    (py-spy). The claims are parsed by orjson: ``json.loads`` was a third of this
+    function's time (7.3 → 5.3 µs per new token, 10.0 → 8.2 µs per ``verify_token``)."""
     try:
         raw = token.encode("ascii")
     except UnicodeError:
@@ -160,8 +162,8 @@ def _signed_claims(token: str, key: str) -> dict[str, Any]:
     if not hmac.compare_digest(expected, signature):
         raise _Refused
     try:  # signed here, so well formed; still, nothing in it is trusted blindly
-        claims = json.loads(base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)))
-    except (ValueError, RecursionError):
+        claims = orjson.loads(base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)))
+    except ValueError:  # orjson.JSONDecodeError is one; it refuses NaN and deep nesting
         raise _Refused from None
     if not isinstance(claims, dict) or "aud" in claims:  # PyJWT refuses an unasked audience
         raise _Refused
