@@ -20,7 +20,7 @@ all (about 3 ms) and moved them on, and the middle generation followed. Measured
 orders worker (``gc.callbacks``, a scratch hook) over three 1,000-buyer races: 17 to
 27 ms of collection per race at 20,000, none at 100,000 (the races allocate less than
 that between collections). Orders CPU per attempt 0.29 to 0.41 ms before, 0.24 to
-0.30 ms after (``bench.flash_sale --rounds 5``); the worker's peak memory in the
+0.30 ms after in 10 of 13 races (``bench.flash_sale``); the worker's peak memory in the
 10,000-buyer race 105.6 MB either way (``VmHWM``).
 """
 
