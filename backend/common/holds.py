@@ -79,10 +79,12 @@ if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2] + RETENTION) end
 # (a call sent again after its reply was lost, as redis-py's cluster client does on a
 # broken connection) is told its deadline, not counted twice nor refused at the cap it now
 # fills.
-RESERVE_FUNCTION = """
+RESERVE_FUNCTION = (
+    """
 local function reserve(open, ended, ticket, hold_ms, cap, cooldown, retention, skew, members)
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+    + _NOW
+    + """
   local dead = redis.call('ZRANGEBYSCORE', open, '-inf', now, 'WITHSCORES')
   for i = 1, #dead, 2 do
     redis.call('ZADD', ended, 'GT', dead[i + 1] - skew, string.match(dead[i], '^[^:]+'))
@@ -113,6 +115,7 @@ local function reserve(open, ended, ticket, hold_ms, cap, cooldown, retention, s
   return {0, deadline, held + #members}
 end
 """
+)
 # KEYS: open, ended. ARGV: (unused), ticket, hold ms, cap, cooldown ms, retention ms, skew ms,
 # then the hold's members (one per seat).
 _RESERVE = (

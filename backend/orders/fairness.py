@@ -54,7 +54,14 @@ from backend.common.rate_limits import (
 from backend.common.runtime import Runtime
 from backend.common.settings import Settings
 from backend.common.ticket_locks import Holder, order_token
-from backend.orders.cards import Locked, TicketCard, TicketCards, locked
+from backend.orders.cards import (
+    CARD_FIELDS,
+    PRICED_FIELDS,
+    Locked,
+    TicketCard,
+    TicketCards,
+    locked,
+)
 from wire.values import TicketStatus
 
 RATE_MESSAGE = "Too many orders in a short time; wait and try again"
@@ -74,6 +81,11 @@ def order_quotas(settings: Settings) -> tuple[Quota, Quota]:
         Quota("orders-user", settings.order_rate_per_user, window),
         Quota("orders-ip", settings.order_rate_per_ip, window),
     )
+
+
+def _lua_strings(names: tuple[str, ...]) -> str:
+    """Names as a Lua argument list (a card's fields, written where ``cards.py`` reads them)."""
+    return ", ".join(f"'{name}'" for name in names)
 
 
 # The first look in one script (a single Redis server): the session's two reads, both
@@ -96,7 +108,7 @@ local generation = redis.call('GET', KEYS[2])
 local address = hit(KEYS[3], n(ARGV[1]), n(ARGV[2]), ARGV[3])
 local user = hit(KEYS[4], n(ARGV[4]), n(ARGV[5]), ARGV[6])
 local holder = redis.call('GET', KEYS[5])
-local card = redis.call('HMGET', KEYS[6], 'owner', 'status')
+local card = redis.call('HMGET', KEYS[6], CARD_FIELDS)
 local taken = false
 if signed_out == 0 and generation and n(generation) == n(ARGV[7])
     and address[1] == 1 and user[1] == 1 and not holder and card[1] and card[2]
@@ -107,11 +119,13 @@ if signed_out == 0 and generation and n(generation) == n(ARGV[7])
   if reserved[1] == 0 then
     local won = redis.call('SET', KEYS[5], ARGV[11], 'NX', 'PXAT', reserved[2])
     taken = {reserved, won and 1 or 0, redis.call('GET', KEYS[5]), redis.call('GET', KEYS[9]),
-      redis.call('HMGET', KEYS[6], 'v', 'owner', 'status', 'terms')}
+      redis.call('HMGET', KEYS[6], PRICED_FIELDS)}
   end
 end
 return {signed_out, generation, address, user, holder, card, taken}
-"""
+""".replace("CARD_FIELDS", _lua_strings(CARD_FIELDS)).replace(
+        "PRICED_FIELDS", _lua_strings(PRICED_FIELDS)
+    )
 )
 
 
