@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,35 +65,55 @@ class OutboxRelay:
         self.bus = bus
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
+        self._written: set[type[Document]] = set()  # since the last flush woken by writes
 
     async def prepare(self) -> None:
         """Create the pending-entries index on each collection (idempotent: at start)."""
         for document in self.documents:
             await document.get_pymongo_collection().create_indexes([PENDING_INDEX])
 
-    def notify(self) -> None:
-        """Called after a write with facts, so they go out without waiting for the poll."""
+    def notify(self, document: type[Document]) -> None:
+        """Called after a write with facts to ``document``'s collection, so they go out
+        without waiting for the poll."""
+        self._written.add(document)
         self._wake.set()
 
     async def run(self) -> None:
+        """Flush every collection at start and at least every ``poll_seconds``; when woken
+        by writes in between, only the collections written (a tickets process writes
+        tickets far more often than events: each wake read both, a find in vain on every
+        price change)."""
+        loop = asyncio.get_running_loop()
+        every_collection_at = -math.inf
         while True:
             self._wake.clear()
+            written, self._written = self._written, set()
+            documents = None
+            if loop.time() - every_collection_at < self.poll_seconds:
+                documents = self._of(written)
+            else:
+                every_collection_at = loop.time()
             try:
-                await self.flush()
+                await self.flush(documents)
             except (PyMongoError, RedisError, OSError) as exc:
+                self._written |= written  # tried again on the next wake, or the poll
                 log.warning("outbox.relay_failed", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
 
-    async def flush(self) -> int:
-        """Publish every pending entry, oldest document first; returns how many went out.
+    def _of(self, written: set[type[Document]]) -> list[type[Document]]:
+        return [d for d in self.documents if any(issubclass(w, d) for w in written)]
+
+    async def flush(self, documents: Sequence[type[Document]] | None = None) -> int:
+        """Publish every pending entry of ``documents``' collections (by default all of
+        the relay's), oldest document first; returns how many went out.
 
         A batch of up to ``BATCH`` documents goes out in one Redis round trip, then its
         entries are pulled in one MongoDB write: a flash sale's hundred new orders cost
         two round trips, not two hundred. A failure between the two leaves the whole
         batch to be published again (consumers are idempotent); nothing is lost."""
         published = 0
-        for document in self.documents:
+        for document in self.documents if documents is None else documents:
             collection = document.get_pymongo_collection()
             while True:
                 cursor = collection.find(PENDING, {"outbox": 1}).sort("_id", 1).limit(BATCH)

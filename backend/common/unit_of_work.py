@@ -42,9 +42,10 @@ class UnitOfWork:
     async def add[A: Aggregate](self, aggregate: A, *facts: Fact) -> A:
         """Insert a new aggregate with its facts (a duplicate key raises, nothing is sent)."""
         aggregate.outbox = [OutboxEntry.of(fact) for fact in facts]
-        await self._inserts.insert(_document(aggregate))
+        document = _document(aggregate)
+        await self._inserts.insert(document)
         if facts:
-            self._relay.notify()
+            self._relay.notify(type(document))
         return aggregate
 
     async def commit[A: Aggregate](
@@ -75,7 +76,7 @@ class UnitOfWork:
         if result.modified_count != 1:
             return None
         if new_facts:
-            self._relay.notify()
+            self._relay.notify(type(document))
         return updated
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Sequence
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from beanie import Document, PydanticObjectId
@@ -36,6 +37,30 @@ class Profile(Document):
         name = "profiles"
 
 
+class Badge(Document):
+    """A second aggregate of the same service, in its own collection."""
+
+    label: str
+    version: int = 0
+    outbox: list[OutboxEntry] = Field(default_factory=list)
+
+    class Settings:
+        name = "badges"
+
+
+class ReadsRecorded(OutboxRelay):
+    """The relay, noting when each flush ran and which collections it read."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.read: list[tuple[float, list[str]]] = []
+
+    async def flush(self, documents: Sequence[type[Document]] | None = None) -> int:
+        chosen = self.documents if documents is None else documents
+        self.read.append((time.monotonic(), [d.get_collection_name() for d in chosen]))
+        return await super().flush(documents)
+
+
 class BusThatDiesAfterPublishing(FactBus):
     """Fault injection: the relay's process dies right after XADD, before the pull."""
 
@@ -47,7 +72,7 @@ class BusThatDiesAfterPublishing(FactBus):
 @pytest.fixture
 async def database(settings: Settings) -> AsyncIterator[None]:
     client = await open_database(
-        settings.mongo_url, settings.database_name("outboxtest"), [Profile]
+        settings.mongo_url, settings.database_name("outboxtest"), [Profile, Badge]
     )
     yield
     await client.close()
@@ -115,6 +140,49 @@ async def test_entry_written_while_no_relay_runs_is_published_when_a_relay_start
             await task
 
     assert await published(redis, keys) == [event]
+
+
+async def test_a_wake_reads_only_the_collections_written_and_the_poll_reads_them_all(
+    database: None, bus: FactBus, redis: Redis, keys: RedisKeys
+) -> None:
+    poll_s = 1.0
+    relay = ReadsRecorded([Profile, Badge], bus, poll_seconds=poll_s)
+    task = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(TIMEOUT_S):
+            while not relay.read:  # noqa: ASYNC110 - the flush at start
+                await asyncio.sleep(0.01)
+        # An entry nobody wakes the relay for (its writer died before relaying it).
+        badge = Badge(id=PydanticObjectId(), label="early bird")
+        left = renamed(new_profile("Orphan"), "Orphan", 0)
+        badge.outbox = [OutboxEntry.of(left)]
+        await badge.insert()
+        sent = []
+        # Writes to the other collection wake the relay every 20 ms, more often than it
+        # polls, until the badge's entry is out.
+        async with asyncio.timeout(TIMEOUT_S):
+            while left.id not in {fact.id for fact in await published(redis, keys)}:
+                profile = new_profile(f"Ada {len(sent)}")
+                profile.outbox = [OutboxEntry.of(renamed(profile, "Ada", 0))]
+                await profile.insert()
+                relay.notify(Profile)
+                sent.append(profile.outbox[0].id)
+                await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    (started, first), *later = relay.read
+    assert first == ["profiles", "badges"]  # at start: every collection
+    woken = [read for at, read in later if at < started + poll_s]
+    assert len(woken) >= 3
+    assert all(read == ["profiles"] for read in woken)  # a wake: what was written
+    # Then, a poll interval after the last read of every collection, every one again:
+    # the badge's entry went out though the writes never stopped waking the relay.
+    assert ["profiles", "badges"] in [read for at, read in later if at >= started + poll_s]
+    out = {fact.id for fact in await published(redis, keys)}
+    assert set(sent[:-3]) <= out  # the last wakes may still be relaying
 
 
 async def test_flush_publishes_in_order_and_removes_entries_from_the_documents(
