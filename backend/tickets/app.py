@@ -3,6 +3,8 @@ orders and sales."""
 
 from __future__ import annotations
 
+import functools
+
 from starlette.applications import Starlette
 
 from backend.common.endpoint import Endpoint
@@ -12,7 +14,7 @@ from backend.common.user_replica import UserReplica
 from backend.common.web import Wiring, service_app
 from backend.tickets import door_routes, routes
 from backend.tickets.codes import EventKey
-from backend.tickets.handlers import TicketHandlers
+from backend.tickets.handlers import TicketHandlers, settle
 from backend.tickets.models import CheckIn, EventRecord, Ticket
 from backend.tickets.recounts import Recounts
 from backend.tickets.schemas import (
@@ -103,7 +105,8 @@ ENDPOINTS = [
 
 def wire(runtime: Runtime) -> Wiring:
     every_s = runtime.settings.recount_every_seconds
-    recounts = Recounts(runtime.redis, runtime.keys, every_s=every_s)
+    settled = functools.partial(settle, runtime.uow)
+    recounts = Recounts(runtime.redis, runtime.keys, every_s=every_s, recount=settled)
     handlers = TicketHandlers(runtime.ticket_locks, runtime.uow, recounts)
     return Wiring(
         subscriptions=handlers.subscriptions(), workers={"availability-recounts": recounts.run}

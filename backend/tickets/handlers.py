@@ -23,7 +23,7 @@ from backend.common.ticket_locks import HolderKind, TicketLocks
 from backend.common.unit_of_work import UnitOfWork
 from backend.common.user_replica import on_user_fact
 from backend.tickets import catalogue, codes
-from backend.tickets.models import Ticket
+from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.recounts import Recounts
 from backend.tickets.service import commit
 from wire.tickets import TicketFields
@@ -63,6 +63,38 @@ async def _apply(ticket_id: str, change: Change, uow: UnitOfWork) -> None:
         if changes is None or await commit(ticket, changes, uow) is not None:
             return
     raise Conflict(f"ticket {ticket_id} kept changing")
+
+
+async def follow_event(
+    event_id: str | None, uow: UnitOfWork, *, every_ticket: bool = False
+) -> EventRecord | None:
+    """Bring the event's tickets up to date with it (None: no such event): those that
+    carry an older copy of it, or ``every_ticket`` (an ``EventUpdated``). A ticket written
+    from an older read of the event (a lock that won its compare-and-set over the event's
+    update) is found the next time the event is settled, as its own fact marks it. One
+    that changes meanwhile is left to its next fact."""
+    record = await catalogue.find_event(event_id)
+    if record is None:
+        return None
+    event = catalogue.snapshot(record)
+    found: dict[str, Any] = {"event.id": event.id}
+    if not every_ticket:
+        behind: dict[str, Any] = {"event.version": {"$lt": event.version}}
+        if event.status == EventStatus.CANCELLED:
+            behind = {"$or": [behind, {"status": {"$ne": TicketStatus.VOID.value}}]}
+        found |= behind
+    for ticket in await Ticket.find(found).to_list():
+        changes = _follows(ticket, event)
+        if changes is not None:
+            await commit(ticket, changes, uow)
+    return record
+
+
+async def settle(uow: UnitOfWork, event_id: str) -> None:
+    """What a recount round does for a marked event: its tickets follow it, then its
+    availability is counted (``recounts.py``)."""
+    if await follow_event(event_id, uow) is not None:
+        await catalogue.recount(event_id)
 
 
 class TicketHandlers:
@@ -113,40 +145,20 @@ class TicketHandlers:
 
     async def reconcile(self, event_id: str | None) -> None:
         """Bring the event's tickets up to date with it, then mark its availability to be
-        counted again (``recounts.py``). A ticket that changes meanwhile is left: its own
-        fact brings us back here."""
-        record = await catalogue.find_event(event_id)
-        if record is None:
-            return
-        event = catalogue.snapshot(record)
-        for ticket in await Ticket.find({"event.id": event.id}).to_list():
-            changes = _follows(ticket, event)
-            if changes is not None:
-                await commit(ticket, changes, self.uow)
-        await self.recounts.mark(str(record.id))
+        counted again (``recounts.py``)."""
+        record = await follow_event(event_id, self.uow, every_ticket=True)
+        if record is not None:
+            await self.recounts.mark(str(record.id))
 
     async def on_event_updated(self, fact: EventUpdated) -> None:
         await self.reconcile(fact.event_id)
 
     async def on_ticket_fact(self, fact: TicketCreated) -> None:
-        """A ticket changed: it follows its event (listed as the event changed), and the
-        event's availability is marked to be counted again.
-
-        The fact tells the ticket as its version was written: when that follows the
-        event, the ticket is not read again (a later version brings its own fact here).
-        Only a version written from an older read of the event (a lock that won its
-        compare-and-set over the event's update) is read and brought up to date."""
-        record = await catalogue.find_event(fact.event.id)
-        if record is None:
-            return
-        event = catalogue.snapshot(record)
-        if _follows(fact, event) is not None:
-
-            async def follow(ticket: Ticket) -> dict[str, Any] | None:
-                return _follows(ticket, event)
-
-            await _apply(fact.ticket_id, follow, self.uow)
-        await self.recounts.mark(str(record.id))
+        """A ticket changed: its event is marked, to be counted again and to have the
+        tickets that fell behind it brought up to date (``settle``, once per burst of
+        changes). Nothing is read here: a sale's every lock made one read of its event."""
+        if fact.event.id is not None and object_id_or_none(fact.event.id) is not None:
+            await self.recounts.mark(fact.event.id)
 
     def subscriptions(self) -> Subscriptions:
         """Every subscription of the tickets service."""

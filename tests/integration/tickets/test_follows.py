@@ -1,12 +1,13 @@
-"""A ticket's fact brings it after its event (``TicketHandlers.on_ticket_fact``), on the real
-Mongo-wire server and redis-server: a fact that shows its ticket already following the
-event costs no read of the ticket; one written from an older read of the event (a lock
-that won its compare-and-set over the event's update) has the ticket read and brought up
-to date."""
+"""A ticket's fact marks its event (``TicketHandlers.on_ticket_fact``), and the recount round
+(``handlers.settle``) brings the event's tickets that fell behind it up to date, on the
+real Mongo-wire server and redis-server: the fact reads nothing; a ticket written from
+an older read of the event (a lock that won its compare-and-set over the event's update)
+is brought up to date by the next round."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from backend.common.fees import FeeSchedule
 from backend.common.runtime import Runtime, open_runtime
 from backend.common.settings import Settings
 from backend.tickets import catalogue, service
-from backend.tickets.handlers import TicketHandlers
+from backend.tickets.handlers import TicketHandlers, settle
 from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.recounts import Recounts
 from backend.tickets.schemas import CreateTicketRequest, EventIn, EventStatusRequest
@@ -42,7 +43,7 @@ async def stored(ticket_id: PydanticObjectId | None) -> dict[str, Any]:
     return dict(found)
 
 
-async def test_a_fact_following_its_event_reads_nothing_and_one_behind_is_brought_up(
+async def test_a_ticket_fact_reads_nothing_and_the_round_brings_a_ticket_behind_its_event_up(
     runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record, _ = await catalogue.find_or_create(
@@ -55,27 +56,39 @@ async def test_a_fact_following_its_event_reads_nothing_and_one_behind_is_brough
         uow=runtime.uow,
         before_creating=anything_goes,
     )
-    handlers = TicketHandlers(
-        runtime.ticket_locks, runtime.uow, Recounts(runtime.redis, runtime.keys)
-    )
-    reads: list[object] = []
-    read = Ticket.get
-
-    async def counted(*args: Any, **kwargs: Any) -> Ticket | None:
-        reads.append(args[0])
-        return await read(*args, **kwargs)
-
-    monkeypatch.setattr(Ticket, "get", counted)
+    recounts = Recounts(runtime.redis, runtime.keys, recount=partial(settle, runtime.uow))
+    handlers = TicketHandlers(runtime.ticket_locks, runtime.uow, recounts)
+    reads: list[str] = []
+    for document in (Ticket, EventRecord):
+        for name in ("get", "find"):
+            read = getattr(document, name)
+            monkeypatch.setattr(document, name, counted(read, f"{document.__name__}.{name}", reads))
     fact = service.ticket_event(TicketUpdated, ticket)
 
-    await handlers.on_ticket_fact(fact)  # the ticket as listed follows its event
+    await handlers.on_ticket_fact(fact)  # the ticket as listed: its event is marked
     assert reads == []
+    assert await recounts.round() == 1  # the event, read; no ticket behind it
+    assert reads == ["EventRecord.get", "Ticket.find"]
     assert (await stored(ticket.id))["version"] == ticket.version
 
     moved = EventStatusRequest.model_validate({"status": "postponed", "startsAt": in_days(30)})
     await catalogue.change_status(event_id=str(record.id), data=moved, uow=runtime.uow)
-    await handlers.on_ticket_fact(fact)  # the same version, now behind its event
-    assert reads == [ticket.id]
+    # The same version again (a lock written from a read before the event moved).
+    await handlers.on_ticket_fact(fact)
+    assert await recounts.round() == 1
     after = await stored(ticket.id)
     assert after["version"] == ticket.version + 1
     assert after["event"]["status"] == "postponed"
+    counted_event = await EventRecord.get_pymongo_collection().find_one({"_id": record.id})
+    assert counted_event is not None
+    assert counted_event["availability"]["available"] == 1
+
+
+def counted(read: Any, name: str, reads: list[str]) -> Any:
+    """``read`` (a document class's ``get`` or ``find``), noting each call by ``name``."""
+
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(name)
+        return read(*args, **kwargs)
+
+    return noted
