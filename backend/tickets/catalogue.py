@@ -8,13 +8,14 @@ one service's writes to its own database, with no fact travelling between the tw
   city and start time as one in the catalogue returns that one (``event_key``; a unique
   index settles two creators racing).
 - A ticket carries a copy of its event (``wire.values.Event``, with the event's ``id``);
-  ``handlers.TicketHandlers.reconcile`` brings every ticket of an event up to date with
-  it (its name, time, status), voids the unsold tickets of a cancelled event, and
-  ``recount`` counts its availability. Each change of the event (``EventUpdated``) and
-  of any of its tickets (``TicketCreated``/``TicketUpdated``), from the tickets service's
-  own stream, marks the event, and ``recounts.py`` counts it once per burst of changes:
-  at least once, idempotent, so a crash in between is made good by the redelivery or the
-  mark left behind.
+  ``handlers.follow_event`` brings the tickets of an event up to date with it (its name,
+  time, status) and voids the tickets of a cancelled event, and ``recount`` counts its
+  availability. A change of the event (``EventUpdated``) brings every ticket of it up to
+  date at once and marks the event; a change of any of its tickets
+  (``TicketCreated``/``TicketUpdated``), from the tickets service's own stream, only
+  marks it. ``recounts.py`` settles each marked event once per burst of changes (the
+  tickets that fell behind it follow it, then it is counted): at least once, idempotent,
+  so a crash in between is made good by the redelivery or the mark left behind.
 """
 
 from __future__ import annotations
