@@ -157,7 +157,7 @@ async def test_a_wake_reads_only_the_collections_written_and_the_poll_reads_them
         left = renamed(new_profile("Orphan"), "Orphan", 0)
         badge.outbox = [OutboxEntry.of(left)]
         await badge.insert()
-        sent = []
+        sent: list[str] = []
         # Writes to the other collection wake the relay every 20 ms, more often than it
         # polls, until the badge's entry is out.
         async with asyncio.timeout(TIMEOUT_S):
