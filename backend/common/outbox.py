@@ -36,9 +36,6 @@ from backend.common.facts import Fact
 log = structlog.get_logger(__name__)
 
 BATCH = 200  # documents relayed per round trip
-# Writes told of and not yet sent, at most (a process whose relay does not run, such as a
-# migration, writes on): past it, the next round reads the documents instead.
-TOLD_MOST = 10 * BATCH
 # Documents with facts still to relay (every entry has an id), and the partial index that
 # holds them alone: the relay's query, on every wake and every poll of every replica,
 # reads those few documents, not the collection (without it MongoDB walks every order
@@ -87,7 +84,6 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._written: list[Written] = []  # told by ``notify``, not yet sent
-        self._read_next = False  # more was written than ``TOLD_MOST``
 
     async def prepare(self) -> None:
         """Create the pending-entries index on each collection (idempotent: at start)."""
@@ -97,10 +93,7 @@ class OutboxRelay:
     def notify(self, written: Written) -> None:
         """Called after a write appended entries to a document's outbox, so they go out
         without waiting for the poll."""
-        if len(self._written) < TOLD_MOST:
-            self._written.append(written)
-        else:
-            self._read_next = True
+        self._written.append(written)
         self._wake.set()
 
     async def run(self) -> None:
@@ -112,11 +105,12 @@ class OutboxRelay:
             self._wake.clear()
             written, self._written = self._written, []
             try:
-                if self._read_next or loop.time() - read_at >= self.poll_seconds:
-                    read_at, self._read_next = loop.time(), False
+                if loop.time() - read_at >= self.poll_seconds:
+                    read_at = loop.time()
                     # Everything ``written`` holds was committed before this read, so the
                     # read finds it (or another replica's relay sent it already).
-                    await self.flush()
+                    sent = await self._flush_found()
+                    self._written = [w for w in self._written if not _ids(w) <= sent]
                 else:
                     await self.send(written)
             except (PyMongoError, RedisError, OSError) as exc:
@@ -151,10 +145,8 @@ class OutboxRelay:
 
     async def flush(self) -> int:
         """Publish every pending entry of every collection, oldest document first;
-        returns how many went out. What it sent is no longer waiting to be sent."""
-        sent = await self._flush_found()
-        self._written = [w for w in self._written if not _ids(w) <= sent]
-        return len(sent)
+        returns how many went out."""
+        return len(await self._flush_found())
 
     async def _flush_found(self) -> set[str]:
         """Read every collection for pending entries and send them, oldest document

@@ -15,7 +15,6 @@ from beanie import Document, PydanticObjectId
 from pydantic import Field
 from redis.asyncio import Redis
 
-from backend.common import outbox
 from backend.common.bus import Envelope, FactBus
 from backend.common.db import open_database
 from backend.common.facts import UserUpdated
@@ -192,42 +191,6 @@ async def test_a_wake_sends_what_was_written_without_reading_and_the_poll_reads_
     assert set(ids) == sent | {left.id}
     for profile in profiles:
         assert (await reload(profile)).outbox == []  # pulled
-
-
-async def test_more_writes_than_it_keeps_in_mind_are_read_back_and_sent_once(
-    database: None,
-    bus: FactBus,
-    redis: Redis,
-    keys: RedisKeys,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(outbox, "TOLD_MOST", 5)
-    relay = ReadsRecorded([Profile, Badge], bus, poll_seconds=60.0)
-    task = asyncio.create_task(relay.run())
-    try:
-        async with asyncio.timeout(TIMEOUT_S):
-            while not relay.reads:  # noqa: ASYNC110 - the read at start
-                await asyncio.sleep(0.01)
-        profiles = [new_profile(f"Ada {i}") for i in range(8)]
-        for profile in profiles:
-            profile.outbox = [OutboxEntry.of(renamed(profile, "Ada", 0))]
-            await profile.insert()
-        for profile in profiles:  # told of all at once, before the relay runs again
-            relay.notify(Written(Profile, profile.id, 0, profile.outbox))
-        sent = {profile.outbox[0].id for profile in profiles}
-        async with asyncio.timeout(TIMEOUT_S):
-            while not sent <= {fact.id for fact in await published(redis, keys)}:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
-        await asyncio.sleep(0.1)  # a second sending would have happened by now
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    assert len(relay.reads) == 2  # at start, and once more than 5 were waiting
-    ids = Counter(fact.id for fact in await published(redis, keys))
-    assert set(ids) == sent
-    assert all(count == 1 for count in ids.values())
 
 
 async def test_what_a_wake_sends_goes_out_in_the_order_of_each_documents_versions(
