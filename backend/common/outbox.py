@@ -4,14 +4,6 @@ Aggregates keep pending facts in an ``outbox`` array written by the same single-
 operation as the change itself. ``OutboxRelay`` publishes each pending entry to its stream
 and only then pulls it from the document: a crash between the two publishes it again
 (consumers are idempotent), it never loses it.
-
-What this process wrote, the relay is told of (``notify``, after the write): it publishes
-those entries and pulls them without reading them back. Every collection is read for
-pending entries at start and at least every ``poll_seconds`` (what another process left
-behind, or a failed round). One wake used to read every collection of the service: a
-round trip per wake for MongoDB (through the partial index), and a scan of the whole
-collection for the Mongo-wire stand-in, which has no partial index (28.6 ms for 3,000
-documents, scratch measurement), on every price change and every relay round of a sale.
 """
 
 from __future__ import annotations
@@ -20,7 +12,6 @@ import asyncio
 import contextlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -58,19 +49,10 @@ class OutboxEntry(BaseModel):
         return cls(id=fact.id, stream=fact.STREAM, type=envelope.type, data=envelope.data)
 
 
-def outbox_push(*entries: OutboxEntry) -> dict[str, Any]:
-    """The ``$push`` clause that appends entries to a document's outbox in an update."""
-    return {"outbox": {"$each": [entry.model_dump() for entry in entries]}}
-
-
-@dataclass(frozen=True)
-class Written:
-    """Entries this process appended to a document's outbox, in a write at ``version``."""
-
-    document: type[Document]
-    id: Any
-    version: int
-    entries: Sequence[OutboxEntry]
+def outbox_push(*facts: Fact) -> dict[str, Any]:
+    """The ``$push`` clause that appends facts to a document's outbox in an update."""
+    entries = [OutboxEntry.of(fact).model_dump() for fact in facts]
+    return {"outbox": {"$each": entries}}
 
 
 class OutboxRelay:
@@ -83,81 +65,55 @@ class OutboxRelay:
         self.bus = bus
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
-        self._written: list[Written] = []  # told by ``notify``, not yet sent
+        self._written: set[type[Document]] = set()  # since the last flush woken by writes
 
     async def prepare(self) -> None:
         """Create the pending-entries index on each collection (idempotent: at start)."""
         for document in self.documents:
             await document.get_pymongo_collection().create_indexes([PENDING_INDEX])
 
-    def notify(self, written: Written) -> None:
-        """Called after a write appended entries to a document's outbox, so they go out
+    def notify(self, document: type[Document]) -> None:
+        """Called after a write with facts to ``document``'s collection, so they go out
         without waiting for the poll."""
-        self._written.append(written)
+        self._written.add(document)
         self._wake.set()
 
     async def run(self) -> None:
-        """Send what ``notify`` told of on each wake; read every collection for pending
-        entries at start, at least every ``poll_seconds``, and after a failed round."""
+        """Flush every collection at start and at least every ``poll_seconds``; when woken
+        by writes in between, only the collections written (a tickets process writes
+        tickets far more often than events: each wake read both, a find in vain on every
+        price change)."""
         loop = asyncio.get_running_loop()
-        read_at = -math.inf  # when every collection was last read
+        every_collection_at = -math.inf
         while True:
             self._wake.clear()
-            written, self._written = self._written, []
+            written, self._written = self._written, set()
+            documents = None
+            if loop.time() - every_collection_at < self.poll_seconds:
+                documents = self._of(written)
+            else:
+                every_collection_at = loop.time()
             try:
-                if loop.time() - read_at >= self.poll_seconds:
-                    read_at = loop.time()
-                    # Everything ``written`` holds was committed before this read, so the
-                    # read finds it (or another replica's relay sent it already).
-                    sent = await self._flush_found()
-                    self._written = [w for w in self._written if not _ids(w) <= sent]
-                else:
-                    await self.send(written)
+                await self.flush(documents)
             except (PyMongoError, RedisError, OSError) as exc:
-                read_at = -math.inf  # it is all in the documents: read them next time
+                self._written |= written  # tried again on the next wake, or the poll
                 log.warning("outbox.relay_failed", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
 
-    async def send(self, written: Sequence[Written]) -> int:
-        """Publish the entries of ``written``, then pull them from their documents; a
-        document's entries in the order of the writes' versions. Returns how many went out."""
-        by_document: dict[tuple[type[Document], Any], list[Written]] = {}
-        for each in written:
-            by_document.setdefault((each.document, each.id), []).append(each)
-        documents = list(by_document.items())
-        published = 0
-        for start in range(0, len(documents), BATCH):
-            batch = [
-                (document, doc_id, [e for w in sorted(ws, key=_version) for e in w.entries])
-                for (document, doc_id), ws in documents[start : start + BATCH]
-            ]
-            await self.bus.publish_envelopes(
-                [(e.stream, Envelope(type=e.type, data=e.data)) for *_, es in batch for e in es]
-            )
-            pulls: dict[type[Document], list[UpdateOne]] = {}
-            for document, doc_id, entries in batch:
-                pulls.setdefault(document, []).append(_pull(doc_id, entries))
-            for document, updates in pulls.items():
-                await document.get_pymongo_collection().bulk_write(updates, ordered=False)
-            published += sum(len(entries) for *_, entries in batch)
-        return published
+    def _of(self, written: set[type[Document]]) -> list[type[Document]]:
+        return [d for d in self.documents if any(issubclass(w, d) for w in written)]
 
-    async def flush(self) -> int:
-        """Publish every pending entry of every collection, oldest document first;
-        returns how many went out."""
-        return len(await self._flush_found())
-
-    async def _flush_found(self) -> set[str]:
-        """Read every collection for pending entries and send them, oldest document
-        first; the ids of the entries that went out.
+    async def flush(self, documents: Sequence[type[Document]] | None = None) -> int:
+        """Publish every pending entry of ``documents``' collections (by default all of
+        the relay's), oldest document first; returns how many went out.
 
         A batch of up to ``BATCH`` documents goes out in one Redis round trip, then its
         entries are pulled in one MongoDB write: a flash sale's hundred new orders cost
         two round trips, not two hundred. A failure between the two leaves the whole
         batch to be published again (consumers are idempotent); nothing is lost."""
-        sent: set[str] = set()
-        for document in self.documents:
+        published = 0
+        for document in self.documents if documents is None else documents:
             collection = document.get_pymongo_collection()
             while True:
                 cursor = collection.find(PENDING, {"outbox": 1}).sort("_id", 1).limit(BATCH)
@@ -174,23 +130,15 @@ class OutboxRelay:
                         for entry in entries
                     ]
                 )
-                pulls = [_pull(doc_id, entries) for doc_id, entries in pending]
+                pulls = [
+                    UpdateOne(
+                        {"_id": doc_id},
+                        {"$pull": {"outbox": {"id": {"$in": [e.id for e in entries]}}}},
+                    )
+                    for doc_id, entries in pending
+                ]
                 pulled = await collection.bulk_write(pulls, ordered=False)
-                sent.update(entry.id for _, entries in pending for entry in entries)
+                published += sum(len(entries) for _, entries in pending)
                 if len(pending) < BATCH or pulled.modified_count == 0:
-                    break  # the rest waits for the next round (never a busy loop)
-        return sent
-
-
-def _pull(doc_id: Any, entries: Sequence[OutboxEntry]) -> UpdateOne:
-    """The write that removes sent entries from their document's outbox."""
-    ids = [entry.id for entry in entries]
-    return UpdateOne({"_id": doc_id}, {"$pull": {"outbox": {"id": {"$in": ids}}}})
-
-
-def _ids(written: Written) -> set[str]:
-    return {entry.id for entry in written.entries}
-
-
-def _version(written: Written) -> int:
-    return written.version
+                    break  # the rest waits for the next wake (never a busy loop)
+        return published

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from backend.common.batches import InsertBatches
 from backend.common.clock import utcnow
 from backend.common.facts import Fact
-from backend.common.outbox import OutboxEntry, OutboxRelay, Written, outbox_push
+from backend.common.outbox import OutboxEntry, OutboxRelay, outbox_push
 
 
 class Aggregate(BaseModel):
@@ -45,9 +45,7 @@ class UnitOfWork:
         document = _document(aggregate)
         await self._inserts.insert(document)
         if facts:
-            self._relay.notify(
-                Written(type(document), document.id, aggregate.version, aggregate.outbox)
-            )
+            self._relay.notify(type(document))
         return aggregate
 
     async def commit[A: Aggregate](
@@ -66,10 +64,10 @@ class UnitOfWork:
         if "updated_at" in type(aggregate).model_fields:
             stamped["updated_at"] = utcnow()
         updated: A = type(aggregate).model_validate({**aggregate.model_dump(), **stamped})
-        entries = [OutboxEntry.of(fact) for fact in facts(updated)] if facts else []
+        new_facts = list(facts(updated)) if facts else []
         update: dict[str, Any] = {"$set": stamped}
-        if entries:
-            update["$push"] = outbox_push(*entries)
+        if new_facts:
+            update["$push"] = outbox_push(*new_facts)
         guard = {"version": aggregate.version} if expect is None else dict(expect)
         document = _document(aggregate)
         result = await document.get_pymongo_collection().update_one(
@@ -77,8 +75,8 @@ class UnitOfWork:
         )
         if result.modified_count != 1:
             return None
-        if entries:
-            self._relay.notify(Written(type(document), document.id, updated.version, entries))
+        if new_facts:
+            self._relay.notify(type(document))
         return updated
 
 
