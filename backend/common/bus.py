@@ -177,18 +177,19 @@ class Consumer:
         )
         for stream, messages in response or []:
             done = []
-            for msg_id, fields in messages:
-                if await self._process(stream, msg_id, fields, deliveries=1):
-                    done.append(msg_id)
-                handled += 1
-            await self._ack(stream, done)
+            try:
+                for msg_id, fields in messages:
+                    if await self._process(stream, msg_id, fields, deliveries=1):
+                        done.append(msg_id)
+                    handled += 1
+            finally:
+                await self._ack(stream, done)
         return handled
 
     async def _ack(self, stream: str, msg_ids: Sequence[str]) -> None:
         """One ``XACK`` for the messages of a read that are done with: a sale's hundred
-        facts cost each consumer one round trip, not a hundred. A crash, a stop or a
-        Redis failure before it leaves them pending, to be delivered again (handlers are
-        idempotent)."""
+        facts cost each consumer one round trip, not a hundred (a crash before it
+        delivers them again; handlers are idempotent)."""
         if msg_ids:
             await self.redis.xack(stream, self.group, *msg_ids)
 
@@ -206,21 +207,23 @@ class Consumer:
             next_id, messages = result[0], result[1]
             self._claim_cursor[stream] = next_id
             done = []
-            for msg_id, fields in messages:
-                if fields is None:  # trimmed away while pending
-                    done.append(msg_id)
-                    continue
-                deliveries = await self._deliveries(stream, msg_id)
-                if deliveries > self.max_deliveries:
-                    # It never came back from its handler (the consumer died or hung on
-                    # it each time): stop feeding it to consumers.
-                    await self._dead_letter(
-                        stream, msg_id, fields, "consumer died while handling it", deliveries
-                    )
-                elif await self._process(stream, msg_id, fields, deliveries=deliveries):
-                    done.append(msg_id)
-                handled += 1
-            await self._ack(stream, done)
+            try:
+                for msg_id, fields in messages:
+                    if fields is None:  # trimmed away while pending
+                        done.append(msg_id)
+                        continue
+                    deliveries = await self._deliveries(stream, msg_id)
+                    if deliveries > self.max_deliveries:
+                        # It never came back from its handler (the consumer died or hung
+                        # on it each time): stop feeding it to consumers.
+                        await self._dead_letter(
+                            stream, msg_id, fields, "consumer died while handling it", deliveries
+                        )
+                    elif await self._process(stream, msg_id, fields, deliveries=deliveries):
+                        done.append(msg_id)
+                    handled += 1
+            finally:
+                await self._ack(stream, done)
         return handled
 
     async def _deliveries(self, stream: str, msg_id: str) -> int:
