@@ -176,22 +176,10 @@ class Consumer:
             ),
         )
         for stream, messages in response or []:
-            done = []
-            try:
-                for msg_id, fields in messages:
-                    if await self._process(stream, msg_id, fields, deliveries=1):
-                        done.append(msg_id)
-                    handled += 1
-            finally:
-                await self._ack(stream, done)
+            for msg_id, fields in messages:
+                await self._process(stream, msg_id, fields, deliveries=1)
+                handled += 1
         return handled
-
-    async def _ack(self, stream: str, msg_ids: Sequence[str]) -> None:
-        """One ``XACK`` for the messages of a read that are done with: a sale's hundred
-        facts cost each consumer one round trip, not a hundred (a crash before it
-        delivers them again; handlers are idempotent)."""
-        if msg_ids:
-            await self.redis.xack(stream, self.group, *msg_ids)
 
     async def _reclaim(self) -> int:
         handled = 0
@@ -206,24 +194,20 @@ class Consumer:
             )
             next_id, messages = result[0], result[1]
             self._claim_cursor[stream] = next_id
-            done = []
-            try:
-                for msg_id, fields in messages:
-                    if fields is None:  # trimmed away while pending
-                        done.append(msg_id)
-                        continue
-                    deliveries = await self._deliveries(stream, msg_id)
-                    if deliveries > self.max_deliveries:
-                        # It never came back from its handler (the consumer died or hung
-                        # on it each time): stop feeding it to consumers.
-                        await self._dead_letter(
-                            stream, msg_id, fields, "consumer died while handling it", deliveries
-                        )
-                    elif await self._process(stream, msg_id, fields, deliveries=deliveries):
-                        done.append(msg_id)
-                    handled += 1
-            finally:
-                await self._ack(stream, done)
+            for msg_id, fields in messages:
+                if fields is None:  # trimmed away while pending
+                    await self.redis.xack(stream, self.group, msg_id)
+                    continue
+                deliveries = await self._deliveries(stream, msg_id)
+                if deliveries > self.max_deliveries:
+                    # It never came back from its handler (the consumer died or hung on
+                    # it each time): stop feeding it to consumers.
+                    await self._dead_letter(
+                        stream, msg_id, fields, "consumer died while handling it", deliveries
+                    )
+                else:
+                    await self._process(stream, msg_id, fields, deliveries=deliveries)
+                handled += 1
         return handled
 
     async def _deliveries(self, stream: str, msg_id: str) -> int:
@@ -234,46 +218,34 @@ class Consumer:
 
     async def _process(
         self, stream: str, msg_id: str, fields: Mapping[str, str], *, deliveries: int
-    ) -> bool:
-        """Handle one message; True when it is done with and is to be acked (handled, or
-        of a type this service does not consume). A failed one stays pending (or is
-        dead-lettered, which acks it)."""
+    ) -> None:
         type_name = fields.get("type", "")
         handler = self.handlers.get(type_name)
         if handler is None:  # a fact of this stream that this service does not consume
-            return True
+            await self.redis.xack(stream, self.group, msg_id)
+            return
         try:
             fact = self.types[type_name].model_validate_json(fields.get("data", ""))
         except ValidationError as exc:
             # Can never succeed, however often it is retried.
             await self._dead_letter(stream, msg_id, fields, f"invalid fact: {exc}", deliveries)
-            return False
+            return
+        bound = log.bind(group=self.group, event_type=type_name, event_id=fact.id, msg_id=msg_id)
         try:
             await handler(fact)
         except asyncio.CancelledError:
             raise
         except RetryLater as exc:
-            log.info(
-                "bus.retry_later",
-                **self._about(type_name, fact, msg_id),
-                reason=str(exc),
-                deliveries=deliveries,
-            )
+            bound.info("bus.retry_later", reason=str(exc), deliveries=deliveries)
             if deliveries >= self.max_deliveries:
                 await self._dead_letter(stream, msg_id, fields, f"retry later: {exc}", deliveries)
-            return False
-        except Exception as exc:  # any failure leaves the message un-acked
-            log.exception(
-                "bus.handler_failed", **self._about(type_name, fact, msg_id), deliveries=deliveries
-            )
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the message un-acked
+            bound.exception("bus.handler_failed", deliveries=deliveries)
             if deliveries >= self.max_deliveries:
                 await self._dead_letter(stream, msg_id, fields, repr(exc), deliveries)
-            return False
-        return True
-
-    def _about(self, type_name: str, fact: Fact, msg_id: str) -> dict[str, str]:
-        """A failure's log fields (built only when one is logged)."""
-        return {"group": self.group, "event_type": type_name, "event_id": fact.id, "msg_id": msg_id}
+            return
+        await self.redis.xack(stream, self.group, msg_id)
 
     async def _dead_letter(
         self, stream: str, msg_id: str, fields: Mapping[str, str], error: str, deliveries: int

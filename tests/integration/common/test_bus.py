@@ -165,35 +165,6 @@ async def test_published_event_is_handled_and_acked(
     assert (await redis.xpending(orders_stream, GROUP))["pending"] == 0
 
 
-async def xack_calls(redis: Redis) -> int:
-    stats = cast(dict[str, dict[str, int]], await redis.info("commandstats"))
-    return int(stats.get("cmdstat_xack", {}).get("calls", 0))
-
-
-async def test_a_read_is_acked_in_one_round_trip_and_a_failure_in_it_stays_pending(
-    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
-) -> None:
-    events = [order_created(f"order-{i}") for i in range(20)]
-    handled: list[str] = []
-
-    async def fails_on_the_eighth(event: OrderCreated) -> None:
-        if event.order_id == events[7].order_id:
-            raise ConnectionError("database briefly unavailable")
-        handled.append(event.id)
-
-    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, fails_on_the_eighth)])
-    await consumer.ensure_groups()
-    ids = [await bus.publish(event) for event in events]
-    before = await xack_calls(redis)
-
-    assert await consumer.step(block=False) == 20
-
-    assert await xack_calls(redis) == before + 1  # one XACK for the nineteen
-    assert handled == [event.id for i, event in enumerate(events) if i != 7]
-    pending = await redis.xpending_range(orders_stream, GROUP, min="-", max="+", count=50)
-    assert [entry["message_id"] for entry in pending] == [ids[7]]
-
-
 async def test_running_consumer_handles_events_published_before_and_after_it_starts(
     bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:
