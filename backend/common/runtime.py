@@ -11,10 +11,10 @@ from typing import cast
 import structlog
 from beanie import Document
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.cluster import RedisCluster
 from starlette.requests import HTTPConnection
 
 from backend.common.bus import Consumer, FactBus, Subscriptions
+from backend.common.cluster import ClusterClient
 from backend.common.db import MongoClient, open_database
 from backend.common.keys import RedisKeys
 from backend.common.locks import Locks
@@ -81,7 +81,7 @@ def open_redis(settings: Settings) -> Redis:
     through any of its nodes (``REDIS_CLUSTER=true``; keys are hash-tagged so that every
     script and transaction stays in one slot: ``backend/common/keys.py``)."""
     if settings.redis_cluster:
-        cluster = RedisCluster.from_url(
+        cluster = ClusterClient.from_url(
             settings.redis_url,
             decode_responses=True,
             max_connections=settings.redis_max_connections,
@@ -119,7 +119,7 @@ async def open_runtime(
             # sent some of them to the wrong node, and the commands that had run before
             # its reconnection were sent again (a script counted twice, seen on a real
             # 3-master cluster: ``tests/integration/common/test_batches.py``).
-            await cast(RedisCluster, redis).initialize()
+            await cast(ClusterClient, redis).initialize()
         mongo = await open_database(settings.mongo_url, settings.database_name(service), documents)
         closing.push_async_callback(mongo.close)
         keys = RedisKeys(settings.namespace)

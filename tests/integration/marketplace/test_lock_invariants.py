@@ -21,9 +21,9 @@ import httpx
 import pytest
 from bson import ObjectId
 from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
 
 from backend.common.auth import Revocations, issue_token
+from backend.common.cluster import ClusterClient
 from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
 from tests.conftest import TEST_JWT_KEY
@@ -61,7 +61,7 @@ async def redis(redis: Redis, cluster_url: str | None) -> AsyncIterator[Redis]:
     if cluster_url is None:
         yield redis
         return
-    cluster = RedisCluster.from_url(cluster_url, decode_responses=True)
+    cluster = ClusterClient.from_url(cluster_url, decode_responses=True)
     yield cast(Redis, cluster)
     await cluster.aclose()
 
