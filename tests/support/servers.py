@@ -40,7 +40,8 @@ def _server(app: ASGIApp) -> uvicorn.Server:
         app,
         log_level="warning",
         lifespan="on",
-        ws="wsproto",
+        # What the services run: uvicorn's "auto" picks websockets' sans-I/O protocol.
+        ws="websockets-sansio",
         timeout_keep_alive=30,
     )
     return uvicorn.Server(config)
