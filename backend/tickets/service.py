@@ -209,6 +209,12 @@ def _edits(data: UpdateTicketRequest, fees: FeeSchedule) -> dict[str, Any]:
     return changes
 
 
+def _editable_by(ticket: Ticket, user_id: str) -> Ticket:
+    if ticket.owner_id != user_id:
+        raise Forbidden("Only the ticket's owner can edit it")
+    return ticket
+
+
 async def update_ticket(
     *,
     ticket_id: str,
@@ -226,9 +232,7 @@ async def update_ticket(
     is compared-and-set on the version read before the lock: a ticket that changed in
     between is read again, under the lock, once (an edit costs one read, not two).
     """
-    ticket = await get_ticket(ticket_id)
-    if ticket.owner_id != user_id:
-        raise Forbidden("Only the ticket's owner can edit it")
+    ticket = _editable_by(await get_ticket(ticket_id), user_id)
     if ticket.status is TicketStatus.SOLD:
         raise Conflict("The ticket is sold and cannot be edited")
     listing_id = ticket.listing_id
@@ -242,9 +246,8 @@ async def update_ticket(
     try:
         for again in (False, True):
             if again:
-                ticket = await get_ticket(ticket_id)  # it changed since the first read
-                if ticket.owner_id != user_id:
-                    raise Forbidden("Only the ticket's owner can edit it")
+                # it changed since the first read
+                ticket = _editable_by(await get_ticket(ticket_id), user_id)
             if ticket.status is not TicketStatus.AVAILABLE:
                 raise Conflict(f"The ticket is {ticket.status.value} and cannot be edited now")
             updated = await commit(ticket, changes, uow) if changes else ticket

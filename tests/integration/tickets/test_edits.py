@@ -18,6 +18,7 @@ from backend.tickets import catalogue, service
 from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.schemas import CreateTicketRequest, EventIn, UpdateTicketRequest
 from tests.support.events import event_body, listing
+from tests.support.reads import note_reads
 from wire.values import TicketStatus
 
 pytestmark = pytest.mark.integration
@@ -63,13 +64,7 @@ async def listed(runtime: Runtime, settings: Settings) -> Ticket:
 
 def counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     reads: list[object] = []
-    read = Ticket.get
-
-    async def counted(*args: Any, **kwargs: Any) -> Ticket | None:
-        reads.append(args[0])
-        return await read(*args, **kwargs)
-
-    monkeypatch.setattr(Ticket, "get", counted)
+    note_reads(monkeypatch, Ticket, "get", reads)
     return reads
 
 

@@ -23,6 +23,7 @@ from backend.tickets.models import EventRecord, Ticket
 from backend.tickets.recounts import Recounts
 from backend.tickets.schemas import CreateTicketRequest, EventIn, EventStatusRequest
 from tests.support.events import event_body, in_days, listing
+from tests.support.reads import note_reads
 
 pytestmark = pytest.mark.integration
 
@@ -61,8 +62,7 @@ async def test_a_ticket_fact_reads_nothing_and_the_round_brings_a_ticket_behind_
     reads: list[str] = []
     for document in (Ticket, EventRecord):
         for name in ("get", "find"):
-            read = getattr(document, name)
-            monkeypatch.setattr(document, name, counted(read, f"{document.__name__}.{name}", reads))
+            note_reads(monkeypatch, document, name, reads, f"{document.__name__}.{name}")
     fact = service.ticket_event(TicketUpdated, ticket)
 
     await handlers.on_ticket_fact(fact)  # the ticket as listed: its event is marked
@@ -82,13 +82,3 @@ async def test_a_ticket_fact_reads_nothing_and_the_round_brings_a_ticket_behind_
     counted_event = await EventRecord.get_pymongo_collection().find_one({"_id": record.id})
     assert counted_event is not None
     assert counted_event["availability"]["available"] == 1
-
-
-def counted(read: Any, name: str, reads: list[str]) -> Any:
-    """``read`` (a document class's ``get`` or ``find``), noting each call by ``name``."""
-
-    def noted(*args: Any, **kwargs: Any) -> Any:
-        reads.append(name)
-        return read(*args, **kwargs)
-
-    return noted
