@@ -7,14 +7,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import cast
 
 import pymongo
 import pytest
 from beanie import Document, PydanticObjectId
+from beanie.odm.utils.dump import get_dict
 from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
 
+from backend.auth.models import User
+from backend.common.batches import encoded
 from backend.common.bus import FactBus
 from backend.common.db import open_database
 from backend.common.facts import UserUpdated
@@ -22,6 +26,20 @@ from backend.common.keys import RedisKeys
 from backend.common.outbox import OutboxEntry, OutboxRelay
 from backend.common.settings import Settings
 from backend.common.unit_of_work import Aggregate, UnitOfWork
+from backend.orders.models import Order
+from backend.payments.ledger import EntryKind, LedgerEntry, Line
+from backend.payments.models import Payment
+from backend.tickets.models import EventRecord, Ticket
+from wire.events import Availability, Venue
+from wire.values import (
+    CancelReason,
+    Event,
+    EventKind,
+    Money,
+    PriceBreakdown,
+    SplitRule,
+    TicketStatus,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -200,3 +218,138 @@ async def test_a_duplicate_among_adds_of_one_moment_is_refused_alone(
     await asyncio.sleep(0.2)
     assert published_names == {"Buyer 0", "Buyer 2"}
     assert len(await published(redis, keys, 2)) == 2
+
+
+# Every document the services insert, with every field given (and once as it is made,
+# before the database has given it an id): the fast encoding is Beanie's, value for value
+# and type for type, so that no stored document changes with it.
+def _money(amount: int) -> Money:
+    return Money(amount=amount, currency="EUR")
+
+
+def _documents() -> list[Document]:
+    starts = datetime(2027, 3, 1, 19, 30, tzinfo=UTC)
+    event = Event(name="Show", kind="concert", venue="Hall", starts_at=starts, id="e1", city="Oslo")
+    breakdown = PriceBreakdown(
+        list_price=_money(1000), buyer_fee=_money(100), seller_fee=_money(50)
+    )
+    fact = UserUpdated(user_id="u1", version=1, display_name="Ann", email="ann@example.com")
+    outbox = [OutboxEntry.of(fact)]
+    entry = LedgerEntry(
+        id="sale:o1",
+        kind=EntryKind.SALE,
+        currency="EUR",
+        stripe_id="ch_1",
+        lines=[Line(account="buyer", amount=1100), Line(account="seller", amount=-1100)],
+    )
+    given = {"id": PydanticObjectId(), "outbox": outbox, "version": 3}
+    documents: list[Document] = []
+    for ids in (given, {}):
+        documents += [
+            User(
+                email="ann@example.com",
+                display_name="Ann",
+                password_hash="h",
+                roles=["scanner"],
+                **ids,
+            ),
+            Ticket(
+                title="Row 1",
+                event=event,
+                price=_money(1100),
+                breakdown=breakdown,
+                section="A",
+                row="1",
+                seat="7",
+                seller_id="s1",
+                owner_id="s1",
+                status=TicketStatus.LOCKED,
+                locked_until=starts,
+                order_id="o1",
+                listing_id="l1",
+                split=SplitRule.ANY,
+                listing_size=2,
+                code_id="c1",
+                code_serial=2,
+                code_issued_at=starts,
+                revoked_codes=["c0"],
+                pending_transfer="x1",
+                **ids,
+            ),
+            EventRecord(
+                name="Show",
+                performers=["Band"],
+                kind=EventKind.CONCERT,
+                venue=Venue(name="Hall", city="Oslo", country="NO", time_zone="Europe/Oslo"),
+                starts_at=starts,
+                doors_at=starts,
+                ends_at=starts,
+                key="show|hall|oslo|2027-03-01",
+                availability=Availability(available=1, locked=2, sold=3, min_price=_money(900)),
+                scanners=["u1"],
+                availability_seq=4,
+                **ids,
+            ),
+            Order(
+                ticket_id="t1",
+                ticket_ids=["t1", "t2"],
+                listing_id="l1",
+                buyer_id="b1",
+                seller_id="s1",
+                price=_money(1100),
+                breakdown=breakdown,
+                expires_at=starts,
+                ticket_title="Row 1",
+                event=event,
+                cancel_reason=CancelReason.BUYER,
+                **ids,
+            ),
+            Payment(
+                order_id="o1",
+                ticket_id="t1",
+                buyer_id="b1",
+                amount=_money(1100),
+                payment_method_id="pm_card_visa",
+                payment_intent_id="pi_1",
+                client_secret="secret",
+                failure_message="declined",
+                breakdown=breakdown,
+                seller_id="s1",
+                title="Row 1",
+                event=event,
+                entries=[entry],
+                payout_due_at=starts,
+                transfer_id="tr_1",
+                paid_out_at=starts,
+                refund_requested_at=starts,
+                refund_id="re_1",
+                refunded_at=starts,
+                money_error="later",
+                **ids,
+            ),
+        ]
+    return documents
+
+
+def _typed(value: object) -> object:
+    """A value with the type of everything in it, so that equal values of other types
+    (an enum member and its string) tell apart."""
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    return (type(value), value)
+
+
+async def test_a_new_document_is_encoded_as_beanie_encodes_it(settings: Settings) -> None:
+    classes: list[type[Document]] = [User, Ticket, EventRecord, Order, Payment]
+    client = await open_database(settings.mongo_url, settings.database_name("encode"), classes)
+    try:
+        documents = _documents()
+        assert {type(d) for d in documents} == set(classes)
+        for document in documents:
+            assert document.get_settings().keep_nulls  # what ``encoded`` assumes
+            beanies = get_dict(document, to_db=True, keep_nulls=True)
+            assert _typed(encoded(document)) == _typed(beanies), type(document).__name__
+    finally:
+        await client.close()
