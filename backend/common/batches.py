@@ -188,7 +188,7 @@ def encoded(document: Document) -> dict[str, Any]:
     ``bench/hot_path.py``). Beanie's encoder walks every field in Python; it leaves out
     computed fields and an ``_id`` not yet given, and so does this. That the two agree
     for every document the services insert is tested (``test_batches.py``)."""
-    raw = document.model_dump(by_alias=True, exclude_computed_fields=True)
+    raw: dict[str, Any] = document.model_dump(by_alias=True, exclude_computed_fields=True)
     if raw.get("_id") is None:
         raw.pop("_id", None)
     return raw
