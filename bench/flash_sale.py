@@ -30,7 +30,10 @@ between minutes, so one pair of races is a noisy figure.
 Printed per system: winners, answers by status, attempts/s (N over the time from release
 to the last answer), p50/p90/p99/max latency from release, CPU seconds spent by the
 server processes and by this client during the race (the client must not be the
-bottleneck: it should spend less than the baseline's server), and ours/baseline ratios.
+bottleneck: it should spend less than the baseline's server), and ours/baseline ratios;
+then the CPU of every process the run started (the stand-ins too) during each race, and
+all of it with the client's: how many cores the race kept busy, and the ratio of the two
+totals, which the throughput ratio follows when both races fill the cores.
 Checked for ours: exactly one 201 per ticket, 409 for every other attempt, no 5xx, and in
 MongoDB exactly one order per ticket, each the one its winner was told of, none for a
 loser. Targets (information only, not asserted): throughput ≥ 60 % of the baseline and
@@ -343,6 +346,18 @@ def report(ours: Race, bare: Race, workers: int, connections: int) -> str:
         spent = sorted(r.cpu_by_process.items(), key=lambda item: -item[1])
         busy = ", ".join(f"{name} {cpu:.2f}" for name, cpu in spent if cpu >= 0.005)
         lines.append(f"CPU s during the {r.system} race, by process: {busy}")
+    # Both races keep this machine's cores busy: the throughput follows the CPU that all
+    # of a race's processes spend together, ours and the stand-ins' as well as the orders
+    # worker's.
+    totals = {r.system: sum(r.cpu_by_process.values()) + r.client_cpu_s for r in (bare, ours)}
+    lines.append(
+        "CPU s of every process and the client together: "
+        + ", ".join(
+            f"{r.system} {totals[r.system]:.2f} ({totals[r.system] / r.wall_s:.1f} cores busy)"
+            for r in (bare, ours)
+        )
+        + f"; baseline/ours {totals[bare.system] / totals[ours.system]:.2f}"
+    )
     return "\n".join(lines)
 
 
