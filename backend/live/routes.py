@@ -25,11 +25,6 @@ from wire.live import ErrorFrame, Heartbeat
 log = structlog.get_logger(__name__)
 
 
-async def _send_loop(websocket: WebSocket, client: LiveClient) -> None:
-    while True:
-        await websocket.send_text(await client.queue.get())
-
-
 async def _receive_loop(websocket: WebSocket, client: LiveClient, ping_s: float) -> None:
     while True:
         try:
@@ -66,14 +61,15 @@ async def live(websocket: WebSocket) -> None:
     )
     hub.add(client)
     tasks = [
-        asyncio.create_task(_send_loop(websocket, client)),
         asyncio.create_task(_receive_loop(websocket, client, settings.live_ping_seconds)),
         asyncio.create_task(client.dropped_event.wait()),
+        asyncio.create_task(client.broken.wait()),
     ]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         hub.discard(client)
+        client.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
