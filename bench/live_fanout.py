@@ -22,7 +22,8 @@ messages of the same shape and size are POSTed, timed from the moment the POST r
 Printed: p50/p99/max latency, messages/s (messages delivered / time from the first
 change's request to the last receipt), missing messages (C*K minus those received),
 sockets the server closed, ours/baseline ratios, and the CPU each server process spent
-from the first change to the last receipt (with the gateways' CPU per message delivered:
+from the first change to the last receipt, and this process's (``clients``: every
+measuring client runs in it; with the gateways' CPU per message delivered:
 the live service's also journals and consumes, the bare broadcaster's only sends), and
 how much of that time the triggers' own round trips took (each change waits for the last
 one's deliveries, so no message goes out during a trigger's request).
@@ -407,6 +408,7 @@ async def run_ours(
         if not await round_.until(lambda: round_.listed >= n - round_.dropped, 60):
             raise TimeoutError(f"live: {round_.listed} of {n} sockets saw ticket.listed in 60s")
         before = cpu_by_name(servers.pids())
+        client_before = time.process_time()  # this process: every measuring client
         started = time.perf_counter()
         for change in range(k):
             amount = base_price + 1 + change
@@ -421,7 +423,9 @@ async def run_ours(
             await round_.wait_delivered(change)
             if opts.pause:
                 await asyncio.sleep(opts.pause)
-        return round_.result(started, cpu_since(before, servers.pids())), ticket
+        spent = cpu_since(before, servers.pids())
+        spent["clients"] = time.process_time() - client_before
+        return round_.result(started, spent), ticket
     finally:
         await round_.close()
 
@@ -462,6 +466,7 @@ async def run_baseline(
         await round_.open([ws_url(url, "/ws")], SUBSCRIBE_FRAME)
         base_price = int(ticket["price"]["amount"]) + 1000
         before = cpu_by_name(servers.pids())
+        client_before = time.process_time()  # this process: every measuring client
         started = time.perf_counter()
         for change in range(k):
             amount = base_price + change
@@ -476,7 +481,9 @@ async def run_baseline(
             await round_.wait_delivered(change)
             if opts.pause:
                 await asyncio.sleep(opts.pause)
-        return round_.result(started, cpu_since(before, servers.pids()))
+        spent = cpu_since(before, servers.pids())
+        spent["clients"] = time.process_time() - client_before
+        return round_.result(started, spent)
     finally:
         await round_.close()
 
