@@ -183,11 +183,11 @@ type _Insert = tuple[Document, dict[str, Any]]  # the document, as Beanie encode
 def encoded(document: Document) -> dict[str, Any]:
     """A new document as Beanie's ``get_dict(document, to_db=True)`` encodes it (keeping
     nulls, as every document here does), by pydantic's own serializer: the same dict, in
-    a fourteenth of the time (5.5 against 74 to 82 µs for an order; a third of a won
-    race's CPU in the orders worker went to Beanie's encoder, py-spy of
-    ``bench/hot_path.py``). Beanie's encoder walks every field in Python; it leaves out
-    computed fields and an ``_id`` not yet given, and so does this. That the two agree
-    for every document the services insert is tested (``test_batches.py``)."""
+    a fourteenth of the time (5.5 against 74 to 82 µs for an order; a quarter of a won
+    race's CPU went to Beanie's encoder, py-spy of ``bench/hot_path.py``). Beanie's
+    encoder walks every field in Python; it leaves out computed fields and an ``_id`` not
+    yet given, and so does this. That the two agree for every document the services
+    insert is tested (``tests/integration/common/test_unit_of_work.py``)."""
     raw: dict[str, Any] = document.model_dump(by_alias=True, exclude_computed_fields=True)
     if raw.get("_id") is None:
         raw.pop("_id", None)
