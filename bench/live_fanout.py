@@ -217,6 +217,9 @@ class Round:
         self.index: dict[int, int] = {}  # price amount -> change number
         self.sent_at: list[float] = [math.nan] * changes  # when each trigger returned
         self.trigger_s = 0.0  # the triggers' round trips, in all
+        self.started = 0.0  # when the first change was asked for (``begin``)
+        self._cpu_before: dict[str, float] = {}
+        self._clients_before = 0.0
         self.arrivals: list[list[float]] = [[] for _ in range(changes)]
         self.seen = [bytearray(changes) for _ in range(clients)]
         self.duplicates = 0
@@ -364,7 +367,22 @@ class Round:
             f"{len(arrivals)}/{self.n} received, last after {last} ms{note}"
         )
 
-    def result(self, started: float, cpu_s: dict[str, float]) -> Result:
+    def begin(self, pids: dict[str, list[int]]) -> None:
+        """The changes start: time them, and count every process's CPU from now on, this
+        one's as ``clients`` (every measuring client runs in it)."""
+        self._cpu_before = cpu_by_name(pids)
+        self._clients_before = time.process_time()
+        self.started = time.perf_counter()
+
+    def triggered(self, change: int, asked: float) -> None:
+        """The trigger of ``change``, asked for at ``asked``, has returned."""
+        self.sent_at[change] = time.perf_counter()
+        self.trigger_s += self.sent_at[change] - asked
+
+    def result(self, pids: dict[str, list[int]]) -> Result:
+        cpu_s = cpu_since(self._cpu_before, pids)
+        cpu_s["clients"] = time.process_time() - self._clients_before
+        started = self.started
         if self.drop_reasons:
             reasons = ", ".join(f"{n} x close {r!r}" for r, n in self.drop_reasons.items())
             log(f"  {self.system:<8} C={self.n:<5} sockets closed by the server: {reasons}")
@@ -407,9 +425,7 @@ async def run_ours(
         ticket = expect(await seller.sell(ticket_body(base_price)), 201, "list a ticket")
         if not await round_.until(lambda: round_.listed >= n - round_.dropped, 60):
             raise TimeoutError(f"live: {round_.listed} of {n} sockets saw ticket.listed in 60s")
-        before = cpu_by_name(servers.pids())
-        client_before = time.process_time()  # this process: every measuring client
-        started = time.perf_counter()
+        round_.begin(servers.pids())
         for change in range(k):
             amount = base_price + 1 + change
             round_.index[amount] = change
@@ -417,15 +433,12 @@ async def run_ours(
             response = await seller.edit(
                 ticket["id"], {"price": {"amount": amount, "currency": "usd"}}
             )
-            round_.sent_at[change] = time.perf_counter()
-            round_.trigger_s += round_.sent_at[change] - asked
+            round_.triggered(change, asked)
             ticket = expect(response, 200, f"price change {change + 1}")
             await round_.wait_delivered(change)
             if opts.pause:
                 await asyncio.sleep(opts.pause)
-        spent = cpu_since(before, servers.pids())
-        spent["clients"] = time.process_time() - client_before
-        return round_.result(started, spent), ticket
+        return round_.result(servers.pids()), ticket
     finally:
         await round_.close()
 
@@ -465,25 +478,20 @@ async def run_baseline(
     try:
         await round_.open([ws_url(url, "/ws")], SUBSCRIBE_FRAME)
         base_price = int(ticket["price"]["amount"]) + 1000
-        before = cpu_by_name(servers.pids())
-        client_before = time.process_time()  # this process: every measuring client
-        started = time.perf_counter()
+        round_.begin(servers.pids())
         for change in range(k):
             amount = base_price + change
             round_.index[amount] = change
             frame = baseline_frame(ticket, change + 1, amount)
             asked = time.perf_counter()
             response = await http.post(url + "/broadcast", content=frame)
-            round_.sent_at[change] = time.perf_counter()
-            round_.trigger_s += round_.sent_at[change] - asked
+            round_.triggered(change, asked)
             if response.status_code != 202:
                 raise RuntimeError(f"baseline POST: {response.status_code} {response.text[:200]}")
             await round_.wait_delivered(change)
             if opts.pause:
                 await asyncio.sleep(opts.pause)
-        spent = cpu_since(before, servers.pids())
-        spent["clients"] = time.process_time() - client_before
-        return round_.result(started, spent)
+        return round_.result(servers.pids())
     finally:
         await round_.close()
 

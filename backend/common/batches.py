@@ -177,7 +177,7 @@ class PipelineBatches(_RedisBatches[Queue]):
         return answers
 
 
-type _Insert = tuple[Document, dict[str, Any]]  # the document, as Beanie encodes it
+type _Insert = tuple[Document, dict[str, Any]]  # the document, and what ``encoded`` made of it
 
 
 def encoded(document: Document) -> dict[str, Any]:
