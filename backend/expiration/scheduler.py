@@ -98,8 +98,12 @@ class ExpirationScheduler:
         )
         envelope = Envelope.of(fact)
         member = json.dumps({"orderId": order_id, "type": envelope.type, "data": envelope.data})
-        added = await self._schedule(keys=self._keys[:3], args=[order_id, _ms(deadline), member])
-        self._wake.set()
+        deadline_ms = _ms(deadline)
+        added = await self._schedule(keys=self._keys[:3], args=[order_id, deadline_ms, member])
+        if deadline_ms <= time.time() * 1000:
+            # Already due: fired now, not at the next tick. A later one is fired by the
+            # tick after it (waking for every new order cost a firing round trip each).
+            self._wake.set()
         return bool(added)
 
     async def unschedule(self, order_id: str) -> bool:

@@ -165,6 +165,55 @@ async def test_published_event_is_handled_and_acked(
     assert (await redis.xpending(orders_stream, GROUP))["pending"] == 0
 
 
+async def test_a_rounds_handled_messages_are_acked_together_when_it_ends(
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
+) -> None:
+    pending_while_handling: list[int] = []
+
+    async def on_order_created(_: OrderCreated) -> None:
+        pending_while_handling.append(int((await redis.xpending(orders_stream, GROUP))["pending"]))
+
+    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, on_order_created)])
+    await consumer.ensure_groups()
+    for number in range(5):
+        await bus.publish(order_created(f"order-{number}"))
+
+    assert await consumer.step(block=False) == 5
+
+    # Read together, none acked before the last handler returned (one XACK for them all).
+    assert pending_while_handling == [5, 5, 5, 5, 5]
+    assert (await redis.xpending(orders_stream, GROUP))["pending"] == 0
+
+
+async def test_a_round_cut_short_acks_what_it_handled_and_only_that(
+    bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
+) -> None:
+    handling_second, never = asyncio.Event(), asyncio.Event()
+    handled: list[str] = []
+
+    async def on_order_created(event: OrderCreated) -> None:
+        if event.order_id == "order-2":
+            handling_second.set()
+            await never.wait()  # stopped while handling it (a shutdown)
+        handled.append(event.order_id)
+
+    consumer = make_consumer(redis, keys, [subscribe(OrderCreated, on_order_created)])
+    await consumer.ensure_groups()
+    await bus.publish(order_created("order-1"))
+    second = await bus.publish(order_created("order-2"))
+    stepping = asyncio.create_task(consumer.step(block=False))
+    async with asyncio.timeout(TIMEOUT_S):
+        await handling_second.wait()
+
+    stepping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stepping
+
+    assert handled == ["order-1"]
+    still_pending = await redis.xpending_range(orders_stream, GROUP, min="-", max="+", count=10)
+    assert [entry["message_id"] for entry in still_pending] == [second]
+
+
 async def test_running_consumer_handles_events_published_before_and_after_it_starts(
     bus: FactBus, redis: Redis, keys: RedisKeys, orders_stream: str
 ) -> None:

@@ -247,6 +247,27 @@ async def test_run_fires_a_deadline_soon_after_it_passes(
     assert [e.order_id for e in await fired(redis, keys)] == ["o1"]
 
 
+async def test_run_fires_a_deadline_already_past_without_waiting_for_its_tick(
+    redis: Redis, keys: RedisKeys
+) -> None:
+    scheduler = ExpirationScheduler(redis, keys, tick_s=TIMEOUT_S * 2)  # no tick in time
+    worker = asyncio.create_task(scheduler.run())
+    try:
+        await asyncio.sleep(0.05)  # the first round has run; the next tick is far off
+        deadline = datetime.now(UTC) - timedelta(milliseconds=1)
+        await scheduler.schedule(order_id="o1", ticket_id="t1", deadline=deadline)
+
+        async with asyncio.timeout(TIMEOUT_S):
+            while not await fired(redis, keys):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    finally:
+        worker.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await worker
+
+    assert [e.order_id for e in await fired(redis, keys)] == ["o1"]
+
+
 async def test_fired_event_is_delivered_to_a_consumer_group(
     scheduler: ExpirationScheduler, redis: Redis, keys: RedisKeys
 ) -> None:
