@@ -1,6 +1,7 @@
 """The one way a service changes what it owns: the change, compared-and-set, and its
 domain facts appended to the document's outbox in the same single-document write; then
-the outbox relay is woken so the facts go out at once (its poll is only the safety net).
+the outbox relay is handed the document's outbox as the write left it, and sends it at
+once (its poll is only the safety net).
 
 Nothing else writes an aggregate or wakes the relay: routes and handlers call use cases,
 use cases call ``UnitOfWork``.
@@ -13,6 +14,7 @@ from typing import Any
 
 from beanie import Document
 from pydantic import BaseModel, Field
+from pymongo import ReturnDocument
 
 from backend.common.batches import InsertBatches
 from backend.common.clock import utcnow
@@ -45,7 +47,7 @@ class UnitOfWork:
         document = _document(aggregate)
         await self._inserts.insert(document)
         if facts:
-            self._relay.notify(type(document))
+            self._relay.notify(type(document), document.id, aggregate.outbox)
         return aggregate
 
     async def commit[A: Aggregate](
@@ -70,13 +72,17 @@ class UnitOfWork:
             update["$push"] = outbox_push(*new_facts)
         guard = {"version": aggregate.version} if expect is None else dict(expect)
         document = _document(aggregate)
-        result = await document.get_pymongo_collection().update_one(
-            {"_id": document.id, **guard}, update
+        stored = await document.get_pymongo_collection().find_one_and_update(
+            {"_id": document.id, **guard},
+            update,
+            projection={"outbox": 1},  # the whole outbox, older entries of others included
+            return_document=ReturnDocument.AFTER,
         )
-        if result.modified_count != 1:
+        if stored is None:
             return None
         if new_facts:
-            self._relay.notify(type(document))
+            outbox = [OutboxEntry.model_validate(raw) for raw in stored.get("outbox", [])]
+            self._relay.notify(type(document), document.id, outbox)
         return updated
 
 

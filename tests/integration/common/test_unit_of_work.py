@@ -1,6 +1,6 @@
 """The unit of work against the Mongo-wire server and redis-server: a change is applied
 only over the state it was computed from, its facts go into the same write, and the relay
-is woken so they go out without waiting for its poll."""
+is handed the document's outbox so they go out without waiting for its poll."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from backend.common.bus import FactBus
 from backend.common.db import open_database
 from backend.common.facts import UserUpdated
 from backend.common.keys import RedisKeys
-from backend.common.outbox import OutboxEntry, OutboxRelay
+from backend.common.outbox import OutboxEntry, OutboxRelay, outbox_push
 from backend.common.settings import Settings
 from backend.common.unit_of_work import Aggregate, UnitOfWork
 from backend.orders.models import Order
@@ -131,6 +131,30 @@ async def test_commit_sets_changes_bumps_the_version_and_builds_facts_from_the_n
     )
     [fact] = await published(redis, keys, 1)
     assert (fact.display_name, fact.version) == ("Ada L.", 1)
+
+
+async def test_commit_hands_over_the_whole_outbox_so_an_older_pending_fact_goes_first(
+    uow: UnitOfWork, redis: Redis, keys: RedisKeys
+) -> None:
+    account = await uow.add(Account(id=PydanticObjectId(), display_name="Ada"))
+    # Another process's commit, whose relay has not sent its fact yet.
+    older = UserUpdated(
+        user_id=str(account.id), email="ada@example.com", display_name="Ada L.", version=1
+    )
+    await Account.get_pymongo_collection().update_one(
+        {"_id": account.id},
+        {"$set": {"display_name": "Ada L.", "version": 1}, "$push": outbox_push(older)},
+    )
+
+    updated = await uow.commit(await stored(account), {"display_name": "Ada Lovelace"}, renamed)
+
+    assert updated is not None
+    # Sent at once by this process's relay (its poll is an hour away), in their order.
+    facts = await published(redis, keys, 2)
+    assert [(fact.display_name, fact.version) for fact in facts] == [
+        ("Ada L.", 1),
+        ("Ada Lovelace", 2),
+    ]
 
 
 async def test_commit_over_a_stale_read_writes_nothing(uow: UnitOfWork) -> None:
