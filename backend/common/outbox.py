@@ -27,6 +27,7 @@ import structlog
 from beanie import Document
 from pydantic import BaseModel
 from pymongo import IndexModel, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
@@ -142,7 +143,7 @@ class OutboxRelay:
         return published
 
     async def _relay(
-        self, collection: Any, pending: Sequence[tuple[Any, list[OutboxEntry]]]
+        self, collection: AsyncCollection[Any], pending: Sequence[tuple[Any, list[OutboxEntry]]]
     ) -> tuple[int, int]:
         """A batch of up to ``BATCH`` documents' entries goes out in one Redis round trip,
         then they are pulled in one MongoDB write: a flash sale's hundred new orders cost
