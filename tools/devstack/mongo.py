@@ -86,9 +86,8 @@ def keyed_id_lists() -> bool:
     @functools.wraps(candidates)
     def keyed(self: Any, coll: Any, query_plan: Any, **options: Any) -> list[tuple[Any, Any]]:
         ids = listed_ids(query_plan)
-        if ids is None or options.get("collation") is not None:
-            return candidates(self, coll, query_plan, **options)
-        if not isinstance(coll, MemoryCollection):
+        keyed_here = isinstance(coll, MemoryCollection) and options.get("collation") is None
+        if ids is None or not keyed_here:
             return candidates(self, coll, query_plan, **options)
         keys = {self._storage_key(value) for value in ids}
         return [(key, coll[key]) for key in coll.ordered_keys(keys)]

@@ -199,12 +199,12 @@ async def test_a_documents_facts_go_out_in_order_whichever_writer_sends_them(
     await profile.insert()
     v1, v2 = renamed(profile, "Ada L.", 1), renamed(profile, "Ada Lovelace", 2)
     await Profile.find_one(Profile.id == profile.id).update({"$push": outbox_push(v1)})
-    first.notify(Profile, profile.id, (await reload(profile)).outbox)
+    first_left = {Profile: {profile.id: (await reload(profile)).outbox}}  # what it hands over
     await Profile.find_one(Profile.id == profile.id).update({"$push": outbox_push(v2)})
-    second.notify(Profile, profile.id, (await reload(profile)).outbox)
+    second_left = {Profile: {profile.id: (await reload(profile)).outbox}}
 
-    assert await second.send(second._written) == 2
-    assert await first.send(first._written) == 1
+    assert await second.send(second_left) == 2
+    assert await first.send(first_left) == 1
 
     assert [fact.version for fact in await published(redis, keys)] == [1, 2, 1]
     assert (await reload(profile)).outbox == []
