@@ -15,9 +15,10 @@ For each client count C: C WebSocket clients subscribe to ``tickets`` on the liv
 a seller lists a ticket and changes its price K times through the REST API, one change
 after the previous one reached every client. Each client's receipt of the matching
 ``ticket.price_changed`` (matched by its list price) is timed from the moment the PATCH
-returned. Then the same C clients' worth of sockets connect to the baseline and K
-messages of the same shape and size are POSTed, timed from the moment the POST returned
-(the baseline sends after its response, as our fan-out happens after the REST call).
+returned. Then the same C clients' worth of sockets connect to the baseline and the K
+frames our gateway sent are POSTed, byte for byte as the first client received them (both
+servers compress and send the same text), timed from the moment the POST returned (the
+baseline sends after its response, as our fan-out happens after the REST call).
 
 Printed: p50/p99/max latency, messages/s (messages delivered / time from the first
 change's request to the last receipt), missing messages (C*K minus those received),
@@ -221,6 +222,7 @@ class Round:
         self._cpu_before: dict[str, float] = {}
         self._clients_before = 0.0
         self.arrivals: list[list[float]] = [[] for _ in range(changes)]
+        self.texts: dict[int, str] = {}  # each change's frame as the first socket got it
         self.seen = [bytearray(changes) for _ in range(clients)]
         self.duplicates = 0
         self.unexpected = 0
@@ -265,6 +267,8 @@ class Round:
             return
         seen[change] = 1
         self.arrivals[change].append(now)
+        if slot == 0:
+            self.texts[change] = text
         self._check()
 
     def _check(self) -> None:
@@ -416,8 +420,9 @@ def ws_url(base: str, path: str) -> str:
 
 async def run_ours(
     servers: Servers, seller: ApiClient, n: int, k: int, base_price: int, opts: Options
-) -> tuple[Result, dict[str, Any]]:
-    """C sockets on the live service; K price changes through ``PATCH /api/tickets/{id}``."""
+) -> tuple[Result, dict[str, Any], dict[int, str]]:
+    """C sockets on the live service; K price changes through ``PATCH /api/tickets/{id}``.
+    Also the ticket as the last change left it, and each change's frame as it arrived."""
     round_ = Round("live", n, k, opts)
     try:
         gateways = [u for name, u in sorted(servers.urls.items()) if name.startswith("live")]
@@ -438,7 +443,7 @@ async def run_ours(
             await round_.wait_delivered(change)
             if opts.pause:
                 await asyncio.sleep(opts.pause)
-        return round_.result(servers.pids()), ticket
+        return round_.result(servers.pids()), ticket, round_.texts
     finally:
         await round_.close()
 
@@ -450,8 +455,9 @@ def listed_amount(frame: dict[str, Any]) -> int:
 
 
 def baseline_frame(ticket: dict[str, Any], cursor: int, amount: int) -> str:
-    """A frame of the same shape (and size) as the live gateway's ``ticket.price_changed``
-    (``amount``: the list price; the fees kept as the ticket has them)."""
+    """A frame of the shape of the live gateway's ``ticket.price_changed`` (``amount``:
+    the list price; the fees kept as the ticket has them), for a change none of ours
+    arrived for. It lacks the event's availability, which the journal adds to ours."""
     previous, breakdown = ticket["price"], ticket["breakdown"]
     price = {"amount": amount, "currency": previous["currency"]}
     listed = breakdown | {"listPrice": price}
@@ -471,8 +477,17 @@ def baseline_frame(ticket: dict[str, Any], cursor: int, amount: int) -> str:
 
 
 async def run_baseline(
-    servers: Servers, http: httpx.AsyncClient, n: int, k: int, ticket: dict[str, Any], opts: Options
+    servers: Servers,
+    http: httpx.AsyncClient,
+    n: int,
+    k: int,
+    ticket: dict[str, Any],
+    opts: Options,
+    ours: dict[int, str],
 ) -> Result:
+    """The same C sockets' worth on the bare broadcaster, which sends change i as the
+    frame our gateway sent for it (``ours``), byte for byte: both compress and send the
+    same text. A change none of ours arrived for is sent as ``baseline_frame`` builds it."""
     round_ = Round("baseline", n, k, opts)
     url = servers.urls["baseline"]
     try:
@@ -480,9 +495,8 @@ async def run_baseline(
         base_price = int(ticket["price"]["amount"]) + 1000
         round_.begin(servers.pids())
         for change in range(k):
-            amount = base_price + change
-            round_.index[amount] = change
-            frame = baseline_frame(ticket, change + 1, amount)
+            frame = ours.get(change) or baseline_frame(ticket, change + 1, base_price + change)
+            round_.index[listed_amount(json.loads(frame))] = change
             asked = time.perf_counter()
             response = await http.post(url + "/broadcast", content=frame)
             round_.triggered(change, asked)
@@ -507,12 +521,13 @@ async def benchmark(
         expect(await seller.sign_up(email, password), 201, "sign up the seller")
         for index, n in enumerate(counts):
             log(f"-- {n} clients: live service")
-            ours, ticket = await run_ours(servers, seller, n, k, 10_000 + index * 1_000, opts)
+            base_price = 10_000 + index * 1_000
+            ours, ticket, frames = await run_ours(servers, seller, n, k, base_price, opts)
             results.append(ours)
             servers.check_alive()
             await asyncio.sleep(1.0)  # let the server settle after the closes
             log(f"-- {n} clients: baseline")
-            results.append(await run_baseline(servers, poster, n, k, ticket, opts))
+            results.append(await run_baseline(servers, poster, n, k, ticket, opts, frames))
             servers.check_alive()
             await asyncio.sleep(1.0)
 
