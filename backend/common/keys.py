@@ -123,6 +123,11 @@ class RedisKeys:
         """An event's tickets for sale or held, scored by price (its page's snapshot)."""
         return self._key("{live}", "event-listings", event_id or "-")
 
+    def live_names(self) -> str:
+        """User id -> their display name and its version, as the user facts told them
+        (the seller's name of every ticket message)."""
+        return self._key("{live}", "names")
+
     def live_orders(self, user_id: str) -> str:
         """Current state of a user's orders (their ``me`` snapshot)."""
         return self._key("{live}", "orders", user_id)

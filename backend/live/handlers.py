@@ -17,7 +17,7 @@ from backend.common.facts import (
     UserCreated,
     UserUpdated,
 )
-from backend.common.user_replica import display_names, on_user_fact
+from backend.common.user_replica import UserReplica, on_user_fact
 from backend.live.connection import session_ended_message
 from backend.live.journal import Journal
 from backend.live.messages import (
@@ -37,16 +37,31 @@ class LiveHandlers:
 
     async def on_ticket_fact(self, fact: TicketCreated) -> None:
         """Versions in order: the message type depends on the version before."""
-        previous = await self.journal.ticket(fact.ticket_id)
+        previous, name = await self.journal.ticket_and_name(fact.ticket_id, fact.seller_id)
         known = -1 if previous is None else int(previous["version"])
         if fact.version <= known:
             return  # a duplicate
         if isinstance(fact, TicketUpdated) and fact.version != known + 1:
             raise RetryLater(f"ticket {fact.ticket_id} v{fact.version} before v{known + 1}")
-        names = await display_names([fact.seller_id])
-        message = ticket_message(previous, fact, names.get(fact.seller_id))
+        if name is None:
+            name = await self._replica_name(fact.seller_id)
+        message = ticket_message(previous, fact, name)
         if message is not None:
             await self.journal.append(message)
+
+    async def on_user_fact(self, fact: UserCreated | UserUpdated) -> None:
+        """The replica, then the journal's copy of the name that ticket messages read."""
+        await on_user_fact(fact)
+        await self.journal.remember_name(fact.user_id, fact.version, fact.display_name)
+
+    async def _replica_name(self, user_id: str) -> str | None:
+        """A name the journal does not hold (a user it heard of before it kept names, or
+        a Redis that lost them): read from the replica, and kept from then on."""
+        user = await UserReplica.get(user_id)
+        if user is None:
+            return None
+        await self.journal.remember_name(user.id, user.version, user.display_name)
+        return user.display_name
 
     async def on_order_created(self, fact: OrderCreated) -> None:
         await self.journal.append(order_created_message(fact))
@@ -92,8 +107,8 @@ class LiveHandlers:
     def subscriptions(self) -> Subscriptions:
         """Every subscription of the live gateway."""
         return [
-            subscribe(UserCreated, on_user_fact),
-            subscribe(UserUpdated, on_user_fact),
+            subscribe(UserCreated, self.on_user_fact),
+            subscribe(UserUpdated, self.on_user_fact),
             subscribe(SessionsEnded, self.on_sessions_ended),
             subscribe(TicketCreated, self.on_ticket_fact),
             subscribe(TicketUpdated, self.on_ticket_fact),

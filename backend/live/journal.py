@@ -120,6 +120,19 @@ return {redis.call('GET', KEYS[1]) or '0', views,
 """
 )
 
+# KEYS: names hash. ARGV: user id, version, name. Kept only when newer than what is known.
+_REMEMBER_NAME = """
+local known = redis.call('HGET', KEYS[1], ARGV[1])
+if known and cjson.decode(known)['version'] >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({version = tonumber(ARGV[2]), name = ARGV[3]}))
+return 1
+"""
+
+# KEYS: tickets hash, names hash. ARGV: ticket id, user id.
+_TICKET_AND_NAME = """
+return {redis.call('HGET', KEYS[1], ARGV[1]) or '', redis.call('HGET', KEYS[2], ARGV[2]) or ''}
+"""
+
 _SNAPSHOT_TICKETS = """
 return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}
 """
@@ -176,6 +189,8 @@ class Journal:
         self._snapshot_tickets = redis.register_script(_SNAPSHOT_TICKETS)
         self._snapshot_one = redis.register_script(_SNAPSHOT_ONE)
         self._snapshot_event = redis.register_script(_SNAPSHOT_EVENT)
+        self._remember_name = redis.register_script(_REMEMBER_NAME)
+        self._ticket_and_name = redis.register_script(_TICKET_AND_NAME)
 
     async def append(self, message: LiveMessage) -> int:
         """Journal and publish; 0 when the ticket state is not newer (a duplicate)."""
@@ -211,9 +226,24 @@ class Journal:
     async def cursor(self) -> int:
         return int(await self.redis.get(self.keys.live_cursor()) or 0)
 
-    async def ticket(self, ticket_id: str) -> dict[str, Any] | None:
-        raw = await self.redis.hget(self.keys.live_tickets(), ticket_id)  # type: ignore[misc]  # redis-py 7 stubs: sync|async union
-        return None if raw is None else dict(json.loads(raw))
+    async def ticket_and_name(
+        self, ticket_id: str, user_id: str
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """The ticket's journaled state and the user's display name (None: unknown to
+        the journal), in one round trip."""
+        raw_ticket, raw_name = await self._ticket_and_name(
+            keys=[self.keys.live_tickets(), self.keys.live_names()], args=[ticket_id, user_id]
+        )
+        ticket = dict(json.loads(raw_ticket)) if raw_ticket else None
+        return ticket, (str(json.loads(raw_name)["name"]) if raw_name else None)
+
+    async def remember_name(self, user_id: str, version: int, name: str) -> bool:
+        """Keep the user's display name at ``version``; False when a version as new is
+        already known."""
+        kept = await self._remember_name(
+            keys=[self.keys.live_names()], args=[user_id, version, name]
+        )
+        return bool(kept)
 
     async def order(self, user_id: str, order_id: str) -> dict[str, Any] | None:
         raw = await self.redis.hget(self.keys.live_orders(user_id), order_id)  # type: ignore[misc]  # redis-py 7 stubs: sync|async union
