@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection, connect
 
-from backend.common.facts import TicketCreated
+from backend.common.facts import TicketCreated, TicketUpdated
 from backend.common.keys import RedisKeys
 from backend.common.settings import Settings
 from backend.live.app import create_app
@@ -85,13 +85,14 @@ def filler(index: int, *, padding: int = 0, ticket_id: str = FILLER_TICKET) -> L
     return LiveMessage(body=body, ticket_id=ticket_id)
 
 
-def listing(title: str, *, seller_id: str | None = None) -> LiveMessage:
-    """The ``ticket.listed`` message of a brand-new ticket, as the gateway's handler builds
-    it (so the market snapshot includes it once journaled)."""
-    seller = seller_id or str(ObjectId())
-    event = TicketCreated(
-        version=0,
-        ticket_id=str(ObjectId()),
+def ticket_fact(
+    ticket_id: str, seller_id: str, *, version: int = 0, amount: int = 5_000, title: str = "Row 5"
+) -> TicketCreated:
+    """A ticket of the seller's, for sale, at ``version`` (0: its creation)."""
+    kind = TicketCreated if version == 0 else TicketUpdated
+    return kind(
+        version=version,
+        ticket_id=ticket_id,
         title=title,
         event=Event(
             name="The Band",
@@ -99,12 +100,18 @@ def listing(title: str, *, seller_id: str | None = None) -> LiveMessage:
             venue="Arena",
             starts_at=datetime.now(UTC) + timedelta(days=30),
         ),
-        price=Money(amount=5_000, currency="usd"),
-        seller_id=seller,
-        owner_id=seller,
+        price=Money(amount=amount, currency="usd"),
+        seller_id=seller_id,
+        owner_id=seller_id,
         status=TicketStatus.AVAILABLE,
     )
-    message = ticket_message(None, event, None)
+
+
+def listing(title: str, *, seller_id: str | None = None) -> LiveMessage:
+    """The ``ticket.listed`` message of a brand-new ticket, as the gateway's handler builds
+    it (so the market snapshot includes it once journaled)."""
+    fact = ticket_fact(str(ObjectId()), seller_id or str(ObjectId()), title=title)
+    message = ticket_message(None, fact, None)
     assert message is not None
     return message
 

@@ -15,20 +15,13 @@ from redis.asyncio import Redis
 
 from backend.common.bus import RetryLater
 from backend.common.db import open_database
-from backend.common.facts import (
-    OrderCancelled,
-    OrderCreated,
-    TicketCreated,
-    TicketUpdated,
-    UserCreated,
-    UserUpdated,
-)
+from backend.common.facts import OrderCancelled, OrderCreated, UserCreated, UserUpdated
 from backend.common.settings import Settings
 from backend.common.user_replica import UserReplica, on_user_fact
 from backend.live.handlers import LiveHandlers
 from backend.live.journal import Journal
-from tests.support.live_fixtures import journal_of
-from wire.values import CancelReason, Event, EventKind, Money, TicketStatus
+from tests.support.live_fixtures import journal_of, ticket_fact
+from wire.values import CancelReason, Money
 
 pytestmark = pytest.mark.integration
 
@@ -46,25 +39,6 @@ def user_fact(user_id: str, version: int, name: str) -> UserCreated:
     return kind(version=version, user_id=user_id, email=f"{user_id}@example.com", display_name=name)
 
 
-def ticket_fact(ticket_id: str, seller_id: str, version: int, amount: int) -> TicketCreated:
-    kind = TicketCreated if version == 0 else TicketUpdated
-    return kind(
-        version=version,
-        ticket_id=ticket_id,
-        title="Row 5",
-        event=Event(
-            name="The Band",
-            kind=EventKind.CONCERT,
-            venue="Arena",
-            starts_at=datetime.now(UTC) + timedelta(days=30),
-        ),
-        price=Money(amount=amount, currency="usd"),
-        seller_id=seller_id,
-        owner_id=seller_id,
-        status=TicketStatus.AVAILABLE,
-    )
-
-
 async def last_seller_name(journal: Journal) -> object:
     journaled = await journal.since(0)
     assert journaled
@@ -79,12 +53,12 @@ async def test_a_ticket_message_names_its_seller_as_the_newest_user_fact_told(
     seller, ticket_id = str(ObjectId()), str(ObjectId())
 
     await handlers.on_user_fact(user_fact(seller, 0, "Sam"))
-    await handlers.on_ticket_fact(ticket_fact(ticket_id, seller, 0, 5_000))
+    await handlers.on_ticket_fact(ticket_fact(ticket_id, seller))
     assert await last_seller_name(journal) == "Sam"
 
     await handlers.on_user_fact(user_fact(seller, 2, "Samantha"))
     await handlers.on_user_fact(user_fact(seller, 1, "Sammy"))  # older, delivered late
-    await handlers.on_ticket_fact(ticket_fact(ticket_id, seller, 1, 4_500))
+    await handlers.on_ticket_fact(ticket_fact(ticket_id, seller, version=1, amount=4_500))
     assert await last_seller_name(journal) == "Samantha"
     assert (await journal.ticket_and_name(ticket_id, seller))[1] == "Samantha"
     assert (await UserReplica.get(seller)) is not None
@@ -101,7 +75,7 @@ async def test_a_seller_only_the_replica_knows_is_named_and_the_journal_keeps_th
     await on_user_fact(user_fact(seller, 3, "Old Hand"))  # the replica alone
     assert (await journal.ticket_and_name(ticket_id, seller))[1] is None
 
-    await handlers.on_ticket_fact(ticket_fact(ticket_id, seller, 0, 5_000))
+    await handlers.on_ticket_fact(ticket_fact(ticket_id, seller))
     assert await last_seller_name(journal) == "Old Hand"
     assert (await journal.ticket_and_name(ticket_id, seller))[1] == "Old Hand"
     # What the journal kept is at the replica's version: an older fact does not undo it.
@@ -115,7 +89,7 @@ async def test_a_seller_nobody_knows_is_told_without_a_name(
     journal = journal_of(redis, settings)
     handlers = LiveHandlers(journal)
     seller = str(ObjectId())
-    await handlers.on_ticket_fact(ticket_fact(str(ObjectId()), seller, 0, 5_000))
+    await handlers.on_ticket_fact(ticket_fact(str(ObjectId()), seller))
     assert await last_seller_name(journal) is None
 
 
