@@ -1,7 +1,8 @@
 """Fan-out benchmark of the live WebSocket gateway, against a bare Starlette broadcaster.
 
     uv run python -m bench.live_fanout [--clients 100,1000,3000] [--changes 20]
-                                            [--gateways 1] [--time-limit 600] [--no-deflate]
+                                            [--gateways 1] [--rounds 1] [--time-limit 600]
+                                            [--no-deflate]
 
 Starts its own infrastructure on loopback (redis-server, the mongoeco wire server,
 localstripe) and the services auth, tickets and live as separate uvicorn processes, plus
@@ -31,6 +32,10 @@ one's deliveries, so no message goes out during a trigger's request).
 Targets (information only, not asserted): p99 ≤ 250 ms at 1,000 clients, and ≥ 70% of
 the baseline's messages/s.
 
+With ``--rounds R`` all of it (a new ticket, ours, then the baseline, for each count)
+runs R times, and the medians of the R ratios are printed too: this machine's speed
+drifts between minutes, so one pair of runs is a noisy figure.
+
 The measuring clients all run in this process (with uvloop when installed); the servers
 are child processes, stopped at the end, on error, on Ctrl-C and at the time limit.
 Exit status: 0 when every configuration ran and every message arrived once (none missing,
@@ -46,6 +51,7 @@ import json
 import math
 import os
 import signal
+import statistics
 import sys
 import time
 import traceback
@@ -511,25 +517,37 @@ async def run_baseline(
 
 
 async def benchmark(
-    servers: Servers, counts: Sequence[int], k: int, opts: Options, results: list[Result]
+    servers: Servers,
+    counts: Sequence[int],
+    k: int,
+    opts: Options,
+    rounds: int,
+    results: list[list[Result]],
 ) -> None:
+    """``rounds`` times, each count on ours then on the baseline; each round's results
+    in a list of its own."""
     urls = servers.urls
     routes = {"/api/users": urls["auth"], "/api/tickets": urls["tickets"]}
     async with ApiClient(routes=routes) as seller, httpx.AsyncClient(timeout=30) as poster:
         email = f"seller-{os.getpid()}-{int(time.time())}@example.com"
         password = "correct horse battery"
         expect(await seller.sign_up(email, password), 201, "sign up the seller")
-        for index, n in enumerate(counts):
-            log(f"-- {n} clients: live service")
-            base_price = 10_000 + index * 1_000
-            ours, ticket, frames = await run_ours(servers, seller, n, k, base_price, opts)
-            results.append(ours)
-            servers.check_alive()
-            await asyncio.sleep(1.0)  # let the server settle after the closes
-            log(f"-- {n} clients: baseline")
-            results.append(await run_baseline(servers, poster, n, k, ticket, opts, frames))
-            servers.check_alive()
-            await asyncio.sleep(1.0)
+        for number in range(1, rounds + 1):
+            if rounds > 1:
+                log(f"round {number} of {rounds}")
+            this_round: list[Result] = []
+            results.append(this_round)
+            for index, n in enumerate(counts):
+                log(f"-- {n} clients: live service")
+                base_price = 10_000 + index * 1_000
+                ours, ticket, frames = await run_ours(servers, seller, n, k, base_price, opts)
+                this_round.append(ours)
+                servers.check_alive()
+                await asyncio.sleep(1.0)  # let the server settle after the closes
+                log(f"-- {n} clients: baseline")
+                this_round.append(await run_baseline(servers, poster, n, k, ticket, opts, frames))
+                servers.check_alive()
+                await asyncio.sleep(1.0)
 
 
 # --------------------------------------------------------------------------------------
@@ -610,6 +628,28 @@ def report(results: list[Result], deflate: bool) -> str:
     return "\n".join([*lines, "", *notes, *oddities]).rstrip() + "\n"
 
 
+def summary(rounds: Sequence[Sequence[Result]]) -> str:
+    """Per client count, the medians (and ranges) of the rounds' ratios."""
+    ratios: dict[int, list[tuple[float, float]]] = {}
+    for results in rounds:
+        by_system = {(r.clients, r.system): r for r in results}
+        for n in dict.fromkeys(r.clients for r in results):
+            ours, base = by_system.get((n, "live")), by_system.get((n, "baseline"))
+            if ours is not None and base is not None:
+                pair = (_ratio(ours.rate, base.rate), _ratio(ours.p99, base.p99))
+                ratios.setdefault(n, []).append(pair)
+    lines = []
+    for n, pairs in ratios.items():
+        shares = sorted(share for share, _ in pairs)
+        p99s = sorted(p99 for _, p99 in pairs)
+        lines.append(
+            f"over {len(pairs)} rounds at {n} clients, live/baseline: msgs/s median "
+            f"{statistics.median(shares):.2f} ({shares[0]:.2f}-{shares[-1]:.2f}), p99 median "
+            f"{statistics.median(p99s):.2f} ({p99s[0]:.2f}-{p99s[-1]:.2f})"
+        )
+    return "\n".join(lines) + "\n"
+
+
 # --------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------
@@ -624,6 +664,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--open-timeout", type=float, default=30.0, help="per batch, seconds")
     parser.add_argument("--change-timeout", type=float, default=15.0, help="per change, seconds")
     parser.add_argument("--pause", type=float, default=0.0, help="seconds between changes")
+    parser.add_argument("--rounds", type=int, default=1, help="the whole run, R times")
     parser.add_argument("--queue-size", type=int, default=10_000, help="LIVE_QUEUE_SIZE")
     parser.add_argument(
         "--gateways", type=int, default=1, help="live gateway processes, clients spread evenly"
@@ -641,6 +682,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--clients takes comma-separated integers")
     if not args.counts or min(args.counts) < 1 or args.changes < 1 or args.batch < 1:
         parser.error("client counts, --changes and --batch must be positive")
+    if args.rounds < 1:
+        parser.error("--rounds must be positive")
     if args.time_limit <= 0:
         parser.error("--time-limit must be positive")
     return args
@@ -689,7 +732,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     raise_fd_limit(max(args.counts))
     servers = Servers(children=[], logs=logs, urls={})
-    results: list[Result] = []
+    rounds: list[list[Result]] = []
     status = 0
     with _signals(args.time_limit):
         try:
@@ -699,7 +742,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             async def bounded() -> None:
                 async with asyncio.timeout(_remaining(deadline)):
-                    await benchmark(servers, args.counts, args.changes, options, results)
+                    await benchmark(
+                        servers, args.counts, args.changes, options, args.rounds, rounds
+                    )
 
             with asyncio.Runner(loop_factory=_loop_factory()) as runner:
                 runner.run(bounded())
@@ -723,8 +768,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 servers.stop()
             finally:
                 signal.signal(signal.SIGINT, signal.default_int_handler)
-    if results:
+    for number, results in enumerate(rounds, 1):
+        if args.rounds > 1:
+            print(f"\nround {number} of {args.rounds}", end="")
         print(report(results, args.deflate), end="", flush=True)
+    if len(rounds) > 1:
+        print("\n" + summary(rounds), end="", flush=True)
+    if rounds:
+        results = [r for round_results in rounds for r in round_results]
         failed = [r for r in results if r.missing or r.unexpected or r.duplicates or r.dropped]
         print("checks: " + (f"{len(failed)} FAILED" if failed else "all held"), flush=True)
         if failed and status == 0:

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 RUNS = {
     "flash-sale": ["bench.flash_sale", "--buyers", "40", "--tickets", "8", "--connections", "20",
                    "--rounds", "2"],  # two rounds: the medians over rounds are printed too
-    "live-fanout": ["bench.live_fanout", "--clients", "5", "--changes", "3"],
+    "live-fanout": ["bench.live_fanout", "--clients", "5", "--changes", "3", "--rounds", "2"],
     "hot-path": ["bench.hot_path", "--losers", "50", "--winners", "5", "--buyers", "20",
                  "--profile", "sale"],
 }  # fmt: skip
@@ -36,3 +36,7 @@ def test_a_benchmark_runs_and_its_checks_hold(bench: str) -> None:
     assert "checks: all held" in done.stdout, printed[-4000:]
     if bench == "flash-sale":
         assert "over 2 rounds, ours/baseline: throughput median" in done.stdout, printed[-4000:]
+    if bench == "live-fanout":
+        assert "over 2 rounds at 5 clients, live/baseline: msgs/s median" in done.stdout, printed[
+            -4000:
+        ]
