@@ -56,11 +56,12 @@ async def test_a_ticket_message_names_its_seller_as_the_newest_user_fact_told(
     await handlers.on_ticket_fact(ticket_fact(ticket_id, seller))
     assert await last_seller_name(journal) == "Sam"
 
-    await handlers.on_user_fact(user_fact(seller, 2, "Samantha"))
+    renamed = 'Zoë "Z" \\ 🎫'  # kept as written through Lua's JSON
+    await handlers.on_user_fact(user_fact(seller, 2, renamed))
     await handlers.on_user_fact(user_fact(seller, 1, "Sammy"))  # older, delivered late
     await handlers.on_ticket_fact(ticket_fact(ticket_id, seller, version=1, amount=4_500))
-    assert await last_seller_name(journal) == "Samantha"
-    assert (await journal.ticket_and_name(ticket_id, seller))[1] == "Samantha"
+    assert await last_seller_name(journal) == renamed
+    assert (await journal.ticket_and_name(ticket_id, seller))[1] == renamed
     assert (await UserReplica.get(seller)) is not None
 
 
