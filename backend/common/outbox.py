@@ -122,11 +122,11 @@ class OutboxRelay:
                 published += sent
         return published
 
-    async def flush(self, documents: Sequence[type[Document]] | None = None) -> int:
-        """Read and publish every pending entry of ``documents``' collections (by default
-        all of the relay's), oldest document first; returns how many went out."""
+    async def flush(self) -> int:
+        """Read and publish every pending entry of the relay's collections, oldest
+        document first; returns how many went out."""
         published = 0
-        for document in self.documents if documents is None else documents:
+        for document in self.documents:
             collection = document.get_pymongo_collection()
             while True:
                 cursor = collection.find(PENDING, {"outbox": 1}).sort("_id", 1).limit(BATCH)

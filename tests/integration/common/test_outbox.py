@@ -55,10 +55,9 @@ class ReadsRecorded(OutboxRelay):
         super().__init__(*args, **kwargs)
         self.read: list[tuple[float, list[str]]] = []
 
-    async def flush(self, documents: Sequence[type[Document]] | None = None) -> int:
-        chosen = self.documents if documents is None else documents
-        self.read.append((time.monotonic(), [d.get_collection_name() for d in chosen]))
-        return await super().flush(documents)
+    async def flush(self) -> int:
+        self.read.append((time.monotonic(), [d.get_collection_name() for d in self.documents]))
+        return await super().flush()
 
 
 class BusThatDiesAfterPublishing(FactBus):
