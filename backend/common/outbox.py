@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import math
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import structlog
@@ -78,6 +79,10 @@ class OutboxRelay:
         # Handed over by this process's writes since the last round: per document class,
         # each document's outbox as its latest write left it.
         self._written: dict[type[Document], dict[Any, list[OutboxEntry]]] = {}
+        # What this relay published in its current round. A write made meanwhile hands
+        # over its document's outbox as it found it, with those entries still in it (not
+        # pulled yet): the next round leaves them out instead of publishing them again.
+        self._sent: set[str] = set()
 
     async def prepare(self) -> None:
         """Create the pending-entries index on each collection (idempotent: at start)."""
@@ -99,24 +104,35 @@ class OutboxRelay:
         while True:
             self._wake.clear()
             written, self._written = self._written, {}
+            sent_before, self._sent = self._sent, set()
             try:
                 if loop.time() - every_collection_at >= self.poll_seconds:
                     every_collection_at = loop.time()
                     await self.flush()  # what was handed over too, if still pending
                 else:
-                    await self.send(written)
+                    await self.send(written, already_sent=sent_before)
             except (PyMongoError, RedisError, OSError) as exc:
                 every_collection_at = -math.inf  # the next round reads everything
                 log.warning("outbox.relay_failed", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
 
-    async def send(self, written: Mapping[type[Document], Mapping[Any, list[OutboxEntry]]]) -> int:
-        """Publish what writes handed over (``notify``); returns how many went out."""
+    async def send(
+        self,
+        written: Mapping[type[Document], Mapping[Any, list[OutboxEntry]]],
+        *,
+        already_sent: AbstractSet[str] = frozenset(),
+    ) -> int:
+        """Publish what writes handed over (``notify``), but for entries ``already_sent``
+        by this relay; returns how many went out."""
         published = 0
         for document, outboxes in written.items():
             collection = document.get_pymongo_collection()
-            pending = [(doc_id, entries) for doc_id, entries in outboxes.items() if entries]
+            pending = [
+                (doc_id, kept)
+                for doc_id, entries in outboxes.items()
+                if (kept := [e for e in entries if e.id not in already_sent])
+            ]
             for start in range(0, len(pending), BATCH):
                 sent, _ = await self._relay(collection, pending[start : start + BATCH])
                 published += sent
@@ -157,6 +173,7 @@ class OutboxRelay:
                 for entry in entries
             ]
         )
+        self._sent.update(entry.id for _, entries in pending for entry in entries)
         pulls = [
             UpdateOne(
                 {"_id": doc_id},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, cast
 
 import pytest
@@ -185,6 +185,58 @@ async def test_a_wake_sends_what_writes_handed_over_unread_and_the_poll_reads_ev
     out = [fact.id for fact in await published(redis, keys)]
     assert set(sent) <= set(out)
     assert left.id in out
+
+
+class SendsCounted(OutboxRelay):
+    """The relay, noting how many entries each round that sent handed-over outboxes
+    published."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sends: list[int] = []
+
+    async def send(self, *args: Any, **kwargs: Any) -> int:
+        self.sends.append(await super().send(*args, **kwargs))
+        return self.sends[-1]
+
+
+class BusWrittenMeanwhile(FactBus):
+    """Runs ``meanwhile`` as the relay publishes for the first time: a write made while
+    the relay sends."""
+
+    meanwhile: Callable[[], None] = staticmethod(lambda: None)
+
+    async def publish_envelopes(self, batch: Sequence[tuple[str, Envelope]]) -> list[str]:
+        meanwhile, self.meanwhile = self.meanwhile, lambda: None
+        meanwhile()
+        return await super().publish_envelopes(batch)
+
+
+async def test_an_entry_handed_over_again_while_the_relay_sends_it_goes_out_once(
+    database: None, redis: Redis, keys: RedisKeys
+) -> None:
+    """A write made while the relay sends an entry hands over its document's outbox with
+    that entry still in it (not pulled yet): the relay's next round leaves it out."""
+    bus = BusWrittenMeanwhile(redis, keys)
+    relay = SendsCounted([Profile], bus, poll_seconds=60.0)  # a poll at start, then sends
+    profile = new_profile("Ada")
+    event = renamed(profile, "Ada", 0)
+    profile.outbox = [OutboxEntry.of(event)]
+    await profile.insert()
+    bus.meanwhile = lambda: relay.notify(Profile, profile.id, list(profile.outbox))
+    task = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(TIMEOUT_S):
+            while not relay.sends:  # noqa: ASYNC110 - the round after the one that sent it
+                await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    assert relay.sends == [0]
+    assert await published(redis, keys) == [event]
+    assert (await reload(profile)).outbox == []
 
 
 async def test_a_documents_facts_go_out_in_order_whichever_writer_sends_them(
